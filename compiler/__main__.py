@@ -1,0 +1,5 @@
+"""`python -m mlc` is the `mlc` command."""
+
+from .cli import main
+
+main()

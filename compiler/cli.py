@@ -1,0 +1,67 @@
+"""The `mlc` command: compile, opt, run.
+
+User mistakes surface as one clear paragraph and exit 1; external tool failures and compiler
+bugs exit 2 with what is needed to reproduce them. Only `MlcError` is caught: any other
+exception is a bug in mlc and keeps its traceback.
+"""
+
+import sys
+from pathlib import Path
+
+import click
+
+from mlc import stages
+from mlc.errors import MlcError
+
+
+def _fail(error: MlcError) -> None:
+    click.echo(f"mlc: error: {error}", err=True)
+    sys.exit(error.exit_code)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except MlcError as e:
+            _fail(e)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="mlc")
+def main():
+    """mlc: compile ONNX models to native shared objects through MLIR."""
+
+
+@main.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Output file (default: stdout for text stages, MODEL.so for --emit=so).")
+@click.option("--target", default="native", show_default=True,
+              help="x86, x86-64-v2, x86-64-v3, x86-64-v4 or native (the host CPU).")
+@click.option("--emit", type=click.Choice(stages.NAMES), default="so", show_default=True,
+              help="Stop after this stage: " + "; ".join(f"{s.name}: {s.summary}" for s in stages.STAGES))
+@click.option("-O", "opt_level", type=click.IntRange(0, 3), default=3, show_default=True,
+              help="LLVM optimization level.")
+@click.option("--dump-dir", type=click.Path(path_type=Path), help="Keep every intermediate form here.")
+@click.option("--time-stages", is_flag=True, help="Print the time each stage took (to stderr).")
+def compile(model, output, target, emit, opt_level, dump_dir, time_stages):
+    """Compile MODEL (.onnx, or .mlir at any MLIR stage) to a shared object or an intermediate."""
+    from mlc.driver import compile_model
+    from mlc.options import CompileOptions
+    from mlc.target import resolve
+
+    options = CompileOptions(resolve(target), opt_level)
+    if output is None and emit in ("obj", "so"):
+        output = model.with_suffix(stages.BY_NAME[emit].suffix)
+    result = compile_model(model, options, emit, output, dump_dir)
+    if time_stages:
+        for name, seconds in result.stage_seconds.items():
+            click.echo(f"{name:>8}: {seconds:.3f} s", err=True)
+
+
+from mlc.opt_command import opt  # noqa: E402  (registered on the group)
+from mlc.run_command import run  # noqa: E402
+
+main.add_command(opt)
+main.add_command(run)

@@ -1,0 +1,133 @@
+"""Walks an ONNX graph in order and builds one `func.func @main` in the mlc dialect.
+
+Values known at compile time (initializers, Constant nodes, shape arithmetic on static shapes)
+stay numpy arrays until an op needs them as MLIR values, so shape tensors fold away and only
+weights that are used become `mlc.constant` ops. Handlers, one per ONNX op type, live in the
+category modules (math, nn, tensor) and see a node through `NodeImport`.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+from mlir import ir
+from mlir.dialects import func
+from onnx import numpy_helper
+
+from mlc import dtypes
+from mlc.errors import InputError, UnsupportedError
+from mlc.interface import Interface, TensorSpec
+from mlc.weights import WeightStore
+
+from .handlers import HANDLERS
+from .node import NodeImport, tensor_type
+from .onnx_loader import check_and_infer, default_opset, load_onnx
+
+
+@dataclass
+class ImportedModel:
+    """An mlc-dialect module and the bytes of its weights."""
+
+    module: ir.Module
+    weights: WeightStore
+
+
+def import_onnx_file(path: str | Path, context: ir.Context) -> ImportedModel:
+    model = load_onnx(path)
+    return import_model(model, context, source=str(path))
+
+
+def import_model(model: onnx.ModelProto, context: ir.Context, source: str = "<model>") -> ImportedModel:
+    opset = default_opset(model, source)
+    model = check_and_infer(model, source)
+    return _GraphImporter(model, context, source, opset).run()
+
+
+class _GraphImporter:
+    def __init__(self, model: onnx.ModelProto, context: ir.Context, source: str, opset: int):
+        self.model, self.graph = model, model.graph
+        self.context, self.source, self.opset = context, source, opset
+        self.weights = WeightStore()
+        self.values: dict[str, ir.Value] = {}
+        self.consts: dict[str, np.ndarray] = {}
+        self.types = {vi.name: vi.type for vi in
+                      [*self.graph.input, *self.graph.value_info, *self.graph.output]}
+        self.file_loc = None
+
+    def run(self) -> ImportedModel:
+        with self.context, ir.Location.unknown():
+            self.file_loc = ir.Location.file(Path(self.source).name, 0, 0)
+            module = ir.Module.create(loc=self.file_loc)
+            for init in self.graph.initializer:
+                self.consts[init.name] = numpy_helper.to_array(init)
+            inputs = [vi for vi in self.graph.input if vi.name not in self.consts]
+            in_types = [self._value_type(vi.name, "graph input") for vi in inputs]
+            out_types = [self._value_type(vi.name, "graph output") for vi in self.graph.output]
+            with ir.InsertionPoint(module.body):
+                fn = func.FuncOp("main", ir.FunctionType.get(in_types, out_types), loc=self.file_loc)
+                fn.arg_attrs = ir.ArrayAttr.get([_name_attr(vi.name) for vi in inputs])
+                fn.res_attrs = ir.ArrayAttr.get([_name_attr(vi.name) for vi in self.graph.output])
+                block = fn.add_entry_block()
+            for vi, arg in zip(inputs, block.arguments):
+                self.values[vi.name] = arg
+            with ir.InsertionPoint(block):
+                for index, node in enumerate(self.graph.node):
+                    self._import_node(node, index)
+                results = [self.value(vi.name, ir.Location.name(f"output {vi.name}"))
+                           for vi in self.graph.output]
+                func.ReturnOp(results, loc=self.file_loc)
+            Interface(self._model_name(),
+                      tuple(_spec(self.types[vi.name], vi.name) for vi in inputs),
+                      tuple(_spec(self.types[vi.name], vi.name) for vi in self.graph.output),
+                      ).attach(module)
+        return ImportedModel(module, self.weights)
+
+    def _model_name(self) -> str:
+        return self.graph.name or Path(self.source).stem
+
+    def _value_type(self, name: str, what: str) -> ir.Type:
+        if name not in self.types:
+            raise InputError(f"{self.source}: {what} '{name}' has no type after shape inference")
+        return tensor_type(self.types[name], f"{self.source}: {what} '{name}'")
+
+    def value(self, name: str, loc: ir.Location) -> ir.Value:
+        """The MLIR value of `name`, materializing a compile-time constant on first use."""
+        if name not in self.values:
+            if name not in self.consts:
+                raise InputError(f"{self.source}: value '{name}' is used but never defined")
+            self.values[name] = self.weights.constant(self.consts[name], name, loc)
+        return self.values[name]
+
+    def _import_node(self, node: onnx.NodeProto, index: int) -> None:
+        label = node.name or f"{node.op_type}_{index}"
+        if node.domain not in ("", "ai.onnx"):
+            raise UnsupportedError(f"{self.source}: node '{label}' uses op {node.domain}::{node.op_type}; "
+                                   "mlc supports only the default ONNX domain")
+        handler = HANDLERS.get(node.op_type)
+        if handler is None:
+            raise UnsupportedError(
+                f"{self.source}: node '{label}': op {node.op_type} (opset {self.opset}) is not supported",
+                hint="supported ops: " + ", ".join(sorted(HANDLERS)))
+        loc = ir.Location.name(label, childLoc=self.file_loc)
+        with loc:
+            results = handler(NodeImport(self, node, label, loc))
+        if not isinstance(results, (list, tuple)):
+            results = [results]
+        for name, result in zip(node.output, results):
+            if not name:
+                continue
+            if isinstance(result, np.ndarray):
+                self.consts[name] = result
+            else:
+                self.values[name] = result
+
+
+def _name_attr(name: str) -> ir.DictAttr:
+    return ir.DictAttr.get({"mlc.name": ir.StringAttr.get(name)})
+
+
+def _spec(type_proto, name) -> TensorSpec:
+    tt = type_proto.tensor_type
+    dims = tuple(d.dim_value if d.HasField("dim_value") else -1 for d in tt.shape.dim)
+    return TensorSpec(name, dtypes.from_onnx(tt.elem_type), dims)

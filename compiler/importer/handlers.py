@@ -1,0 +1,5 @@
+"""The table of op handlers: ONNX op type -> function(NodeImport) -> result value(s)."""
+
+from . import math_ops, nn_ops, tensor_ops
+
+HANDLERS = {**math_ops.HANDLERS, **nn_ops.HANDLERS, **tensor_ops.HANDLERS}

@@ -1,0 +1,159 @@
+"""Import of neural-network ONNX ops: convolution, pooling, normalization, Gemm, MatMul.
+
+Here ONNX's variants become one form: auto_pad turns into explicit pads, missing attributes get
+their ONNX defaults, Gemm becomes transpose/matmul/mul/add, opset-12 Softmax becomes a softmax
+over one axis between reshapes.
+"""
+
+import math
+
+import numpy as np
+from mlir import ir
+
+from .node import NodeImport
+
+HANDLERS = {}
+
+
+def _spatial_attrs(n: NodeImport, kernel: list[int]) -> dict:
+    """strides, dilations and explicit pads [begin..., end...] with auto_pad resolved."""
+    rank = len(kernel)
+    strides = list(n.attr("strides", [1] * rank))
+    dilations = list(n.attr("dilations", [1] * rank))
+    auto_pad = n.attr("auto_pad", "NOTSET")
+    if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        in_dims = n.in_shape(0)[2:]
+        begin, end = [], []
+        for size, k, s, d in zip(in_dims, kernel, strides, dilations):
+            total = max((math.ceil(size / s) - 1) * s + (k - 1) * d + 1 - size, 0)
+            small, big = total // 2, total - total // 2
+            begin.append(small if auto_pad == "SAME_UPPER" else big)
+            end.append(big if auto_pad == "SAME_UPPER" else small)
+        pads = begin + end
+    elif auto_pad == "VALID":
+        pads = [0] * (2 * rank)
+    else:
+        pads = list(n.attr("pads", [0] * (2 * rank)))
+    return {"strides": strides, "pads": pads, "dilations": dilations}
+
+
+def _conv(n: NodeImport):
+    kernel = n.in_shape(1)[2:]
+    operands = n.inputs()
+    return n.op("conv", operands, group=n.attr("group", 1), **_spatial_attrs(n, kernel))
+
+
+def _pool_attrs(n: NodeImport) -> dict:
+    if len(n.node.output) > 1 and n.node.output[1]:
+        raise n.unsupported("the Indices output of MaxPool is not supported")
+    kernel = list(n.attr("kernel_shape"))
+    return {"kernel": kernel, **_spatial_attrs(n, kernel)}
+
+
+def _max_pool(n: NodeImport):
+    return n.op("max_pool", [n.input(0)], **_pool_attrs(n))
+
+
+def _avg_pool(n: NodeImport):
+    return n.op("avg_pool", [n.input(0)], count_include_pad=n.attr("count_include_pad", 0),
+                **_pool_attrs(n))
+
+
+def _global_avg_pool(n: NodeImport):
+    return n.op("global_avg_pool", [n.input(0)])
+
+
+def _batch_norm(n: NodeImport):
+    if any(n.node.output[1:]) or n.attr("training_mode", 0):
+        raise n.unsupported("training-mode BatchNormalization (extra outputs) is not supported")
+    return n.op("batch_norm", [n.input(i) for i in range(5)], epsilon=n.attr("epsilon", 1e-5))
+
+
+def _lrn(n: NodeImport):
+    return n.op("lrn", [n.input(0)], size=n.attr("size"), alpha=n.attr("alpha", 1e-4),
+                beta=n.attr("beta", 0.75), bias=n.attr("bias", 1.0))
+
+
+def _softmax(n: NodeImport):
+    shape = n.in_shape(0)
+    rank = len(shape)
+    axis = n.attr("axis", -1 if n.opset >= 13 else 1)
+    axis = axis + rank if axis < 0 else axis
+    if n.opset >= 13 or axis == rank - 1:
+        return n.op("softmax", [n.input(0)], axis=axis)
+    # Before opset 13 softmax normalizes over all dims from `axis` on, flattened.
+    outer, inner = math.prod(shape[:axis]), math.prod(shape[axis:])
+    elem = n.in_type(0).element_type
+    flat = n.op("reshape", [n.input(0)], ir.RankedTensorType.get([outer, inner], elem))
+    soft = n.op("softmax", [flat], flat.type, axis=1)
+    return n.op("reshape", [soft])
+
+
+def _matmul(n: NodeImport):
+    lhs, rhs = n.input(0), n.input(1)
+    lhs_shape, rhs_shape = n.in_shape(0), n.in_shape(1)
+    elem = n.in_type(0).element_type
+    if len(lhs_shape) >= 2 and len(rhs_shape) >= 2:
+        return n.op("matmul", [lhs, rhs])
+    # numpy semantics for vectors: promote to a matrix, multiply, drop the unit dim again.
+    if len(lhs_shape) == 1:
+        lhs = n.op("reshape", [lhs], ir.RankedTensorType.get([1, lhs_shape[0]], elem))
+    if len(rhs_shape) == 1:
+        rhs = n.op("reshape", [rhs], ir.RankedTensorType.get([rhs_shape[0], 1], elem))
+    l_shape = list(ir.RankedTensorType(lhs.type).shape)
+    r_shape = list(ir.RankedTensorType(rhs.type).shape)
+    batch = list(np.broadcast_shapes(tuple(l_shape[:-2]), tuple(r_shape[:-2])))
+    full = ir.RankedTensorType.get(batch + [l_shape[-2], r_shape[-1]], elem)
+    return n.op("reshape", [n.op("matmul", [lhs, rhs], full)])
+
+
+def _transposed(n: NodeImport, i: int) -> ir.Value:
+    value = n.const(i)
+    if value is not None:
+        return n.constant(value.T)
+    shape = n.in_shape(i)
+    type_ = ir.RankedTensorType.get(shape[::-1], n.in_type(i).element_type)
+    return n.op("transpose", [n.input(i)], type_, perm=[1, 0])
+
+
+def _gemm(n: NodeImport):
+    a = _transposed(n, 0) if n.attr("transA", 0) else n.input(0)
+    b = _transposed(n, 1) if n.attr("transB", 0) else n.input(1)
+    out = n.out_type()
+    y = n.op("matmul", [a, b], out)
+    alpha, beta = n.attr("alpha", 1.0), n.attr("beta", 1.0)
+    dtype = n.out_dtype().numpy
+    if alpha != 1.0:
+        y = n.op("mul", [y, n.constant(np.array(alpha, dtype))], out)
+    if n.has_input(2) and beta != 0.0:
+        c = n.input(2)
+        if beta != 1.0:
+            c_const = n.const(2)
+            c = (n.constant(c_const * dtype.type(beta)) if c_const is not None else
+                 n.op("mul", [c, n.constant(np.array(beta, dtype))], c.type))
+        y = n.op("add", [y, c], out)
+    return y
+
+
+def _dropout(n: NodeImport):
+    training = n.const(2)
+    if n.attr("is_test", 1) == 0 and n.opset < 7 or (training is not None and bool(training)):
+        raise n.unsupported("training-mode Dropout is not supported (mlc compiles for inference)")
+    outputs = [n.input(0)]
+    if len(n.node.output) > 1 and n.node.output[1]:
+        outputs.append(np.ones(n.in_shape(0), dtype=np.bool_))
+    return outputs
+
+
+HANDLERS.update({
+    "Conv": _conv,
+    "MaxPool": _max_pool,
+    "AveragePool": _avg_pool,
+    "GlobalAveragePool": _global_avg_pool,
+    "BatchNormalization": _batch_norm,
+    "LRN": _lrn,
+    "Softmax": _softmax,
+    "MatMul": _matmul,
+    "Gemm": _gemm,
+    "Dropout": _dropout,
+})

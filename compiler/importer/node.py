@@ -1,0 +1,130 @@
+"""`NodeImport`: what an op handler sees of one ONNX node, and helpers to build mlc ops."""
+
+import numpy as np
+import onnx
+from mlir import ir
+
+from mlc import dtypes
+from mlc.errors import InputError, UnsupportedError
+
+
+def element_type(dtype: dtypes.DType) -> ir.Type:
+    return ir.Type.parse(dtype.mlir)
+
+
+def tensor_type(type_proto: onnx.TypeProto, what: str) -> ir.RankedTensorType:
+    if not type_proto.HasField("tensor_type"):
+        raise UnsupportedError(f"{what}: only tensor values are supported")
+    tt = type_proto.tensor_type
+    dtype = dtypes.from_onnx(tt.elem_type)
+    if dtype is None:
+        name = onnx.TensorProto.DataType.Name(tt.elem_type)
+        raise UnsupportedError(f"{what}: element type {name} is not supported")
+    if not tt.HasField("shape"):
+        raise UnsupportedError(f"{what}: the rank is unknown after shape inference")
+    dims = []
+    for d in tt.shape.dim:
+        if not d.HasField("dim_value"):
+            raise UnsupportedError(f"{what}: dimension '{d.dim_param or '?'}' is not static",
+                                   hint="dynamic dims are not supported yet; pin them with a static shape")
+        dims.append(d.dim_value)
+    return ir.RankedTensorType.get(dims, element_type(dtype))
+
+
+def attr_value(value) -> ir.Attribute:
+    """Python value -> MLIR attribute, by the kinds the mlc dialect declares."""
+    if isinstance(value, ir.Attribute):
+        return value
+    if isinstance(value, bool) or isinstance(value, (int, np.integer)):
+        return ir.IntegerAttr.get(ir.IntegerType.get_signless(64), int(value))
+    if isinstance(value, (float, np.floating)):
+        return ir.FloatAttr.get(ir.F32Type.get(), float(value))
+    if isinstance(value, str):
+        return ir.StringAttr.get(value)
+    if isinstance(value, (list, tuple)):
+        if all(isinstance(v, (int, np.integer)) for v in value):
+            return ir.DenseI64ArrayAttr.get([int(v) for v in value])
+        return ir.DenseF32ArrayAttr.get([float(v) for v in value])
+    raise TypeError(f"no attribute kind for {value!r}")
+
+
+class NodeImport:
+    def __init__(self, importer, node: onnx.NodeProto, label: str, loc: ir.Location):
+        self._importer = importer
+        self.node, self.label, self.loc = node, label, loc
+        self.op_type = node.op_type
+        self.opset = importer.opset
+        self._attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+    # -- inputs and outputs --------------------------------------------------------------
+    @property
+    def num_inputs(self) -> int:
+        return len(self.node.input)
+
+    def has_input(self, i: int) -> bool:
+        return i < len(self.node.input) and self.node.input[i] != ""
+
+    def input(self, i: int) -> ir.Value:
+        return self._importer.value(self.node.input[i], self.loc)
+
+    def inputs(self) -> list[ir.Value]:
+        return [self.input(i) for i in range(self.num_inputs) if self.has_input(i)]
+
+    def const(self, i: int) -> np.ndarray | None:
+        """The input's value when known at compile time, else None."""
+        if not self.has_input(i):
+            return None
+        return self._importer.consts.get(self.node.input[i])
+
+    def require_const(self, i: int, what: str) -> np.ndarray:
+        value = self.const(i)
+        if value is None:
+            raise UnsupportedError(self.error_text(f"{what} (input {i}) must be a compile-time constant"))
+        return value
+
+    def in_type(self, i: int) -> ir.RankedTensorType:
+        name = self.node.input[i]
+        if name in self._importer.consts and name not in self._importer.values:
+            arr = self._importer.consts[name]
+            return ir.RankedTensorType.get(arr.shape, element_type(dtypes.from_numpy(arr.dtype)))
+        return ir.RankedTensorType(self.input(i).type)
+
+    def in_shape(self, i: int) -> list[int]:
+        return list(self.in_type(i).shape)
+
+    def out_type(self, i: int = 0) -> ir.RankedTensorType:
+        name = self.node.output[i]
+        types = self._importer.types
+        if name not in types:
+            raise InputError(self.error_text(f"output '{name}' has no type after shape inference"))
+        return tensor_type(types[name], self.error_text(f"output '{name}'"))
+
+    def out_shape(self, i: int = 0) -> list[int]:
+        return list(self.out_type(i).shape)
+
+    def out_dtype(self, i: int = 0) -> dtypes.DType:
+        return dtypes.from_onnx(self._importer.types[self.node.output[i]].tensor_type.elem_type)
+
+    # -- attributes -----------------------------------------------------------------------
+    def attr(self, name: str, default=None):
+        value = self._attrs.get(name, default)
+        return value.decode() if isinstance(value, bytes) else value
+
+    # -- building ---------------------------------------------------------------------------
+    def op(self, name: str, operands: list[ir.Value], result_type: ir.Type | None = None,
+           **attrs) -> ir.Value:
+        """Builds `mlc.<name>` with the given operands and attributes, typed like output 0."""
+        op = ir.Operation.create(
+            f"mlc.{name}", results=[result_type or self.out_type(0)], operands=operands,
+            attributes={k: attr_value(v) for k, v in attrs.items()}, loc=self.loc)
+        return op.result
+
+    def constant(self, array: np.ndarray) -> ir.Value:
+        return self._importer.weights.constant(np.asarray(array), f"{self.label}_const", self.loc)
+
+    def error_text(self, what: str) -> str:
+        return (f"{self._importer.source}: node '{self.label}' ({self.op_type}, opset {self.opset}): "
+                f"{what}")
+
+    def unsupported(self, what: str) -> UnsupportedError:
+        return UnsupportedError(self.error_text(what))

@@ -1,0 +1,61 @@
+"""Reads an ONNX file and makes it ready to import: parse, check, infer shapes.
+
+Every failure here is the user's input, reported as an `InputError` naming the file.
+"""
+
+from pathlib import Path
+
+import onnx
+from google.protobuf.message import DecodeError
+
+from mlc.errors import InputError
+
+# The newest default-domain opset that onnx 1.23 defines; mlc imports opsets 7 through this.
+MIN_OPSET = 7
+MAX_OPSET = onnx.defs.onnx_opset_version()
+
+
+def load_onnx(path: str | Path) -> onnx.ModelProto:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read the file ({e.strerror})") from None
+    model = onnx.ModelProto()
+    try:
+        model.ParseFromString(data)
+    except (DecodeError, RuntimeError, ValueError) as e:
+        raise InputError(f"{path}: not a valid ONNX model (protobuf parse failed: {e}); "
+                         "the file may be truncated or not an ONNX file at all") from None
+    if not model.HasField("graph") or not model.graph.node and not model.graph.output:
+        raise InputError(f"{path}: not an ONNX model (no graph found in the file)")
+    return model
+
+
+def default_opset(model: onnx.ModelProto, source: str) -> int:
+    for entry in model.opset_import:
+        if entry.domain in ("", "ai.onnx"):
+            version = entry.version
+            break
+    else:
+        raise InputError(f"{source}: the model imports no default-domain ONNX opset")
+    if not MIN_OPSET <= version <= MAX_OPSET:
+        raise InputError(f"{source}: opset {version} is outside the range mlc supports "
+                         f"({MIN_OPSET} to {MAX_OPSET})",
+                         hint="convert the model with onnx.version_converter")
+    return version
+
+
+def check_and_infer(model: onnx.ModelProto, source: str) -> onnx.ModelProto:
+    """Runs the ONNX checker, then strict shape inference with data propagation."""
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as e:
+        first = str(e).strip().splitlines()[0]
+        raise InputError(f"{source}: the model fails the ONNX checker: {first}") from None
+    try:
+        return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True,
+                                                 data_prop=True)
+    except (onnx.shape_inference.InferenceError, RuntimeError) as e:
+        first = str(e).strip().splitlines()[0]
+        raise InputError(f"{source}: ONNX shape inference failed: {first}") from None

@@ -1,0 +1,62 @@
+/* mlc_runtime.h: the C ABI of a model compiled by mlc (`mlc compile model.onnx -o model.so`).
+ *
+ * A compiled model is a self-contained shared object: code, weights and metadata are all
+ * inside it; it needs only libc and libm. It exports two functions:
+ *
+ *   const mlc_model_info *mlc_model(void);
+ *       Describes the model: its name and, for each input and output in graph order, the
+ *       name, element type (an mlc_dtype, equal to ONNX's TensorProto.DataType) and shape.
+ *
+ *   int mlc_run(const void *const *inputs, void *const *outputs);
+ *       Runs the model. inputs[i] points to the i-th input's elements, outputs[i] to a buffer
+ *       for the i-th output, both dense row-major with exactly the shape and dtype that
+ *       mlc_model() gives. Buffers must not overlap. Returns 0 on success.
+ *
+ * Thread safety: mlc_run may be called from several threads at once. It reads the weights
+ * (read-only after load) and allocates its intermediate buffers per call.
+ *
+ * Weights: large weights are stored in the .so's read-only data; weights that are one value
+ * repeated (splats) are written into zero-initialized storage once, when the .so is loaded.
+ */
+#ifndef MLC_RUNTIME_H
+#define MLC_RUNTIME_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MLC_ABI_VERSION 1
+
+typedef enum {
+  MLC_FLOAT32 = 1, MLC_UINT8 = 2, MLC_INT8 = 3, MLC_UINT16 = 4, MLC_INT16 = 5,
+  MLC_INT32 = 6, MLC_INT64 = 7, MLC_BOOL = 9, MLC_FLOAT16 = 10, MLC_FLOAT64 = 11,
+  MLC_UINT32 = 12, MLC_UINT64 = 13, MLC_BFLOAT16 = 16
+} mlc_dtype;
+
+typedef struct {
+  const char *name;
+  int32_t dtype;          /* an mlc_dtype */
+  int32_t rank;
+  const int64_t *shape;   /* rank entries */
+} mlc_tensor_info;
+
+typedef struct {
+  int32_t abi_version;    /* MLC_ABI_VERSION of the compiler that built the .so */
+  const char *model_name;
+  int32_t num_inputs;
+  int32_t num_outputs;
+  const mlc_tensor_info *inputs;
+  const mlc_tensor_info *outputs;
+  const char *target;     /* the --target it was compiled for */
+} mlc_model_info;
+
+const mlc_model_info *mlc_model(void);
+int mlc_run(const void *const *inputs, void *const *outputs);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MLC_RUNTIME_H */

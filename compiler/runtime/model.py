@@ -1,0 +1,123 @@
+"""The Python side of the compiled-model ABI (see mlc_runtime.h)."""
+
+import ctypes
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mlc import dtypes
+
+ABI_VERSION = 1
+
+
+class RuntimeInputError(ValueError):
+    """A model file that is not an mlc model, or inputs that do not match the model."""
+
+
+class _TensorInfo(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_int32), ("rank", ctypes.c_int32),
+                ("shape", ctypes.POINTER(ctypes.c_int64))]
+
+
+class _ModelInfo(ctypes.Structure):
+    _fields_ = [("abi_version", ctypes.c_int32), ("model_name", ctypes.c_char_p),
+                ("num_inputs", ctypes.c_int32), ("num_outputs", ctypes.c_int32),
+                ("inputs", ctypes.POINTER(_TensorInfo)), ("outputs", ctypes.POINTER(_TensorInfo)),
+                ("target", ctypes.c_char_p)]
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    name: str
+    dtype: np.dtype
+    shape: tuple[int, ...]
+
+    def __repr__(self) -> str:
+        return f"{self.name}: {self.dtype.name}[{'x'.join(map(str, self.shape))}]"
+
+
+def _specs(table, count: int) -> list[TensorSpec]:
+    out = []
+    for i in range(count):
+        t = table[i]
+        dtype = dtypes.from_onnx(t.dtype)
+        if dtype is None:
+            raise RuntimeInputError(f"tensor {t.name!r} has unknown dtype code {t.dtype}")
+        out.append(TensorSpec(t.name.decode(), dtype.numpy, tuple(t.shape[d] for d in range(t.rank))))
+    return out
+
+
+class Model:
+    """A loaded model. `inputs` and `outputs` list TensorSpecs in graph order."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise RuntimeInputError(f"{self.path}: no such file")
+        try:
+            self._lib = ctypes.CDLL(str(self.path.resolve()))
+        except OSError as e:
+            raise RuntimeInputError(f"{self.path}: cannot load as a shared object ({e})") from None
+        try:
+            describe, self._run = self._lib.mlc_model, self._lib.mlc_run
+        except AttributeError:
+            raise RuntimeInputError(f"{self.path}: not an mlc model (no mlc_model/mlc_run symbols)") from None
+        describe.restype = ctypes.POINTER(_ModelInfo)
+        info = describe().contents
+        if info.abi_version != ABI_VERSION:
+            raise RuntimeInputError(f"{self.path}: built for mlc ABI {info.abi_version}, "
+                                    f"this runtime speaks ABI {ABI_VERSION}; recompile the model")
+        self.name = info.model_name.decode()
+        self.target = info.target.decode()
+        self.inputs = _specs(info.inputs, info.num_inputs)
+        self.outputs = _specs(info.outputs, info.num_outputs)
+        self._run.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_void_p)]
+        self._run.restype = ctypes.c_int
+
+    def __repr__(self) -> str:
+        return f"<mlc.runtime.Model {self.name!r} inputs={self.inputs} outputs={self.outputs}>"
+
+    def _check(self, feeds: dict) -> list[np.ndarray]:
+        if not isinstance(feeds, dict):
+            raise RuntimeInputError("run() takes a dict {input name: numpy array}")
+        expected = {s.name for s in self.inputs}
+        unknown = sorted(set(feeds) - expected)
+        missing = [s.name for s in self.inputs if s.name not in feeds]
+        if unknown or missing:
+            parts = []
+            if unknown:
+                parts.append(f"unknown input(s) {unknown}")
+            if missing:
+                parts.append(f"missing input(s) {missing}")
+            raise RuntimeInputError(f"model {self.name!r}: {'; '.join(parts)}; "
+                                    f"it takes {[repr(s) for s in self.inputs]}")
+        arrays = []
+        for spec in self.inputs:
+            value = feeds[spec.name]
+            if not isinstance(value, np.ndarray):
+                value = np.asarray(value)
+            if value.dtype != spec.dtype:
+                raise RuntimeInputError(f"input {spec.name!r}: dtype {value.dtype} given, "
+                                        f"the model takes {spec.dtype}")
+            if tuple(value.shape) != spec.shape:
+                raise RuntimeInputError(f"input {spec.name!r}: shape {tuple(value.shape)} given, "
+                                        f"the model takes {spec.shape}")
+            arrays.append(np.ascontiguousarray(value))
+        return arrays
+
+    def run(self, feeds: dict) -> dict:
+        """Runs the model; returns {output name: array} in graph order."""
+        arrays = self._check(feeds)
+        outputs = [np.empty(s.shape, s.dtype) for s in self.outputs]
+        # `arrays` and `outputs` hold every buffer until the call returns.
+        in_ptrs = (ctypes.c_void_p * max(1, len(arrays)))(*[a.ctypes.data for a in arrays])
+        out_ptrs = (ctypes.c_void_p * max(1, len(outputs)))(*[o.ctypes.data for o in outputs])
+        status = self._run(in_ptrs, out_ptrs)
+        if status != 0:
+            raise RuntimeError(f"model {self.name!r}: mlc_run failed with status {status}")
+        return {s.name: o for s, o in zip(self.outputs, outputs)}
+
+
+def load(path: str | Path) -> Model:
+    return Model(path)

@@ -1,0 +1,64 @@
+"""The compilation stages, declared once, in order.
+
+Each stage names the form the model is in after it. The same names drive `--emit`, the file
+names under `--dump-dir`, the lit test folders and the help text. An MLIR stage's pipeline is a
+literal list, one pass a line, each with the reason it is there.
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    summary: str
+    suffix: str
+    passes: list[str] = field(default_factory=list)
+
+    @property
+    def is_mlir(self) -> bool:
+        return self.suffix.endswith(".mlir")
+
+
+STAGES = [
+    Stage("mlc", "the mlc dialect, as imported from ONNX", ".mlc.mlir"),
+    Stage("linalg", "linalg, tensor and arith on tensors", ".linalg.mlir", [
+        "convert-mlc-to-linalg",  # every mlc op becomes linalg on tensors
+        "canonicalize",           # folds reshape chains and constant arithmetic
+        "cse",
+    ]),
+    Stage("affine", "bufferized: affine loops over memrefs", ".affine.mlir", [
+        "mlc-entry-abi",  # @main takes caller-provided input and output buffers
+        # Results are written straight into the caller's output buffers; constants become
+        # memref.globals.
+        "one-shot-bufferize{bufferize-function-boundaries}",
+        # Frees every intermediate buffer at its last use (the .so is called repeatedly).
+        "buffer-deallocation-pipeline",
+        "convert-bufferization-to-memref",
+        "func.func(convert-linalg-to-affine-loops)",
+        "canonicalize",
+    ]),
+    Stage("llvm", "the llvm dialect", ".llvm.mlir", [
+        "mlc-externalize-weights",  # weight data leaves the IR; the .so links it as binary
+        "lower-affine",
+        "convert-scf-to-cf",
+        "expand-strided-metadata",  # subviews into plain pointer arithmetic
+        "lower-affine",             # ...which expand-strided-metadata writes as affine.apply
+        "finalize-memref-to-llvm",
+        "convert-math-to-llvm",     # math ops with an LLVM intrinsic
+        "convert-math-to-libm",     # the rest (tanh, erf, ...) call libm
+        "convert-to-llvm",
+        "reconcile-unrealized-casts",
+    ]),
+    Stage("llvm-ir", "LLVM IR text", ".ll"),
+    Stage("asm", "target assembly (llc)", ".s"),
+    Stage("obj", "an object file (llc)", ".o"),
+    Stage("so", "a shared object with the C ABI, weights and metadata", ".so"),
+]
+
+BY_NAME = {s.name: s for s in STAGES}
+NAMES = [s.name for s in STAGES]
+
+
+def index(name: str) -> int:
+    return NAMES.index(name)

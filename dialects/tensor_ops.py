@@ -1,0 +1,13 @@
+"""Tensor and shape ops of the `mlc` dialect (constants, data movement, reshapes)."""
+
+from .op_def import OpDef
+
+OPS = [
+    OpDef("constant", "A constant tensor: `value` is a dense or dense_resource elements attribute",
+          (), attrs={"value": "any"}),
+    OpDef("reshape", "Same elements in row-major order, result shape from the result type",
+          ("input",)),
+    OpDef("transpose", "Permutes dims: result dim i is input dim perm[i]", ("input",),
+          attrs={"perm": "ints"}),
+    OpDef("concat", "Concatenation along one axis", ("inputs*",), attrs={"axis": "int"}),
+]

@@ -1,0 +1,31 @@
+"""mlc's own passes, by name, and the pipeline builder that mixes them with upstream passes.
+
+`PASSES` is the registry (one sorted literal). A pipeline is a list of pass names: names found
+here run as Python passes; anything else is handed to MLIR's textual pipeline parser, so
+`convert-mlc-to-linalg,canonicalize,func.func(convert-linalg-to-affine-loops)` just works.
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class PassInfo:
+    name: str
+    summary: str
+    run: Callable  # run(op, pass_) on the module
+
+
+def _registry() -> dict[str, PassInfo]:
+    from . import entry_abi, externalize_weights, mlc_to_linalg
+
+    return {p.name: p for p in [
+        PassInfo("convert-mlc-to-linalg", "mlc ops -> linalg on tensors", mlc_to_linalg.run),
+        PassInfo("mlc-entry-abi", "@main -> destination-passing memref signature for the C ABI",
+                 entry_abi.run),
+        PassInfo("mlc-externalize-weights", "large constant globals -> external symbols",
+                 externalize_weights.run),
+    ]}
+
+
+PASSES: dict[str, PassInfo] = _registry()

@@ -1,0 +1,16 @@
+"""convert-mlc-to-linalg: every mlc op becomes linalg (and tensor/arith/math) on tensors.
+
+Input: a module whose functions use mlc ops on static-shaped tensors.
+Output: the same functions with linalg named ops and linalg.generic on tensors; weights are
+`arith.constant` ops that keep their dense / dense_resource attributes. No mlc op remains.
+The patterns are split by op category, one module each.
+"""
+
+from mlc.passes.pattern_utils import patterns_pass
+
+from . import elementwise, matmul, nn, normalization, tensor
+
+PATTERNS = {**elementwise.PATTERNS, **matmul.PATTERNS, **nn.PATTERNS, **normalization.PATTERNS,
+            **tensor.PATTERNS}
+
+run = patterns_pass(PATTERNS, legal_prefix="mlc.")

@@ -1,0 +1,87 @@
+"""Normalization mlc ops -> linalg.generic: batch_norm, lrn, softmax."""
+
+from mlir import ir
+from mlir.dialects import arith, math
+
+from mlc.passes import linalg_builders as lb
+
+
+def _result(op) -> ir.RankedTensorType:
+    return ir.RankedTensorType(op.results[0].type)
+
+
+def _float(op, name: str) -> float:
+    return ir.FloatAttr(op.attributes[name]).value
+
+
+def lower_batch_norm(op):
+    x, scale, bias, mean, var = op.operands
+    result = _result(op)
+    rank = len(result.shape)
+    eps = _float(op, "epsilon")
+    channel = lb.dims_map(rank, [1])
+
+    # y = (x - mean) * scale / sqrt(var + eps) + bias, per channel
+    def body(x, scale, bias, mean, var, _):
+        inv_std = math.rsqrt(arith.addf(var, lb.const(eps, var.type)))
+        return arith.addf(arith.mulf(arith.mulf(arith.subf(x, mean), inv_std), scale), bias)
+
+    init = lb.empty(list(result.shape), result.element_type)
+    return lb.generic([x, scale, bias, mean, var], [init],
+                      [lb.identity_map(rank), channel, channel, channel, channel,
+                       lb.identity_map(rank)], ["parallel"] * rank, body)
+
+
+def lower_lrn(op):
+    x = op.operands[0]
+    result = _result(op)
+    elem = result.element_type
+    shape = list(result.shape)
+    size = ir.IntegerAttr(op.attributes["size"]).value
+    alpha, beta, bias = _float(op, "alpha"), _float(op, "beta"), _float(op, "bias")
+    square = lb.elementwise(result, [x], lambda v: arith.mulf(v, v))
+    low, high = (size - 1) // 2, size - 1 - (size - 1) // 2
+    padded = lb.pad(square, [0, low] + [0] * (len(shape) - 2),
+                    [0, high] + [0] * (len(shape) - 2), lb.const(0, elem))
+    # window[n, c, ...] = sum over k < size of square[n, c + k - low, ...]
+    rank = len(shape) + 1
+    d = [ir.AffineDimExpr.get(i) for i in range(rank)]
+    k = d[-1]
+    padded_map = lb.affine_map(rank, [d[0], d[1] + k, *d[2:-1]])
+    taps = lb.empty([size], elem)  # gives the k loop its bound
+    acc = lb.filled(shape, elem, lb.const(0, elem))
+    window = lb.generic([padded, taps], [acc],
+                        [padded_map, lb.dims_map(rank, [rank - 1]), lb.dims_map(rank, range(rank - 1))],
+                        ["parallel"] * (rank - 1) + ["reduction"],
+                        lambda s, _t, a: arith.addf(a, s))
+
+    # y = x / (bias + alpha / size * window) ** beta
+    def normalize(v, s):
+        base = arith.addf(lb.const(bias, elem), arith.mulf(lb.const(alpha / size, elem), s))
+        return arith.divf(v, math.powf(base, lb.const(beta, elem)))
+
+    return lb.elementwise(result, [x, window], normalize)
+
+
+def lower_softmax(op):
+    x = op.operands[0]
+    result = _result(op)
+    elem = result.element_type
+    shape = list(result.shape)
+    axis = ir.IntegerAttr(op.attributes["axis"]).value
+    rank = len(shape)
+    kept = [dd for dd in range(rank) if dd != axis]
+    peak = lb.reduce(x, [axis], lb.lowest(elem), lb.maximum)
+    maps = [lb.identity_map(rank), lb.dims_map(rank, kept), lb.identity_map(rank)]
+    shifted = lb.generic([x, peak], [lb.empty(shape, elem)], maps, ["parallel"] * rank,
+                         lambda v, m, _: math.exp(arith.subf(v, m)))
+    total = lb.reduce(shifted, [axis], lb.const(0, elem), lb.add)
+    return lb.generic([shifted, total], [lb.empty(shape, elem)], maps, ["parallel"] * rank,
+                      lambda e, s, _: arith.divf(e, s))
+
+
+PATTERNS = {
+    "mlc.batch_norm": lower_batch_norm,
+    "mlc.lrn": lower_lrn,
+    "mlc.softmax": lower_softmax,
+}
