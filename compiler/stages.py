@@ -35,6 +35,7 @@ STAGES = [
         # Frees every intermediate buffer at its last use (the .so is called repeatedly).
         "buffer-deallocation-pipeline",
         "convert-bufferization-to-memref",
+        "convert-memref-copy-to-linalg",  # strided copies as loops, not a runtime library call
         "func.func(convert-linalg-to-affine-loops)",
         "canonicalize",
     ]),

@@ -17,10 +17,12 @@ class PassInfo:
 
 
 def _registry() -> dict[str, PassInfo]:
-    from . import entry_abi, externalize_weights, mlc_to_linalg
+    from . import entry_abi, externalize_weights, memref_copy_to_linalg, mlc_to_linalg
 
     return {p.name: p for p in [
         PassInfo("convert-mlc-to-linalg", "mlc ops -> linalg on tensors", mlc_to_linalg.run),
+        PassInfo("convert-memref-copy-to-linalg", "memref.copy -> linalg.copy (no runtime library)",
+                 memref_copy_to_linalg.run),
         PassInfo("mlc-entry-abi", "@main -> destination-passing memref signature for the C ABI",
                  entry_abi.run),
         PassInfo("mlc-externalize-weights", "large constant globals -> external symbols",
