@@ -44,7 +44,7 @@ def print_module(module: ir.Module, elide: bool = True) -> str:
 
 
 def _start_stage(path: Path) -> str:
-    if path.suffix == ".onnx":
+    if path.suffix in (".onnx", ".onnxtxt"):
         return "onnx"
     if path.suffix == ".mlir":
         return "mlir"

@@ -7,7 +7,6 @@ OPS = [
     binary("sub", "lhs - rhs"),
     binary("mul", "lhs * rhs"),
     binary("div", "lhs / rhs (integer division truncates)"),
-    OpDef("sum", "Sum of all inputs (numpy broadcasting)", ("inputs*",)),
     unary("relu", "max(x, 0)"),
     unary("sigmoid", "1 / (1 + exp(-x))"),
     unary("tanh", "tanh(x)"),

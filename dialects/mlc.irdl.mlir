@@ -41,13 +41,14 @@ irdl.dialect @mlc {
     irdl.operands(input: %in0)
     irdl.results(result: %out0)
   }
-  // Concatenation along one axis
+  // Concatenation of two tensors along one axis
   irdl.operation @concat {
     %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
     %out0 = irdl.base "!builtin.tensor"
     %a_axis = irdl.base "#builtin.integer"
     irdl.attributes {"axis" = %a_axis}
-    irdl.operands(inputs: variadic %in0)
+    irdl.operands(lhs: %in0, rhs: %in1)
     irdl.results(result: %out0)
   }
   // A constant tensor: `value` is a dense or dense_resource elements attribute
@@ -162,13 +163,6 @@ irdl.dialect @mlc {
     %in1 = irdl.base "!builtin.tensor"
     %out0 = irdl.base "!builtin.tensor"
     irdl.operands(lhs: %in0, rhs: %in1)
-    irdl.results(result: %out0)
-  }
-  // Sum of all inputs (numpy broadcasting)
-  irdl.operation @sum {
-    %in0 = irdl.base "!builtin.tensor"
-    %out0 = irdl.base "!builtin.tensor"
-    irdl.operands(inputs: variadic %in0)
     irdl.results(result: %out0)
   }
   // tanh(x)

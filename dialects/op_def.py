@@ -16,7 +16,10 @@ ATTR_BASES = {
 
 @dataclass(frozen=True)
 class OpDef:
-    """One op: operand names (suffix `?` optional, `*` variadic), result names, attributes."""
+    """One op: operand names (suffix `?` optional), result names, attributes.
+
+    No variadic operands: IRDL constrains all operands of a variadic group to one type.
+    """
 
     name: str
     summary: str

@@ -9,5 +9,8 @@ OPS = [
           ("input",)),
     OpDef("transpose", "Permutes dims: result dim i is input dim perm[i]", ("input",),
           attrs={"perm": "ints"}),
-    OpDef("concat", "Concatenation along one axis", ("inputs*",), attrs={"axis": "int"}),
+    # IRDL binds one type to all operands of a variadic group, so concat is binary; an n-way
+    # ONNX Concat is a left-nested chain, flattened again when lowered.
+    OpDef("concat", "Concatenation of two tensors along one axis", ("lhs", "rhs"),
+          attrs={"axis": "int"}),
 ]

@@ -22,7 +22,9 @@ def _as_pattern(lower: Lowering):
             replacement = lower(op.operation)
         if replacement is None:
             return True  # no match
-        if isinstance(replacement, ir.Value):
+        if isinstance(replacement, (ir.OpView, ir.Operation)):
+            replacement = list(replacement.results)
+        elif isinstance(replacement, ir.Value):
             replacement = [replacement]
         rewriter.replace_op(op, list(replacement))
         return False  # success

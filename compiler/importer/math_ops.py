@@ -1,6 +1,7 @@
 """Import of elementwise and math ONNX ops."""
 
 import numpy as np
+from mlir import ir
 
 from .node import NodeImport
 
@@ -40,9 +41,12 @@ for _onnx, _mlc in {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh"}.items(
 
 def _sum(n: NodeImport):
     inputs = n.inputs()
-    if len(inputs) == 1:
-        return inputs[0]
-    return n.op("sum", inputs)
+    total = inputs[0]
+    for i, value in enumerate(inputs[1:], start=1):
+        partial = np.broadcast_shapes(*[tuple(n.in_shape(j)) for j in range(i + 1)])
+        type_ = ir.RankedTensorType.get(list(partial), n.out_type().element_type)
+        total = n.op("add", [total, value], type_)
+    return total
 
 
 def _cast(n: NodeImport):

@@ -1,14 +1,20 @@
 """Reads an ONNX file and makes it ready to import: parse, check, infer shapes.
 
-Every failure here is the user's input, reported as an `InputError` naming the file.
+A `.onnx` file is the binary protobuf; a `.onnxtxt` file is ONNX's text format
+(`onnx.parser.parse_model`), whose `#` comments let importer tests carry their `# RUN:` and
+`# CHECK:` lines. Every failure here is the user's input, reported as an `InputError` naming
+the file.
 """
 
 from pathlib import Path
 
 import onnx
+import onnx.parser
 from google.protobuf.message import DecodeError
 
 from mlc.errors import InputError
+
+TEXT_SUFFIX = ".onnxtxt"
 
 # The newest default-domain opset that onnx 1.23 defines; mlc imports opsets 7 through this.
 MIN_OPSET = 7
@@ -21,6 +27,8 @@ def load_onnx(path: str | Path) -> onnx.ModelProto:
         data = path.read_bytes()
     except OSError as e:
         raise InputError(f"{path}: cannot read the file ({e.strerror})") from None
+    if path.suffix == TEXT_SUFFIX:
+        return _parse_text(path, data)
     model = onnx.ModelProto()
     try:
         model.ParseFromString(data)
@@ -30,6 +38,17 @@ def load_onnx(path: str | Path) -> onnx.ModelProto:
     if not model.HasField("graph") or not model.graph.node and not model.graph.output:
         raise InputError(f"{path}: not an ONNX model (no graph found in the file)")
     return model
+
+
+def _parse_text(path: Path, data: bytes) -> onnx.ModelProto:
+    try:
+        return onnx.parser.parse_model(data.decode())
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not an ONNX text model (the file is not UTF-8 text)") from None
+    except onnx.parser.ParseError as e:
+        # The parser's message is bytes: '[ParseError at position (line: 3 column: 9)]\n...'.
+        detail = e.args[0].decode(errors="replace") if e.args and isinstance(e.args[0], bytes) else str(e)
+        raise InputError(f"{path}: not a valid ONNX text model: {' '.join(detail.split())}") from None
 
 
 def default_opset(model: onnx.ModelProto, source: str) -> int:

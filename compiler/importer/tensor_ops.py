@@ -5,6 +5,7 @@ comes from Shape/Gather/Concat sees a constant.
 """
 
 import numpy as np
+from mlir import ir
 from onnx import numpy_helper
 
 from .node import NodeImport
@@ -66,8 +67,13 @@ def _concat(n: NodeImport):
     axis = axis + rank if axis < 0 else axis
     if all(c is not None and c.size <= 64 for c in consts):
         return np.concatenate(consts, axis=axis)
-    inputs = [n.input(i) for i in range(n.num_inputs) if n.in_shape(i)[axis] != 0]
-    return inputs[0] if len(inputs) == 1 else n.op("concat", inputs, axis=axis)
+    pieces = [i for i in range(n.num_inputs) if n.in_shape(i)[axis] != 0]
+    total, shape = n.input(pieces[0]), n.in_shape(pieces[0])
+    for i in pieces[1:]:
+        shape[axis] += n.in_shape(i)[axis]
+        type_ = ir.RankedTensorType.get(shape, n.out_type().element_type)
+        total = n.op("concat", [total, n.input(i)], type_, axis=axis)
+    return total
 
 
 def _shape(n: NodeImport):

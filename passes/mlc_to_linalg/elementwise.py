@@ -22,15 +22,6 @@ def _unary(scalar_fn):
     return lower
 
 
-def lower_sum(op):
-    def total(*xs):
-        acc = xs[0]
-        for x in xs[1:]:
-            acc = lb.add(acc, x)
-        return acc
-    return lb.elementwise(_result(op), list(op.operands), total)
-
-
 def relu(x):
     return lb.maximum(x, lb.const(0, x.type))
 
@@ -77,7 +68,6 @@ PATTERNS = {
     "mlc.sub": _binary(lb.sub),
     "mlc.mul": _binary(lb.mul),
     "mlc.div": _binary(lb.div),
-    "mlc.sum": lower_sum,
     "mlc.relu": _unary(relu),
     "mlc.sigmoid": _unary(sigmoid),
     "mlc.tanh": _unary(math.tanh),

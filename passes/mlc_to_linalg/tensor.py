@@ -24,12 +24,26 @@ def lower_transpose(op):
     return linalg.transpose(op.operands[0], outs=[init], permutation=perm)
 
 
+def _concat_pieces(op, axis: int) -> list[ir.Value]:
+    """The leaves of a chain of single-use concats along `axis`, in order."""
+    pieces = []
+    for value in op.operands:
+        inner = value.owner
+        if (isinstance(inner, ir.OpView) and inner.operation.name == "mlc.concat"
+                and ir.IntegerAttr(inner.attributes["axis"]).value == axis
+                and len(list(value.uses)) == 1):
+            pieces += _concat_pieces(inner.operation, axis)
+        else:
+            pieces.append(value)
+    return pieces
+
+
 def lower_concat(op):
     result = ir.RankedTensorType(op.results[0].type)
     axis = ir.IntegerAttr(op.attributes["axis"]).value
     out = lb.empty(list(result.shape), result.element_type)
     offset = 0
-    for piece in op.operands:
+    for piece in _concat_pieces(op, axis):
         shape = lb.shape_of(piece)
         offsets = [offset if d == axis else 0 for d in range(len(shape))]
         out = tensor.insert_slice(piece, out, [], [], [], offsets, shape, [1] * len(shape))
