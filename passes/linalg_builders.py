@@ -101,13 +101,16 @@ def collapse_to(value: ir.Value, shape: Sequence[int]) -> ir.Value:
         return value
     elem = elem_of(value)
     flat = value
-    if len(src) != 1:
-        flat = tensor.collapse_shape(tensor_of([_prod(src)], elem), value,
-                                     [list(range(len(src)))] if src else [])
+    if not src:  # rank 0 grows to [1] by an expand; a collapse cannot raise the rank
+        flat = tensor.expand_shape(tensor_of([1], elem), value, [], [], [1])
+    elif len(src) != 1:
+        flat = tensor.collapse_shape(tensor_of([_prod(src)], elem), value, [list(range(len(src)))])
     if len(shape) == 1:
         return flat
-    return tensor.expand_shape(tensor_of(shape, elem), flat,
-                               [list(range(len(shape)))] if shape else [], [], list(shape))
+    if not shape:  # [1] shrinks to rank 0 by a collapse
+        return tensor.collapse_shape(tensor_of([], elem), flat, [])
+    return tensor.expand_shape(tensor_of(shape, elem), flat, [list(range(len(shape)))], [],
+                               list(shape))
 
 
 def _prod(xs):
