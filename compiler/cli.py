@@ -27,6 +27,19 @@ class _Group(click.Group):
             _fail(e)
 
 
+class _StageProgress:
+    """One self-overwriting status line on a terminal: which stage is running."""
+
+    def __init__(self, label: str):
+        self.label = label
+
+    def __call__(self, stage: str) -> None:
+        click.echo(f"\r\033[K{self.label}: {stage}...", err=True, nl=False)
+
+    def done(self) -> None:
+        click.echo("\r\033[K", err=True, nl=False)
+
+
 @click.group(cls=_Group)
 @click.version_option(package_name="mlc")
 def main():
@@ -54,7 +67,12 @@ def compile(model, output, target, emit, opt_level, dump_dir, time_stages):
     options = CompileOptions(resolve(target), opt_level)
     if output is None and emit in ("obj", "so"):
         output = model.with_suffix(stages.BY_NAME[emit].suffix)
-    result = compile_model(model, options, emit, output, dump_dir)
+    progress = _StageProgress(model.name) if sys.stderr.isatty() else None
+    try:
+        result = compile_model(model, options, emit, output, dump_dir, on_stage=progress)
+    finally:
+        if progress:
+            progress.done()
     if time_stages:
         for name, seconds in result.stage_seconds.items():
             click.echo(f"{name:>8}: {seconds:.3f} s", err=True)

@@ -78,13 +78,17 @@ def _stage_of(module: ir.Module) -> str:
 
 
 def compile_model(input_path: str | Path, options: CompileOptions, emit: str = "so",
-                  output: Path | None = None, dump_dir: Path | None = None) -> CompileResult:
+                  output: Path | None = None, dump_dir: Path | None = None,
+                  on_stage=None) -> CompileResult:
+    """Compiles `input_path` down to stage `emit`. `on_stage(name)` is called as each starts."""
     input_path = Path(input_path)
+    on_stage = on_stage or (lambda name: None)
     if emit not in stages.NAMES:
         raise InputError(f"unknown stage '{emit}'", hint="stages: " + ", ".join(stages.NAMES))
     context = make_context()
     result = CompileResult(emit)
     started = time.perf_counter()
+    on_stage("import")
     module, store, at = load_input(input_path, context)
     result.stage_seconds["import"] = time.perf_counter() - started
     interface = from_module(module)
@@ -103,6 +107,7 @@ def compile_model(input_path: str | Path, options: CompileOptions, emit: str = "
         if stages.index(stage.name) > stages.index(emit):
             break
         t0 = time.perf_counter()
+        on_stage(stage.name)
         _run_stage(module, stage, dump_dir, stem)
         result.stage_seconds[stage.name] = time.perf_counter() - t0
         dump(stage, print_module(module))
@@ -112,6 +117,7 @@ def compile_model(input_path: str | Path, options: CompileOptions, emit: str = "
         return result
 
     t0 = time.perf_counter()
+    on_stage("llvm-ir")
     llvm_ir = llvm.translate_module_to_llvmir(module.operation)
     llvm_ir = str(llvm_ir) if not isinstance(llvm_ir, str) else llvm_ir
     result.stage_seconds["llvm-ir"] = time.perf_counter() - t0
@@ -136,6 +142,7 @@ def compile_model(input_path: str | Path, options: CompileOptions, emit: str = "
     with tempfile.TemporaryDirectory(prefix="mlc-") as tmp:
         work = Path(tmp)
         obj = work / f"{stem}.o"
+        on_stage("obj")
         run_tool(llc + ["-filetype=obj", "-o", str(obj), "-"], stdin=llvm_ir.encode())
         result.stage_seconds["obj"] = time.perf_counter() - t0
         if dump_dir:
@@ -144,6 +151,7 @@ def compile_model(input_path: str | Path, options: CompileOptions, emit: str = "
             _copy_output(obj, output)
             return result
         t0 = time.perf_counter()
+        on_stage("so")
         so = work / f"{stem}.so"
         link_shared_object(obj, module, store, interface, target.name, work, so)
         result.stage_seconds["so"] = time.perf_counter() - t0
