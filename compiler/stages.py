@@ -29,6 +29,9 @@ STAGES = [
     ]),
     Stage("affine", "bufferized: affine loops over memrefs", ".affine.mlir", [
         "mlc-entry-abi",  # @main takes caller-provided input and output buffers
+        # Matmuls, convs and elementwise ops become tiled loops around vector ops (on tensors,
+        # so the accumulator tiles are hoisted into registers before buffers exist).
+        "mlc-schedule",
         # Results are written straight into the caller's output buffers; constants become
         # memref.globals.
         "one-shot-bufferize{bufferize-function-boundaries}",
@@ -41,6 +44,8 @@ STAGES = [
     ]),
     Stage("llvm", "the llvm dialect", ".llvm.mlir", [
         "mlc-externalize-weights",  # weight data leaves the IR; the .so links it as binary
+        # n-D transfers of the scheduled kernels -> unrolled 1-D transfers (plain vector loads).
+        "func.func(convert-vector-to-scf{full-unroll=true})",
         "lower-affine",
         "convert-scf-to-cf",
         "expand-strided-metadata",  # subviews into plain pointer arithmetic
@@ -48,6 +53,8 @@ STAGES = [
         "finalize-memref-to-llvm",
         "convert-math-to-llvm",     # math ops with an LLVM intrinsic
         "convert-math-to-libm",     # the rest (tanh, erf, ...) call libm
+        # Register-tile contractions as outer products: one broadcast FMA per A element.
+        "convert-vector-to-llvm{vector-contract-lowering=outerproduct}",
         "convert-to-llvm",
         "reconcile-unrealized-casts",
     ]),

@@ -17,7 +17,7 @@ class PassInfo:
 
 
 def _registry() -> dict[str, PassInfo]:
-    from . import entry_abi, externalize_weights, memref_copy_to_linalg, mlc_to_linalg
+    from . import entry_abi, externalize_weights, memref_copy_to_linalg, mlc_to_linalg, schedule
 
     return {p.name: p for p in [
         PassInfo("convert-mlc-to-linalg", "mlc ops -> linalg on tensors", mlc_to_linalg.run),
@@ -27,6 +27,8 @@ def _registry() -> dict[str, PassInfo]:
                  entry_abi.run),
         PassInfo("mlc-externalize-weights", "large constant globals -> external symbols",
                  externalize_weights.run),
+        PassInfo("mlc-schedule", "matmul, conv, elementwise linalg -> tiled, vectorized loops",
+                 schedule.run),
     ]}
 
 

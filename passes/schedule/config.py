@@ -1,0 +1,77 @@
+"""Schedule configurations: every tile size of a kernel in one value, filled from the Target.
+
+A tuner searches these; the schedules only read them. `MatmulConfig` describes the
+register tile (`mr` x `nr` accumulators, k stepped by one) and the cache tiles around it
+(`mc`, `nc`, `kc`; 0 = that dimension is not cache-tiled). Every size divides its dimension:
+`split_matmul` cuts a matmul into pieces whose shapes the tiles divide, so vectorization
+never sees a partial tile.
+"""
+
+from dataclasses import dataclass
+
+from mlc.target import Target
+
+
+MAX_MC = 128  # rows of A per L2 block: measured flat between 64 and 256
+
+
+@dataclass(frozen=True)
+class MatmulConfig:
+    mr: int
+    nr: int
+    mc: int = 0
+    nc: int = 0
+    kc: int = 0
+
+    def describe(self) -> str:
+        return f"reg {self.mr}x{self.nr}, cache m{self.mc} n{self.nc} k{self.kc}"
+
+
+@dataclass(frozen=True)
+class RegisterBudget:
+    """The largest register tile the target holds: `rows` x `cols` f32 accumulators."""
+    rows: int
+    cols: int
+    lanes: int
+    accumulators: int  # vector registers that may hold accumulators
+
+
+def register_budget(target: Target) -> RegisterBudget:
+    lanes = target.f32_lanes
+    # Keep a few registers for the B row vectors and the broadcast A element.
+    accumulators = 16 if target.vector_registers >= 32 else 12
+    rows = 8 if target.vector_registers >= 32 else 6
+    return RegisterBudget(rows, 2 * lanes, lanes, accumulators)
+
+
+def _largest_divisor(n: int, limit: int, multiple_of: int = 1) -> int:
+    for d in range(min(n, limit), 0, -1):
+        if n % d == 0 and d % multiple_of == 0:
+            return d
+    return 0
+
+
+def split_points(m: int, n: int, budget: RegisterBudget) -> tuple[int, int]:
+    """Where to cut M and N so the main piece is divided by full register tiles."""
+    rows = min(budget.rows, m)
+    cols = budget.cols if n >= budget.cols else n
+    return m - m % rows, n - n % cols
+
+
+def matmul_config(m: int, n: int, k: int, target: Target) -> MatmulConfig:
+    """The default schedule of an M x N x K f32 matmul (M, N small pieces included)."""
+    b = register_budget(target)
+    if m >= b.rows:
+        mr = _largest_divisor(m, b.rows)
+    else:
+        mr = m
+    vectors_per_row = max(1, b.accumulators // mr)
+    nr_limit = vectors_per_row * b.lanes if m < b.rows else b.cols
+    nr = _largest_divisor(n, nr_limit, b.lanes) or _largest_divisor(n, nr_limit)
+    # Cache tiles: a kc x nr panel of B stays in L1 (with room for A and C), an mc x kc block
+    # of A in L2. A dimension without a large enough divisor is not cache-tiled.
+    kc = _largest_divisor(k, max(1, target.l1_bytes * 3 // 4 // (4 * nr)))
+    kc = 0 if kc == k or kc < 64 else kc
+    mc = _largest_divisor(m, MAX_MC, mr)
+    mc = 0 if mc == m or mc < 4 * mr else mc
+    return MatmulConfig(mr, nr, mc, 0, kc)

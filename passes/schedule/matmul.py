@@ -1,0 +1,98 @@
+"""The matmul kernel: cut into tile-divisible pieces, then a register-tiled, vectorized schedule.
+
+`split_matmul` replaces one static f32 `linalg.matmul` by up to four matmuls on slices (main
+block, right edge, bottom edge, corner) whose shapes their register tiles divide. Each piece
+is tagged `mlc.kernel = "<id>"` so its schedule can find it.
+
+`schedule_matmul` emits the Transform-dialect script of one piece: cache tiles (n, k, m order),
+a register tile mr x nr x 1 (n, m, k order), vectorization of the tiled op alone, vector
+contraction formation before any canonicalization (or unit-k reductions become mul+add
+without FMA), and the C tile hoisted out of the k loop while still on tensors, so the
+accumulators stay in registers across k.
+"""
+
+from mlir import ir
+from mlir.dialects import linalg, tensor, transform
+from mlir.dialects.transform import loop, structured, vector
+
+from mlc.passes.schedule.config import MatmulConfig, register_budget, split_points, matmul_config
+
+KERNEL_ATTR = "mlc.kernel"
+
+
+def static_f32_shape(value: ir.Value) -> list[int] | None:
+    t = value.type
+    if not isinstance(t, ir.RankedTensorType) or not t.has_static_shape:
+        return None
+    if not isinstance(t.element_type, ir.F32Type):
+        return None
+    return list(t.shape)
+
+
+def _slice(value: ir.Value, offsets, sizes) -> ir.Value:
+    t = ir.RankedTensorType(value.type)
+    out = ir.RankedTensorType.get(list(sizes), t.element_type)
+    return tensor.extract_slice(out, value, [], [], [], list(offsets), list(sizes), [1] * len(sizes))
+
+
+def _insert(value: ir.Value, into: ir.Value, offsets) -> ir.Value:
+    sizes = list(ir.RankedTensorType(value.type).shape)
+    return tensor.insert_slice(value, into, [], [], [], list(offsets), sizes, [1] * len(sizes))
+
+
+def matmul_pieces(a: ir.Value, b: ir.Value, c: ir.Value, target, fresh_tag) -> tuple[ir.Value, list]:
+    """Builds C + A @ B as tile-divisible tagged matmuls; returns (result, [(tag, config)])."""
+    m, k = static_f32_shape(a)
+    n = static_f32_shape(b)[1]
+    ms, ns = split_points(m, n, register_budget(target))
+    rows = [(0, ms), (ms, m - ms)] if 0 < ms < m else [(0, m)]
+    cols = [(0, ns), (ns, n - ns)] if 0 < ns < n else [(0, n)]
+    kernels = []
+    result = c
+    for r0, rn in rows:
+        for c0, cn in cols:
+            whole = (rn, cn) == (m, n)
+            pa = a if rn == m else _slice(a, [r0, 0], [rn, k])
+            pb = b if cn == n else _slice(b, [0, c0], [k, cn])
+            pc = result if whole else _slice(result, [r0, c0], [rn, cn])
+            piece = linalg.matmul(pa, pb, outs=[pc])
+            tag = fresh_tag()
+            piece.owner.attributes[KERNEL_ATTR] = ir.StringAttr.get(tag)
+            kernels.append((tag, matmul_config(rn, cn, k, target)))
+            result = piece if whole else _insert(piece, result, [r0, c0])
+    return result, kernels
+
+
+def split_matmul(op, target, fresh_tag) -> list | None:
+    """Replaces a static f32 linalg.matmul by tagged pieces; None when it is not one."""
+    a, b = op.operands[0], op.operands[1]
+    c = op.operands[2]
+    if any(static_f32_shape(v) is None for v in (a, b, c)):
+        return None
+    with ir.InsertionPoint(op), op.location:
+        result, kernels = matmul_pieces(a, b, c, target, fresh_tag)
+    op.results[0].replace_all_uses_with(result)
+    op.erase()
+    return kernels
+
+
+def schedule_matmul(root: ir.Value, tag: str, config: MatmulConfig) -> None:
+    """The transform ops that schedule the matmul tagged `tag` (inside a named sequence)."""
+    any_op = transform.AnyOpType.get()
+    mm = structured.MatchOp(any_op, root, ops=ir.ArrayAttr.get([ir.StringAttr.get("linalg.matmul")]),
+                            op_attrs=ir.DictAttr.get({KERNEL_ATTR: ir.StringAttr.get(tag)})).result
+    if config.mc or config.nc or config.kc:
+        mm = structured.TileUsingForOp(mm, sizes=[config.mc, config.nc, config.kc],
+                                       interchange=[1, 2, 0]).tiled_linalg_op
+    tiled = structured.TileUsingForOp(mm, sizes=[config.mr, config.nr, 1], interchange=[1, 0, 2])
+    k_loop = tiled.loops[2]
+    structured.VectorizeOp(tiled.tiled_linalg_op)
+    func = transform.GetParentOp(any_op, k_loop, op_name="func.func").result
+    patterns = transform.ApplyPatternsOp(func)
+    with ir.InsertionPoint(patterns.patterns):
+        vector.ApplyVectorReductionToContractPatternsOp()
+        vector.ApplyTransferPermutationPatternsOp()
+    # Twice: the C tile's extract/insert_slice pair first, then its transfer_read/write pair,
+    # so the loop carries the accumulators as a vector value.
+    loop.HoistLoopInvariantSubsetsOp(k_loop)
+    loop.HoistLoopInvariantSubsetsOp(k_loop)
