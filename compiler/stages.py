@@ -32,6 +32,9 @@ STAGES = [
         # Matmuls, convs and elementwise ops become tiled loops around vector ops (on tensors,
         # so the accumulator tiles are hoisted into registers before buffers exist).
         "mlc-schedule",
+        # An output computed into a fresh tensor is computed in the caller's buffer instead
+        # (no intermediate allocation, whose pages fault on every call, and no final copy).
+        "eliminate-empty-tensors",
         # Results are written straight into the caller's output buffers; constants become
         # memref.globals.
         "one-shot-bufferize{bufferize-function-boundaries}",

@@ -22,9 +22,11 @@ class MatmulConfig:
     mc: int = 0
     nc: int = 0
     kc: int = 0
+    n_outer: bool = True  # register-tile loops: n outside m (B panel reused) or m outside n
 
     def describe(self) -> str:
-        return f"reg {self.mr}x{self.nr}, cache m{self.mc} n{self.nc} k{self.kc}"
+        order = "n,m" if self.n_outer else "m,n"
+        return f"reg {self.mr}x{self.nr} ({order}), cache m{self.mc} n{self.nc} k{self.kc}"
 
 
 @dataclass(frozen=True)

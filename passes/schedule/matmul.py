@@ -84,7 +84,8 @@ def schedule_matmul(root: ir.Value, tag: str, config: MatmulConfig) -> None:
     if config.mc or config.nc or config.kc:
         mm = structured.TileUsingForOp(mm, sizes=[config.mc, config.nc, config.kc],
                                        interchange=[1, 2, 0]).tiled_linalg_op
-    tiled = structured.TileUsingForOp(mm, sizes=[config.mr, config.nr, 1], interchange=[1, 0, 2])
+    tiled = structured.TileUsingForOp(mm, sizes=[config.mr, config.nr, 1],
+                                      interchange=[1, 0, 2] if config.n_outer else [0, 1, 2])
     k_loop = tiled.loops[2]
     structured.VectorizeOp(tiled.tiled_linalg_op)
     func = transform.GetParentOp(any_op, k_loop, op_name="func.func").result

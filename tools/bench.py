@@ -1,0 +1,271 @@
+"""Benchmark: mlc against onnxruntime, side by side, interleaved, on one thread.
+
+The model set: the eight light models of the onnx wheel with real-size random weights (their
+ConstantOfShape-made weights replaced by random initializers), a 1024^3 MatMul with constant
+weights, and an MLP 784-512-512-10 at batch 1 and 64. Each model is compiled by mlc (timed),
+checked against onnxruntime on a random input, then both run in alternation (mlc, ort, mlc,
+...) so machine noise hits both alike. It prints medians, the ratio mlc/ORT, GFLOP/s (from
+the Conv/MatMul/Gemm FLOPs of the graph) and mlc's compile time. Not part of the test suite.
+
+    python -m mlc.tools.bench                   # every model
+    python -m mlc.tools.bench -k resnet -k mlp  # models whose name contains a pattern
+"""
+
+import argparse
+import math
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+LIGHT = ["bvlc_alexnet", "densenet121", "inception_v1", "inception_v2", "resnet50",
+         "shufflenet", "squeezenet", "vgg19", "zfnet512"]
+IR_VERSION = 8  # onnxruntime rejects the newest IR versions
+RTOL = 1e-3
+
+
+@dataclass
+class Case:
+    name: str
+    model: onnx.ModelProto
+
+
+# -- the model set ---------------------------------------------------------------------------
+def _light_dir() -> Path:
+    return Path(onnx.__file__).parent / "backend" / "test" / "data" / "light"
+
+
+def randomize_weights(model: onnx.ModelProto, seed: int = 0) -> onnx.ModelProto:
+    """Replaces every ConstantOfShape node with a random initializer of the same shape.
+
+    Weights of rank >= 2 get He-scaled normal values (so activations stay finite through deep
+    nets); vectors get values in [0.5, 1.5] (safe as BatchNorm variances and scales).
+    """
+    rng = np.random.default_rng(seed)
+    inits = {t.name: t for t in model.graph.initializer}
+    keep, new_inits = [], []
+    for node in model.graph.node:
+        if node.op_type != "ConstantOfShape" or node.input[0] not in inits:
+            keep.append(node)
+            continue
+        shape = [int(d) for d in numpy_helper.to_array(inits[node.input[0]])]
+        if len(shape) >= 2:
+            fan_in = int(np.prod(shape[1:]))
+            value = rng.standard_normal(shape) * math.sqrt(2.0 / max(1, fan_in))
+        else:
+            value = rng.uniform(0.5, 1.5, shape)
+        new_inits.append(numpy_helper.from_array(value.astype(np.float32), node.output[0]))
+    used = {i for n in keep for i in n.input}
+    graph = model.graph
+    old_inits = [t for t in graph.initializer if t.name in used]
+    del graph.node[:]
+    graph.node.extend(keep)
+    del graph.initializer[:]
+    graph.initializer.extend(old_inits + new_inits)
+    # IR version 3 wants every initializer listed as a graph input; 4+ does not.
+    model.ir_version = max(model.ir_version, IR_VERSION)
+    return model
+
+
+def light_case(name: str) -> Case:
+    model = onnx.load(str(_light_dir() / f"light_{name}.onnx"))
+    return Case(name, randomize_weights(model))
+
+
+def _model(nodes, inputs, outputs, inits, name) -> onnx.ModelProto:
+    graph = helper.make_graph(nodes, name, inputs, outputs, inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+                             ir_version=IR_VERSION)
+
+
+def matmul_case(n: int = 1024) -> Case:
+    rng = np.random.default_rng(0)
+    w = numpy_helper.from_array(rng.standard_normal((n, n)).astype(np.float32), "w")
+    return Case(f"matmul{n}", _model(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [n, n])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [n, n])], [w], "matmul"))
+
+
+def mlp_case(batch: int, sizes=(784, 512, 512, 10)) -> Case:
+    """Gemm(transB=1) layers as PyTorch exports them, ReLU between."""
+    rng = np.random.default_rng(0)
+    nodes, inits, x = [], [], "x"
+    for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
+        w = rng.standard_normal((fan_out, fan_in)) * math.sqrt(2.0 / fan_in)
+        inits += [numpy_helper.from_array(w.astype(np.float32), f"w{i}"),
+                  numpy_helper.from_array(rng.uniform(-0.1, 0.1, fan_out).astype(np.float32), f"b{i}")]
+        y = f"h{i}"
+        nodes.append(helper.make_node("Gemm", [x, f"w{i}", f"b{i}"], [y], transB=1))
+        if i < len(sizes) - 2:
+            nodes.append(helper.make_node("Relu", [y], [f"r{i}"]))
+            y = f"r{i}"
+        x = y
+    return Case(f"mlp_b{batch}", _model(
+        nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, sizes[0]])],
+        [helper.make_tensor_value_info(x, TensorProto.FLOAT, [batch, sizes[-1]])], inits, "mlp"))
+
+
+def all_cases() -> list:
+    """(name, builder) pairs; models are built only when selected."""
+    cases = [(name, lambda name=name: light_case(name)) for name in LIGHT]
+    cases += [("matmul1024", matmul_case), ("mlp_b1", lambda: mlp_case(1)),
+              ("mlp_b64", lambda: mlp_case(64))]
+    return cases
+
+
+# -- FLOPs -----------------------------------------------------------------------------------
+def count_flops(model: onnx.ModelProto) -> float:
+    """2 x multiply-accumulates of Conv, MatMul and Gemm nodes (shapes by shape inference)."""
+    inferred = onnx.shape_inference.infer_shapes(model)
+    shapes = {}
+    for vi in [*inferred.graph.value_info, *inferred.graph.input, *inferred.graph.output]:
+        dims = vi.type.tensor_type.shape.dim
+        shapes[vi.name] = [d.dim_value for d in dims]
+    for t in model.graph.initializer:
+        shapes[t.name] = list(t.dims)
+    total = 0.0
+    for node in model.graph.node:
+        out = shapes.get(node.output[0])
+        if not out:
+            continue
+        if node.op_type == "Conv":
+            w = shapes.get(node.input[1])
+            if w:
+                total += 2.0 * np.prod(out) * np.prod(w[1:])
+        elif node.op_type in ("MatMul", "Gemm"):
+            a = shapes.get(node.input[0])
+            if a:
+                k = a[-1]
+                if node.op_type == "Gemm" and any(at.name == "transA" and at.i for at in node.attribute):
+                    k = a[0]
+                total += 2.0 * np.prod(out) * k
+    return total
+
+
+# -- running ---------------------------------------------------------------------------------
+def _ort_session(path: Path, threads: int):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _max_rel_error(got: np.ndarray, ref: np.ndarray) -> float:
+    scale = max(float(np.abs(ref).max()), 1e-6)
+    return float(np.abs(got.astype(np.float64) - ref).max()) / scale
+
+
+@dataclass
+class Result:
+    name: str
+    mlc_ms: float = float("nan")
+    ort_ms: float = float("nan")
+    gflop: float = 0.0
+    compile_s: float = float("nan")
+    error: float = float("nan")
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.mlc_ms / self.ort_ms
+
+
+def bench_case(case: Case, work: Path, threads: int, min_time: float, min_runs: int,
+               target: str) -> Result:
+    from mlc.driver import compile_model
+    from mlc.options import CompileOptions
+    from mlc.runtime import Model
+    from mlc.target import resolve
+
+    result = Result(case.name, gflop=count_flops(case.model) / 1e9)
+    path = work / f"{case.name}.onnx"
+    onnx.save(case.model, str(path))
+    so = work / f"{case.name}.so"
+    started = time.perf_counter()
+    try:
+        compile_model(path, CompileOptions(resolve(target)), "so", so)
+    except Exception as e:  # a benchmark reports failures and goes on
+        result.note = f"compile failed: {str(e).splitlines()[0][:100]}"
+        return result
+    result.compile_s = time.perf_counter() - started
+    model = Model(so)
+    session = _ort_session(path, threads)
+    rng = np.random.default_rng(1)
+    feeds = {s.name: rng.standard_normal(s.shape).astype(s.dtype) for s in model.inputs}
+    got = list(model.run(feeds).values())
+    ref = session.run(None, feeds)
+    result.error = max(_max_rel_error(g, r) for g, r in zip(got, ref))
+    if not result.error <= RTOL:
+        result.note = "MISMATCH"
+    mlc_times, ort_times = [], []
+    spent = 0.0
+    while len(mlc_times) < min_runs or spent < min_time:
+        t0 = time.perf_counter()
+        model.run(feeds)
+        t1 = time.perf_counter()
+        session.run(None, feeds)
+        t2 = time.perf_counter()
+        mlc_times.append(t1 - t0)
+        ort_times.append(t2 - t1)
+        spent += t2 - t0
+    result.mlc_ms = 1e3 * float(np.median(mlc_times))
+    result.ort_ms = 1e3 * float(np.median(ort_times))
+    return result
+
+
+def print_table(results: list[Result]) -> None:
+    header = (f"{'model':<14}{'mlc ms':>10}{'ORT ms':>10}{'mlc/ORT':>9}{'GFLOP':>8}"
+              f"{'mlc GF/s':>10}{'ORT GF/s':>10}{'compile s':>11}{'rel err':>10}  note")
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        print(f"{r.name:<14}{r.mlc_ms:>10.2f}{r.ort_ms:>10.2f}{r.ratio:>9.2f}{r.gflop:>8.2f}"
+              f"{r.gflop / r.mlc_ms * 1e3:>10.1f}{r.gflop / r.ort_ms * 1e3:>10.1f}"
+              f"{r.compile_s:>11.1f}{r.error:>10.1e}  {r.note}")
+    ratios = [r.ratio for r in results if r.ratio == r.ratio]
+    if ratios:
+        geo = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
+        print(f"geometric mean mlc/ORT over {len(ratios)} models: {geo:.2f}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-k", dest="patterns", action="append", default=[],
+                        help="only models whose name contains this (repeatable)")
+    parser.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads")
+    parser.add_argument("--min-time", type=float, default=2.0,
+                        help="seconds of interleaved runs per model (at least --min-runs)")
+    parser.add_argument("--min-runs", type=int, default=5)
+    parser.add_argument("--target", default="native")
+    parser.add_argument("--list", action="store_true", help="list the models and exit")
+    args = parser.parse_args(argv)
+    cases = [(n, b) for n, b in all_cases()
+             if not args.patterns or any(p in n for p in args.patterns)]
+    if args.list:
+        print("\n".join(n for n, _ in cases))
+        return 0
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    results = []
+    with tempfile.TemporaryDirectory(prefix="mlc-bench-") as tmp:
+        for name, build in cases:
+            result = bench_case(build(), Path(tmp), args.threads, args.min_time, args.min_runs,
+                                args.target)
+            print(f"  {name}: mlc {result.mlc_ms:.2f} ms, ORT {result.ort_ms:.2f} ms "
+                  f"(compile {result.compile_s:.1f} s) {result.note}", flush=True)
+            results.append(result)
+    print()
+    print_table(results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
