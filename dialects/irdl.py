@@ -6,10 +6,10 @@ in for `mlir-opt --irdl-file=`, and a test keeps the two identical.
 
 from pathlib import Path
 
-from . import math_ops, nn_ops, tensor_ops
+from . import math_ops, nn_ops, reduction_ops, tensor_ops
 from .op_def import ATTR_BASES, OpDef
 
-ALL_OPS: list[OpDef] = sorted(math_ops.OPS + nn_ops.OPS + tensor_ops.OPS, key=lambda o: o.name)
+ALL_OPS: list[OpDef] = sorted(math_ops.OPS + nn_ops.OPS + reduction_ops.OPS + tensor_ops.OPS, key=lambda o: o.name)
 
 
 def irdl_path() -> Path:

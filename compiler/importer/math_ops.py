@@ -60,3 +60,114 @@ def _cast(n: NodeImport):
 
 HANDLERS["Sum"] = _sum
 HANDLERS["Cast"] = _cast
+
+
+# -- unary math and activations -----------------------------------------------------------
+def _float_unary(mlc_name: str, **defaults):
+    """A unary op on floats whose float attributes default as ONNX says."""
+    def handler(n: NodeImport):
+        if not n.out_dtype().is_float:
+            raise n.unsupported(f"{n.op_type} on {n.out_dtype().name} is not supported")
+        return n.op(mlc_name, [n.input(0)], **{k: float(n.attr(k, v)) for k, v in defaults.items()})
+    return handler
+
+
+def _signed_unary(mlc_name: str):
+    def handler(n: NodeImport):
+        if n.out_dtype().is_unsigned and mlc_name != "abs":
+            raise n.unsupported(f"{n.op_type} on {n.out_dtype().name} is not supported")
+        if n.out_dtype().is_unsigned:
+            return n.input(0)  # |x| of an unsigned value is x
+        return n.op(mlc_name, [n.input(0)])
+    return handler
+
+
+for _onnx, _mlc in {"Exp": "exp", "Log": "log", "Sqrt": "sqrt", "Reciprocal": "reciprocal",
+                    "Floor": "floor", "Ceil": "ceil", "Round": "round", "Erf": "erf",
+                    "Sin": "sin", "Cos": "cos", "Tan": "tan", "Asin": "asin", "Acos": "acos",
+                    "Atan": "atan", "Sinh": "sinh", "Cosh": "cosh", "Asinh": "asinh",
+                    "Acosh": "acosh", "Atanh": "atanh", "Softplus": "softplus",
+                    "Softsign": "softsign", "Mish": "mish", "HardSwish": "hard_swish"}.items():
+    HANDLERS[_onnx] = _float_unary(_mlc)
+HANDLERS.update({
+    "Abs": _signed_unary("abs"),
+    "Neg": _signed_unary("neg"),
+    "Sign": _signed_unary("sign"),
+    "LeakyRelu": _float_unary("leaky_relu", alpha=0.01),
+    "ThresholdedRelu": _float_unary("thresholded_relu", alpha=1.0),
+    "Elu": _float_unary("elu", alpha=1.0),
+    "Celu": _float_unary("celu", alpha=1.0),
+    "Selu": _float_unary("selu", alpha=1.67326319217681884765625, gamma=1.05070102214813232421875),
+    "HardSigmoid": _float_unary("hard_sigmoid", alpha=0.2, beta=0.5),
+})
+
+
+def _gelu(n: NodeImport):
+    if not n.out_dtype().is_float:
+        raise n.unsupported(f"Gelu on {n.out_dtype().name} is not supported")
+    return n.op("gelu", [n.input(0)], approximate=int(n.attr("approximate", "none") == "tanh"))
+
+
+# -- binary and variadic ---------------------------------------------------------------------
+def _pow(n: NodeImport):
+    if not n.out_dtype().is_float:
+        raise n.unsupported(f"Pow with a {n.out_dtype().name} base is not supported")
+    return n.op("pow", [n.input(0), n.input(1)])
+
+
+def _mod(n: NodeImport):
+    return n.op("mod", [n.input(0), n.input(1)], fmod=n.attr("fmod", 0))
+
+
+def _variadic(mlc_name: str):
+    """Max/Min/Mean over any number of inputs: a left-nested chain of binary ops."""
+    def handler(n: NodeImport):
+        if n.out_dtype().is_unsigned and mlc_name != "add":
+            raise n.unsupported(f"{n.op_type} on {n.out_dtype().name} is not supported")
+        inputs = n.inputs()
+        total = inputs[0]
+        for i, value in enumerate(inputs[1:], start=1):
+            partial = np.broadcast_shapes(*[tuple(n.in_shape(j)) for j in range(i + 1)])
+            type_ = ir.RankedTensorType.get(list(partial), n.out_type().element_type)
+            total = n.op(mlc_name, [total, value], type_)
+        return total
+    return handler
+
+
+def _mean(n: NodeImport):
+    if not n.out_dtype().is_float:
+        raise n.unsupported(f"Mean on {n.out_dtype().name} is not supported")
+    total = _variadic("add")(n)
+    scale = n.constant(np.array(1.0 / n.num_inputs, n.out_dtype().numpy))
+    return n.op("mul", [total, scale])
+
+
+def _clip(n: NodeImport):
+    """max(min_value, min(max_value, x)); the bounds are attributes before opset 11."""
+    x, dtype = n.input(0), n.out_dtype().numpy
+    if n.out_dtype().is_unsigned:
+        raise n.unsupported(f"Clip on {n.out_dtype().name} is not supported")
+    if n.opset < 11:
+        low = n.attr("min")
+        high = n.attr("max")
+        low = None if low is None else n.constant(np.array(low, dtype))
+        high = None if high is None else n.constant(np.array(high, dtype))
+    else:
+        low = n.input(1) if n.has_input(1) else None
+        high = n.input(2) if n.has_input(2) else None
+    if low is not None:
+        x = n.op("max", [x, low])
+    if high is not None:
+        x = n.op("min", [x, high])
+    return x
+
+
+HANDLERS.update({
+    "Gelu": _gelu,
+    "Pow": _pow,
+    "Mod": _mod,
+    "Max": _variadic("max"),
+    "Min": _variadic("min"),
+    "Mean": _mean,
+    "Clip": _clip,
+})
