@@ -1,0 +1,32 @@
+// RUN: mlc opt %s -p mlc-schedule --split-input-file | FileCheck %s
+
+// An f32 matmul becomes loops around a register tile: vector.contract accumulating in a
+// vector carried by the reduction loop; the decision is recorded on the module.
+// CHECK: module attributes {mlc.schedule = {k1 = "reg {{.*}}"
+// CHECK-LABEL: func.func @f32_matmul
+// CHECK-NOT: linalg.matmul
+// CHECK: scf.for {{.*}} -> (vector<{{[0-9]+}}x16xf32>)
+// CHECK: vector.contract
+// CHECK: return
+module attributes {mlc.target = "x86-64-v3"} {
+  func.func @f32_matmul(%a: tensor<16x32xf32>, %b: tensor<32x64xf32>) -> tensor<16x64xf32> {
+    %zero = arith.constant 0.0 : f32
+    %init = tensor.empty() : tensor<16x64xf32>
+    %acc = linalg.fill ins(%zero : f32) outs(%init : tensor<16x64xf32>) -> tensor<16x64xf32>
+    %0 = linalg.matmul ins(%a, %b : tensor<16x32xf32>, tensor<32x64xf32>) outs(%acc : tensor<16x64xf32>) -> tensor<16x64xf32>
+    return %0 : tensor<16x64xf32>
+  }
+}
+
+// -----
+
+// What the pass does not schedule stays as it was, with the reason recorded.
+// CHECK: mlc.schedule = {{{.*}}naive: not a static f32 matmul
+// CHECK-LABEL: func.func @i32_matmul
+// CHECK: linalg.matmul
+module attributes {mlc.target = "x86-64-v3"} {
+  func.func @i32_matmul(%a: tensor<4x8xi32>, %b: tensor<8x4xi32>, %acc: tensor<4x4xi32>) -> tensor<4x4xi32> {
+    %0 = linalg.matmul ins(%a, %b : tensor<4x8xi32>, tensor<8x4xi32>) outs(%acc : tensor<4x4xi32>) -> tensor<4x4xi32>
+    return %0 : tensor<4x4xi32>
+  }
+}
