@@ -221,10 +221,14 @@ class _Worker:
 
 # -- the run ----------------------------------------------------------------------------------
 def run_cases(cases: list[Case], jobs: int = 2, timeout: float = DEFAULT_TIMEOUT,
-              on_result=None) -> list[Outcome]:
-    """Runs every case in `jobs` worker processes; a crash or timeout fails only its case."""
+              on_result=None, timeouts: dict[Case, float] | None = None) -> list[Outcome]:
+    """Runs every case in `jobs` worker processes; a crash or timeout fails only its case.
+
+    `timeouts` overrides the per-case timeout for some cases.
+    """
     ctx = multiprocessing.get_context("spawn")
-    pending = list(reversed(cases))
+    # The light models take the longest: starting them first keeps the workers evenly busy.
+    pending = sorted(cases, key=lambda c: c.category == "light")
     # Node cases live in memory here (generated once); the others load inside the worker.
     needs_node = any(c.category == "node" for c in cases)
     if needs_node:
@@ -245,7 +249,7 @@ def run_cases(cases: list[Case], jobs: int = 2, timeout: float = DEFAULT_TIMEOUT
                 if w.case is None and pending:
                     case = pending.pop()
                     payload = load_payload(case) if case.category == "node" else None
-                    w.give(case, payload, timeout)
+                    w.give(case, payload, (timeouts or {}).get(case, timeout))
             busy = [w for w in workers if w.case]
             now = time.perf_counter()
             wait_for = max(0.0, min(w.deadline for w in busy) - now)
@@ -268,7 +272,8 @@ def run_cases(cases: list[Case], jobs: int = 2, timeout: float = DEFAULT_TIMEOUT
                     w.kill()
                     workers[i] = _Worker(ctx)
                 elif time.perf_counter() >= w.deadline:
-                    finish(w, "timeout", f"no result within {timeout:g} s", timeout)
+                    limit = w.deadline - w.started
+                    finish(w, "timeout", f"no result within {limit:g} s", limit)
                     w.kill()
                     workers[i] = _Worker(ctx)
     finally:

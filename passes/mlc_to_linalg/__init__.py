@@ -8,9 +8,9 @@ The patterns are split by op category, one module each.
 
 from mlc.passes.pattern_utils import patterns_pass
 
-from . import elementwise, matmul, nn, normalization, tensor
+from . import elementwise, matmul, nn, normalization, reduction, tensor
 
 PATTERNS = {**elementwise.PATTERNS, **matmul.PATTERNS, **nn.PATTERNS, **normalization.PATTERNS,
-            **tensor.PATTERNS}
+            **reduction.PATTERNS, **tensor.PATTERNS}
 
 run = patterns_pass(PATTERNS, legal_prefix="mlc.")
