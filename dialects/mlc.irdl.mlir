@@ -209,6 +209,16 @@ irdl.dialect @mlc {
     irdl.operands(input: %in0)
     irdl.results(result: %out0)
   }
+  // Slices of `data` along `axis` at run-time `indices` (negative counts from the end)
+  irdl.operation @gather {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_axis = irdl.base "#builtin.integer"
+    irdl.attributes {"axis" = %a_axis}
+    irdl.operands(data: %in0, indices: %in1)
+    irdl.results(result: %out0)
+  }
   // x * Phi(x); approximate = 1 uses the tanh form
   irdl.operation @gelu {
     %in0 = irdl.base "!builtin.tensor"

@@ -13,4 +13,6 @@ OPS = [
     # ONNX Concat is a left-nested chain, flattened again when lowered.
     OpDef("concat", "Concatenation of two tensors along one axis", ("lhs", "rhs"),
           attrs={"axis": "int"}),
+    OpDef("gather", "Slices of `data` along `axis` at run-time `indices` (negative counts from "
+          "the end)", ("data", "indices"), attrs={"axis": "int"}),
 ]

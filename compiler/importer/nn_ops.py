@@ -89,6 +89,12 @@ def _softmax(n: NodeImport):
     return n.op("reshape", [soft])
 
 
+def _log_softmax(n: NodeImport):
+    if not n.out_dtype().is_float:
+        raise n.unsupported(f"LogSoftmax on {n.out_dtype().name} is not supported")
+    return n.op("log", [_softmax(n)])
+
+
 def _matmul(n: NodeImport):
     lhs, rhs = n.input(0), n.input(1)
     lhs_shape, rhs_shape = n.in_shape(0), n.in_shape(1)
@@ -153,6 +159,7 @@ HANDLERS.update({
     "BatchNormalization": _batch_norm,
     "LRN": _lrn,
     "Softmax": _softmax,
+    "LogSoftmax": _log_softmax,
     "MatMul": _matmul,
     "Gemm": _gemm,
     "Dropout": _dropout,

@@ -82,11 +82,13 @@ def _shape(n: NodeImport):
     return shape[start:end]
 
 
-def _gather_const(n: NodeImport):
+def _gather(n: NodeImport):
     data, indices = n.const(0), n.const(1)
-    if data is None or indices is None or data.size > 64:
-        raise n.unsupported("Gather is supported only on compile-time constants (shape arithmetic)")
-    return np.take(data, indices, axis=n.attr("axis", 0))
+    axis = n.attr("axis", 0)
+    if data is not None and indices is not None and data.size <= 64:
+        return np.take(data, indices, axis=axis)  # shape arithmetic folds away
+    rank = len(n.in_shape(0))
+    return n.op("gather", [n.input(0), n.input(1)], axis=axis + rank if axis < 0 else axis)
 
 
 HANDLERS.update({
@@ -100,5 +102,5 @@ HANDLERS.update({
     "Transpose": _transpose,
     "Concat": _concat,
     "Shape": _shape,
-    "Gather": _gather_const,
+    "Gather": _gather,
 })
