@@ -48,7 +48,7 @@ def _start_stage(path: Path) -> str:
         return "onnx"
     if path.suffix == ".mlir":
         return "mlir"
-    raise InputError(f"{path}: unknown input kind '{path.suffix}'; expected a .onnx or .mlir file")
+    raise InputError(f"{path}: unknown input kind '{path.suffix}'; expected .onnx, .onnxtxt (ONNX text) or .mlir")
 
 
 def load_input(path: Path, context: ir.Context) -> tuple[ir.Module, WeightStore, str]:
@@ -102,7 +102,8 @@ def compile_model(input_path: str | Path, options: CompileOptions, emit: str = "
             path = dump_dir / f"{stem}{stage.suffix}"
             path.write_bytes(text) if isinstance(text, bytes) else path.write_text(text)
 
-    dump(stages.BY_NAME[at], print_module(module))
+    # Files get the weights' bytes too, so they compile again; stdout shows IR only.
+    dump(stages.BY_NAME[at], print_module(module, elide=False))
     for stage in stages.STAGES[stages.index(at) + 1: stages.index("llvm") + 1]:
         if stages.index(stage.name) > stages.index(emit):
             break
@@ -110,9 +111,9 @@ def compile_model(input_path: str | Path, options: CompileOptions, emit: str = "
         on_stage(stage.name)
         _run_stage(module, stage, dump_dir, stem)
         result.stage_seconds[stage.name] = time.perf_counter() - t0
-        dump(stage, print_module(module))
+        dump(stage, print_module(module, elide=False))
     if stages.BY_NAME[emit].is_mlir:
-        result.text = print_module(module)
+        result.text = print_module(module, elide=output is None)
         _write_output(output, result.text)
         return result
 

@@ -26,6 +26,15 @@ class PassTiming:
         return "\n".join(lines)
 
 
+def format_diagnostics(error: ir.MLIRError) -> str:
+    """MLIR's diagnostics, each with its location and notes, one per line."""
+    lines = []
+    for d in error.error_diagnostics:
+        lines.append(f"{d.location}: {d.message}")
+        lines += [f"  {n.location}: note: {n.message}" for n in d.notes]
+    return "\n".join(lines) or str(error)
+
+
 def split_pipeline(text: str) -> list[str]:
     """Splits 'a,b{x=1,y=2},func.func(c,d)' at top-level commas."""
     parts, depth, current = [], 0, ""
@@ -64,8 +73,7 @@ def run_passes(module: ir.Module, names: list[str], *, timing: PassTiming | None
             with module.context, ir.Location.unknown():
                 pm.run(module.operation)
         except ir.MLIRError as e:
-            diags = "\n".join(str(d) for d in e.error_diagnostics) or str(e)
-            raise CompilerBug(f"pass '{name}' failed:\n{diags}") from None
+            raise CompilerBug(f"pass '{name}' failed:\n{format_diagnostics(e)}") from None
         if timing is not None:
             timing.entries.append((name, time.perf_counter() - start))
         if print_after_all:

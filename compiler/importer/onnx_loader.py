@@ -70,11 +70,11 @@ def check_and_infer(model: onnx.ModelProto, source: str) -> onnx.ModelProto:
     try:
         onnx.checker.check_model(model)
     except onnx.checker.ValidationError as e:
-        first = str(e).strip().splitlines()[0]
+        first = " ".join(str(e).split())
         raise InputError(f"{source}: the model fails the ONNX checker: {first}") from None
     try:
         return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True,
                                                  data_prop=True)
     except (onnx.shape_inference.InferenceError, RuntimeError) as e:
-        first = str(e).strip().splitlines()[0]
+        first = " ".join(str(e).split())
         raise InputError(f"{source}: ONNX shape inference failed: {first}") from None
