@@ -57,14 +57,17 @@ def main():
 @click.option("-O", "opt_level", type=click.IntRange(0, 3), default=3, show_default=True,
               help="LLVM optimization level.")
 @click.option("--dump-dir", type=click.Path(path_type=Path), help="Keep every intermediate form here.")
+@click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=D0xD1x...",
+              help="Pin a graph input's dims at compile time (repeatable), e.g. data=1x3x224x224.")
 @click.option("--time-stages", is_flag=True, help="Print the time each stage took (to stderr).")
-def compile(model, output, target, emit, opt_level, dump_dir, time_stages):
+def compile(model, output, target, emit, opt_level, dump_dir, input_shapes, time_stages):
     """Compile MODEL (.onnx, or .mlir at any MLIR stage) to a shared object or an intermediate."""
     from mlc.driver import compile_model
-    from mlc.options import CompileOptions
+    from mlc.options import CompileOptions, parse_input_shape
     from mlc.target import resolve
 
-    options = CompileOptions(resolve(target), opt_level)
+    options = CompileOptions(resolve(target), opt_level,
+                             input_shapes=tuple(parse_input_shape(s) for s in input_shapes))
     if output is None and emit in ("obj", "so"):
         output = model.with_suffix(stages.BY_NAME[emit].suffix)
     progress = _StageProgress(model.name) if sys.stderr.isatty() else None

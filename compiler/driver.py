@@ -51,12 +51,12 @@ def _start_stage(path: Path) -> str:
     raise InputError(f"{path}: unknown input kind '{path.suffix}'; expected .onnx, .onnxtxt (ONNX text) or .mlir")
 
 
-def load_input(path: Path, context: ir.Context) -> tuple[ir.Module, WeightStore, str]:
+def load_input(path: Path, context: ir.Context, input_shapes=()) -> tuple[ir.Module, WeightStore, str]:
     """The module, its weights, and the stage its IR is at."""
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if _start_stage(path) == "onnx":
-        imported = import_onnx_file(path, context)
+        imported = import_onnx_file(path, context, input_shapes)
         return imported.module, imported.weights, "mlc"
     text = path.read_text()
     module = parse_module(text, context, str(path))
@@ -89,7 +89,7 @@ def compile_model(input_path: str | Path, options: CompileOptions, emit: str = "
     result = CompileResult(emit)
     started = time.perf_counter()
     on_stage("import")
-    module, store, at = load_input(input_path, context)
+    module, store, at = load_input(input_path, context, options.input_shapes)
     result.stage_seconds["import"] = time.perf_counter() - started
     interface = from_module(module)
     _verify(module, at)

@@ -22,7 +22,7 @@ from mlc.weights import WeightStore
 
 from .handlers import HANDLERS
 from .node import NodeImport, tensor_type
-from .onnx_loader import check_and_infer, default_opset, load_onnx
+from .onnx_loader import check_and_infer, default_opset, load_onnx, pin_input_shapes
 
 
 @dataclass
@@ -33,13 +33,17 @@ class ImportedModel:
     weights: WeightStore
 
 
-def import_onnx_file(path: str | Path, context: ir.Context) -> ImportedModel:
+def import_onnx_file(path: str | Path, context: ir.Context, input_shapes=()) -> ImportedModel:
     model = load_onnx(path)
-    return import_model(model, context, source=str(path))
+    return import_model(model, context, source=str(path), input_shapes=input_shapes)
 
 
-def import_model(model: onnx.ModelProto, context: ir.Context, source: str = "<model>") -> ImportedModel:
+def import_model(model: onnx.ModelProto, context: ir.Context, source: str = "<model>",
+                 input_shapes=()) -> ImportedModel:
+    """`input_shapes` pins graph-input dims ((name, dims), ...) before shape inference."""
     opset = default_opset(model, source)
+    if input_shapes:
+        model = pin_input_shapes(model, dict(input_shapes), source)
     model = check_and_infer(model, source)
     return _GraphImporter(model, context, source, opset).run()
 

@@ -26,7 +26,8 @@ def tensor_type(type_proto: onnx.TypeProto, what: str) -> ir.RankedTensorType:
     for d in tt.shape.dim:
         if not d.HasField("dim_value"):
             raise UnsupportedError(f"{what}: dimension '{d.dim_param or '?'}' is not static",
-                                   hint="dynamic dims are not supported yet; pin them with a static shape")
+                                   hint="symbolic dims are not compiled yet: pin the graph inputs' dims "
+                                        "with --input-shape NAME=D0xD1x...")
         dims.append(d.dim_value)
     return ir.RankedTensorType.get(dims, element_type(dtype))
 

@@ -65,6 +65,29 @@ def default_opset(model: onnx.ModelProto, source: str) -> int:
     return version
 
 
+def pin_input_shapes(model: onnx.ModelProto, shapes: dict, source: str) -> onnx.ModelProto:
+    """A copy of `model` whose named graph inputs have the given static dims."""
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    weights = {init.name for init in model.graph.initializer}
+    inputs = {vi.name: vi for vi in model.graph.input if vi.name not in weights}
+    for name, dims in shapes.items():
+        if name not in inputs:
+            raise InputError(f"{source}: --input-shape names '{name}', which is not a graph input",
+                             hint="graph inputs: " + ", ".join(inputs))
+        shape = inputs[name].type.tensor_type.shape
+        if len(shape.dim) != len(dims) and len(shape.dim):
+            raise InputError(f"{source}: --input-shape gives '{name}' rank {len(dims)}, "
+                             f"the model declares rank {len(shape.dim)}")
+        for old, new in zip(shape.dim, dims):
+            if old.HasField("dim_value") and old.dim_value != new:
+                raise InputError(f"{source}: --input-shape gives '{name}' dims {list(dims)}, "
+                                 f"but the model fixes a dim to {old.dim_value}")
+        del shape.dim[:]
+        for d in dims:
+            shape.dim.add().dim_value = d
+    return model
+
+
 def check_and_infer(model: onnx.ModelProto, source: str) -> onnx.ModelProto:
     """Runs the ONNX checker, then strict shape inference with data propagation."""
     try:
