@@ -67,7 +67,12 @@ def randomize_weights(model: onnx.ModelProto, seed: int = 0) -> onnx.ModelProto:
     graph.node.extend(keep)
     del graph.initializer[:]
     graph.initializer.extend(old_inits + new_inits)
-    # IR version 3 wants every initializer listed as a graph input; 4+ does not.
+    # IR version 3 lists every initializer as a graph input; from 4 on, such an input could be
+    # overridden at run time, so drop those (and inputs no node reads) to keep weights constant.
+    init_names = {t.name for t in graph.initializer}
+    inputs = [i for i in graph.input if i.name not in init_names and i.name in used]
+    del graph.input[:]
+    graph.input.extend(inputs)
     model.ir_version = max(model.ir_version, IR_VERSION)
     return model
 

@@ -1,26 +1,45 @@
 """mlc-schedule: heavy linalg ops on tensors -> tiled, vectorized loops (Transform dialect).
 
-Input: linalg on tensors with static shapes (the affine stage, before bufferization).
+Input: linalg on tensors (the affine stage, before bufferization).
 Output: the same function where each scheduled kernel is scf.for loops around vector ops
-(vector.contract accumulating in registers); every op the pass does not schedule is left as
-it was and lowers through the naive loop path.
+(matmuls: vector.contract accumulating in registers; elementwise ops: 1-D vector ops); every
+op the pass does not schedule is left as it was and lowers through the naive loop path.
 
-The pass first rewrites kernels into schedulable pieces and tags each (`mlc.kernel`), then
-builds one Transform-dialect script (one block of transform ops per kernel, from its
-schedule config) and applies it with the transform interpreter. The script runs on a clone
-first; when it fails, each kernel is tried alone and a kernel whose schedule does not apply
-keeps the naive path. The decisions are recorded on the module as `mlc.schedule` (kernel ->
-config, or why it fell back).
+The pass first rewrites kernels into schedulable pieces (convs into matmuls, matmuls into
+tile-divisible pieces) and tags each (`mlc.kernel`), then builds one Transform-dialect
+script from the kernels' schedule configs and applies it with the transform interpreter:
+  1. per kernel, tiling and vectorization (one match for all kernels, split in program order,
+     so the script walks the module once, not once per kernel);
+  2. once, vector contraction formation, before any canonicalization;
+  3. per matmul, the accumulator tile hoisted out of its k loop;
+  4. once, canonicalization and 1-D vector cleanup.
+The script runs on a copy first; when it fails, each kernel is tried alone, and one whose
+schedule does not apply keeps the naive path. The decisions are recorded on the module as
+`mlc.schedule` (kernel -> config, or why it fell back).
 """
+
+from dataclasses import dataclass
 
 from mlir import ir
 from mlir.dialects import transform
-from mlir.dialects.transform import interpreter
+from mlir.dialects.transform import interpreter, structured, vector
 
 from mlc.passes.schedule import conv, elementwise, matmul
 from mlc.target import Target, resolve
 
 REPORT_ATTR = "mlc.schedule"
+KERNEL_ATTR = matmul.KERNEL_ATTR  # "k<n>": which kernel an op is
+SCHEDULED_ATTR = "mlc.scheduled"  # marks the kernels one script schedules
+
+
+@dataclass(frozen=True)
+class Kernel:
+    tag: str
+    config: object  # MatmulConfig or ElementwiseConfig
+
+    @property
+    def is_matmul(self) -> bool:
+        return isinstance(self.config, matmul.MatmulConfig)
 
 
 class _Tags:
@@ -33,17 +52,17 @@ class _Tags:
 
 
 def _target_of(module_op) -> Target:
-    """The module's target (`mlc.target`, set by the driver), or the host."""
+    """The module's target (`mlc.target`, when the driver sets it), or the host."""
     if "mlc.target" in module_op.attributes:
         return resolve(ir.StringAttr(module_op.attributes["mlc.target"]).value)
     return resolve("native")
 
 
-def _ops_named(module_op, names: set[str]) -> list:
+def _walk(module_op, keep) -> list:
     found = []
 
     def visit(op):
-        if op.name in names:
+        if keep(op):
             found.append(op)
         return ir.WalkResult.ADVANCE
 
@@ -51,32 +70,70 @@ def _ops_named(module_op, names: set[str]) -> list:
     return found
 
 
-def _script(kernels) -> ir.Module:
-    """One named sequence scheduling every (tag, config, schedule_fn) kernel."""
+def _tag_attr(tag: str) -> ir.DictAttr:
+    return ir.DictAttr.get({KERNEL_ATTR: ir.StringAttr.get(tag)})
+
+
+def _kernel_handles(root: ir.Value, kernels: list[Kernel], program_order: list[str]) -> list:
+    """A handle per kernel. One walk for all: every op marked `mlc.scheduled` is matched and
+    the handle is split in program order (the order `_walk` sees them in)."""
+    any_op = transform.AnyOpType.get()
+    if len(kernels) == 1:
+        return [structured.MatchOp(any_op, root, op_attrs=_tag_attr(kernels[0].tag)).result]
+    marked = structured.MatchOp(any_op, root, op_attrs=ir.DictAttr.get(
+        {SCHEDULED_ATTR: ir.UnitAttr.get()})).result
+    handles = transform.SplitHandleOp([any_op] * len(program_order), marked).results
+    index = {tag: i for i, tag in enumerate(program_order)}
+    return [handles[index[k.tag]] for k in kernels]
+
+
+def _script(kernels: list[Kernel], program_order: dict) -> ir.Module:
     module = ir.Module.create()
     module.operation.attributes["transform.with_named_sequence"] = ir.UnitAttr.get()
     with ir.InsertionPoint(module.body):
         seq = transform.NamedSequenceOp("__transform_main", [transform.AnyOpType.get()], [],
                                         arg_attrs=[{"transform.readonly": ir.UnitAttr.get()}])
         with ir.InsertionPoint(seq.body):
-            for tag, config, schedule in kernels:
-                schedule(seq.bodyTarget, tag, config)
-            # Drops the loop-carried tensors the hoisting left unused; bufferization would
-            # otherwise copy each accumulator tile in and out of a scratch buffer.
-            cleanup = transform.ApplyPatternsOp(seq.bodyTarget)
+            root = seq.bodyTarget
+            k_loops = []
+            for kernel, handle in zip(kernels, _kernel_handles(root, kernels, program_order)):
+                if kernel.is_matmul:
+                    k_loops.append(matmul.schedule_matmul(handle, kernel.config))
+                else:
+                    elementwise.schedule_elementwise(handle, kernel.config)
+            if k_loops:
+                contract = transform.ApplyPatternsOp(root)
+                with ir.InsertionPoint(contract.patterns):
+                    vector.ApplyVectorReductionToContractPatternsOp()
+                    vector.ApplyTransferPermutationPatternsOp()
+            for k_loop in k_loops:
+                matmul.hoist_matmul(k_loop)
+            # Drops the loop-carried tensors the hoisting left unused (bufferization would
+            # copy each accumulator tile through a scratch buffer) and the unit dims of the
+            # elementwise vectors.
+            cleanup = transform.ApplyPatternsOp(root)
             with ir.InsertionPoint(cleanup.patterns):
                 transform.ApplyCanonicalizationPatternsOp()
+                vector.ApplyCastAwayVectorLeadingOneDimPatternsOp()
             transform.YieldOp()
     return module
 
 
-def _apply(module_op, kernels) -> str | None:
-    """Applies the kernels' script to `module_op`; the error text when it fails."""
+def _apply(module: ir.Module, kernels: list[Kernel]) -> str | None:
+    """Applies the kernels' script to `module`; the error text when it fails."""
     if not kernels:
         return None
-    script = _script(kernels)
+    wanted = {k.tag for k in kernels}
+    for op in _walk(module.operation, lambda op: KERNEL_ATTR in op.attributes):
+        if ir.StringAttr(op.attributes[KERNEL_ATTR]).value in wanted:
+            op.attributes[SCHEDULED_ATTR] = ir.UnitAttr.get()
+        elif SCHEDULED_ATTR in op.attributes:
+            del op.attributes[SCHEDULED_ATTR]
+    order = [ir.StringAttr(op.attributes[KERNEL_ATTR]).value
+             for op in _walk(module.operation, lambda op: SCHEDULED_ATTR in op.attributes)]
+    script = _script(kernels, order)
     try:
-        interpreter.apply_named_sequence(module_op, script.body.operations[0], script)
+        interpreter.apply_named_sequence(module.operation, script.body.operations[0], script)
     except (ir.MLIRError, ValueError) as e:  # the interpreter raises ValueError
         diags = getattr(e, "error_diagnostics", None)
         return ("; ".join(str(d) for d in diags) if diags else str(e))[:400]
@@ -101,52 +158,52 @@ def _replace_body(module_op, source: ir.Module) -> None:
         body.append(op)
 
 
-def _apply_with_fallback(module_op, kernels, report: dict) -> None:
+def _apply_with_fallback(module_op, kernels: list[Kernel], report: dict) -> None:
     trial = _clone(module_op)
-    if _apply(trial.operation, kernels) is None:
+    if _apply(trial, kernels) is None:
         _replace_body(module_op, trial)
         return
     working = []
     for kernel in kernels:
-        error = _apply(_clone(module_op).operation, [kernel])
+        error = _apply(_clone(module_op), [kernel])
         if error is None:
             working.append(kernel)
         else:
-            report[kernel[0]] = f"naive: schedule failed: {error}"
+            report[kernel.tag] = f"naive: schedule failed: {error}"
     trial = _clone(module_op)
-    if _apply(trial.operation, working) is None:
+    if _apply(trial, working) is None:
         _replace_body(module_op, trial)
     else:
         for kernel in working:
-            report[kernel[0]] = "naive: schedules failed together"
+            report[kernel.tag] = "naive: the schedules failed together"
 
 
-def _strip_tags(module_op) -> None:
-    for op in _ops_named(module_op, {"linalg.matmul", "linalg.generic"}):
-        if matmul.KERNEL_ATTR in op.attributes:
-            del op.attributes[matmul.KERNEL_ATTR]
+def _strip_marks(module_op) -> None:
+    for op in _walk(module_op, lambda op: KERNEL_ATTR in op.attributes):
+        del op.attributes[KERNEL_ATTR]
+        if SCHEDULED_ATTR in op.attributes:
+            del op.attributes[SCHEDULED_ATTR]
 
 
 def run(module_op, pass_) -> None:
     target = _target_of(module_op)
     tags = _Tags()
-    kernels, report = [], {}
-    for op in _ops_named(module_op, set(conv.CONV_OPS)):
-        why = conv.rewrite_conv(op, target, tags, kernels)
+    pieces, report = [], {}
+    for op in _walk(module_op, lambda op: op.name in conv.CONV_OPS):
+        why = conv.rewrite_conv(op, target, tags, pieces)
         if why:
-            report[f"{op.name}@{op.location}"] = f"naive: {why}"
-    for op in _ops_named(module_op, {"linalg.matmul"}):
-        if matmul.KERNEL_ATTR in op.attributes:
-            continue
-        pieces = matmul.split_matmul(op, target, tags)
-        if pieces is None:
-            report[f"linalg.matmul@{op.location}"] = "naive: not a static f32 matmul"
-            continue
-        kernels += [(tag, config, matmul.schedule_matmul) for tag, config in pieces]
-    kernels += elementwise.tag_elementwise(module_op, target, tags)
-    for tag, config, _ in kernels:
-        report[tag] = config.describe()
+            report[f"{op.name} at {op.location}"] = f"naive: {why}"
+    for op in _walk(module_op, lambda op: op.name == "linalg.matmul" and KERNEL_ATTR not in op.attributes):
+        split = matmul.split_matmul(op, target, tags)
+        if split is None:
+            report[f"linalg.matmul at {op.location}"] = "naive: not a static f32 matmul"
+        else:
+            pieces += split
+    pieces += elementwise.tag_elementwise(module_op, target, tags)
+    kernels = [Kernel(tag, config) for tag, config in pieces]
+    for kernel in kernels:
+        report[kernel.tag] = kernel.config.describe()
     _apply_with_fallback(module_op, kernels, report)
-    _strip_tags(module_op)
+    _strip_marks(module_op)
     module_op.attributes[REPORT_ATTR] = ir.DictAttr.get(
         {k: ir.StringAttr.get(v) for k, v in report.items()})

@@ -57,8 +57,6 @@ def rewrite_conv(op, target, tags, kernels) -> str | None:
     if n != 1:
         return f"batch {n} > 1 is not scheduled yet"
     strides, dilations = _ints(op, "strides"), _ints(op, "dilations")
-    from mlc.passes.schedule.matmul import schedule_matmul
-
     with ir.InsertionPoint(op), op.location:
         a = _collapse(w, [f, c * kh * kw], [[0], [1, 2, 3]])
         out = _collapse(init, [f, oh * ow], [[0, 1], [2, 3]])
@@ -70,5 +68,5 @@ def rewrite_conv(op, target, tags, kernels) -> str | None:
         result = _expand(result, [1, f, oh, ow], [[0, 1], [2, 3]])
     op.results[0].replace_all_uses_with(result)
     op.erase()
-    kernels += [(tag, config, schedule_matmul) for tag, config in pieces]
+    kernels += pieces
     return None

@@ -1,5 +1,105 @@
-"""Elementwise kernels (stub)."""
+"""Elementwise kernels: all-parallel linalg ops vectorized along their innermost dimension.
+
+`linalg.generic` with only parallel iterators (bias, BatchNorm, ReLU, residual adds, ...),
+`linalg.fill` and `linalg.copy` on static shapes: every outer dimension is tiled by one and
+the innermost one is cut into rows of at most `max_row` elements that divide it, so each
+tile is one vector op per operand; the script's final cleanup casts the leading unit dims
+away, so the vectors are 1-D before they reach the LLVM lowering.
+
+Not scheduled (left to the naive path): reductions, dynamic shapes, and copies whose source
+is a slice with a non-unit innermost stride (a strided vector load has no direct lowering).
+"""
+
+from dataclasses import dataclass
+
+from mlir import ir
+from mlir.dialects.transform import structured
+
+from mlc.passes.schedule.matmul import KERNEL_ATTR
+
+ELEMENTWISE_OPS = ("linalg.generic", "linalg.fill", "linalg.copy")
+MIN_ELEMENTS = 64  # below this the loop overhead of a schedule is not worth it
 
 
-def tag_elementwise(module_op, target, tags):
-    return []
+@dataclass(frozen=True)
+class ElementwiseConfig:
+    op_name: str
+    tile: tuple[int, ...]
+
+    def describe(self) -> str:
+        return f"elementwise {self.op_name} tile {'x'.join(map(str, self.tile))}"
+
+
+def _static_shape(value: ir.Value) -> list[int] | None:
+    t = value.type
+    if not isinstance(t, ir.RankedTensorType) or not t.has_static_shape:
+        return None
+    return list(t.shape)
+
+
+def _row(n: int, lanes: int, max_row: int) -> int:
+    """The longest row <= max_row dividing n, preferring whole vectors."""
+    if n <= max_row:
+        return n
+    for multiple in (lanes, 1):
+        for d in range(max_row, 0, -1):
+            if n % d == 0 and d % multiple == 0:
+                return d
+    return 1
+
+
+def _strided_innermost(value: ir.Value) -> bool:
+    owner = value.owner
+    if not isinstance(owner, ir.Operation) and hasattr(owner, "operation"):
+        owner = owner.operation
+    if getattr(owner, "name", "") != "tensor.extract_slice":
+        return False
+    strides = ir.DenseI64ArrayAttr(owner.attributes["static_strides"])
+    return len(strides) > 0 and strides[len(strides) - 1] != 1
+
+
+def elementwise_config(op, target) -> ElementwiseConfig | None:
+    name = op.name
+    if name == "linalg.generic":
+        iterators = ir.ArrayAttr(op.attributes["iterator_types"])
+        if any("parallel" not in str(it) for it in iterators):
+            return None
+    shapes = [_static_shape(v) for v in op.operands]
+    shapes += [_static_shape(r) for r in op.results]
+    if not op.results or any(s is None for s in shapes[1 if name == "linalg.fill" else 0:]):
+        return None
+    if any(_strided_innermost(v) for v in op.operands):
+        return None
+    out = shapes[-1]
+    if not out or _prod(out) < MIN_ELEMENTS:
+        return None
+    row = _row(out[-1], target.f32_lanes, 16 * target.f32_lanes)
+    return ElementwiseConfig(name, tuple([1] * (len(out) - 1) + [row]))
+
+
+def _prod(xs) -> int:
+    p = 1
+    for x in xs:
+        p *= x
+    return p
+
+
+def tag_elementwise(module_op, target, tags) -> list:
+    kernels = []
+
+    def visit(op):
+        if op.name in ELEMENTWISE_OPS and KERNEL_ATTR not in op.attributes:
+            config = elementwise_config(op, target)
+            if config is not None:
+                tag = tags()
+                op.attributes[KERNEL_ATTR] = ir.StringAttr.get(tag)
+                kernels.append((tag, config))
+        return ir.WalkResult.ADVANCE
+
+    module_op.walk(visit)
+    return kernels
+
+
+def schedule_elementwise(op: ir.Value, config: ElementwiseConfig) -> None:
+    tiled = structured.TileUsingForOp(op, sizes=list(config.tile))
+    structured.VectorizeOp(tiled.tiled_linalg_op)

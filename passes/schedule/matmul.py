@@ -4,16 +4,16 @@
 block, right edge, bottom edge, corner) whose shapes their register tiles divide. Each piece
 is tagged `mlc.kernel = "<id>"` so its schedule can find it.
 
-`schedule_matmul` emits the Transform-dialect script of one piece: cache tiles (n, k, m order),
-a register tile mr x nr x 1 (n, m, k order), vectorization of the tiled op alone, vector
-contraction formation before any canonicalization (or unit-k reductions become mul+add
-without FMA), and the C tile hoisted out of the k loop while still on tensors, so the
-accumulators stay in registers across k.
+`schedule_matmul` emits the Transform-dialect ops of one piece: cache tiles (n, k, m order),
+a register tile mr x nr x 1 (n, m, k order) and vectorization of the tiled op alone. After
+vector contraction formation (before any canonicalization, or unit-k reductions become
+mul+add without FMA), `hoist_matmul` lifts the C tile out of the k loop while still on
+tensors, so the accumulators stay in registers across k.
 """
 
 from mlir import ir
 from mlir.dialects import linalg, tensor, transform
-from mlir.dialects.transform import loop, structured, vector
+from mlir.dialects.transform import loop, structured
 
 from mlc.passes.schedule.config import MatmulConfig, register_budget, split_points, matmul_config
 
@@ -76,24 +76,25 @@ def split_matmul(op, target, fresh_tag) -> list | None:
     return kernels
 
 
-def schedule_matmul(root: ir.Value, tag: str, config: MatmulConfig) -> None:
-    """The transform ops that schedule the matmul tagged `tag` (inside a named sequence)."""
-    any_op = transform.AnyOpType.get()
-    mm = structured.MatchOp(any_op, root, ops=ir.ArrayAttr.get([ir.StringAttr.get("linalg.matmul")]),
-                            op_attrs=ir.DictAttr.get({KERNEL_ATTR: ir.StringAttr.get(tag)})).result
+def schedule_matmul(mm: ir.Value, config: MatmulConfig) -> ir.Value:
+    """Tiles and vectorizes the matmul handle `mm`; returns the k loop, for `hoist_matmul`.
+
+    Contraction formation runs later, once for every kernel (see `mlc.passes.schedule`).
+    """
     if config.mc or config.nc or config.kc:
         mm = structured.TileUsingForOp(mm, sizes=[config.mc, config.nc, config.kc],
                                        interchange=[1, 2, 0]).tiled_linalg_op
     tiled = structured.TileUsingForOp(mm, sizes=[config.mr, config.nr, 1],
                                       interchange=[1, 0, 2] if config.n_outer else [0, 1, 2])
-    k_loop = tiled.loops[2]
     structured.VectorizeOp(tiled.tiled_linalg_op)
-    func = transform.GetParentOp(any_op, k_loop, op_name="func.func").result
-    patterns = transform.ApplyPatternsOp(func)
-    with ir.InsertionPoint(patterns.patterns):
-        vector.ApplyVectorReductionToContractPatternsOp()
-        vector.ApplyTransferPermutationPatternsOp()
-    # Twice: the C tile's extract/insert_slice pair first, then its transfer_read/write pair,
-    # so the loop carries the accumulators as a vector value.
+    return tiled.loops[2]
+
+
+def hoist_matmul(k_loop: ir.Value) -> None:
+    """Keeps the C tile in registers across the k loop (run after contraction formation).
+
+    Twice: the C tile's extract/insert_slice pair first, then its transfer_read/write pair,
+    so the loop carries the accumulators as a vector value.
+    """
     loop.HoistLoopInvariantSubsetsOp(k_loop)
     loop.HoistLoopInvariantSubsetsOp(k_loop)
