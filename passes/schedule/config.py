@@ -53,11 +53,28 @@ def _largest_divisor(n: int, limit: int, multiple_of: int = 1) -> int:
     return 0
 
 
-def split_points(m: int, n: int, budget: RegisterBudget) -> tuple[int, int]:
-    """Where to cut M and N so the main piece is divided by full register tiles."""
-    rows = min(budget.rows, m)
-    cols = budget.cols if n >= budget.cols else n
-    return m - m % rows, n - n % cols
+def _cuts(size: int, steps: list[int]) -> list[tuple[int, int]]:
+    """[(offset, length)] covering `size`: as much as possible in multiples of steps[0],
+    then of steps[1], ...; the last piece takes what is left."""
+    pieces, start = [], 0
+    for step in steps:
+        length = (size - start) // step * step
+        if length:
+            pieces.append((start, length))
+            start += length
+    if start < size:
+        pieces.append((start, size - start))
+    return pieces
+
+
+def split_points(m: int, n: int, budget: RegisterBudget) -> tuple[list, list]:
+    """Row and column ranges whose sizes the register tiles divide: full tiles, then whole
+    vectors, then a last narrow piece (narrower than one vector)."""
+    if m > budget.rows:
+        return _cuts(m, [budget.rows]), _cuts(n, [budget.cols, budget.lanes])
+    # Few rows: wider tiles keep enough independent accumulators to hide the FMA latency.
+    wide = max(1, budget.accumulators // max(1, m)) * budget.lanes
+    return [(0, m)], _cuts(n, [wide, budget.lanes])
 
 
 def matmul_config(m: int, n: int, k: int, target: Target) -> MatmulConfig:

@@ -1,7 +1,8 @@
 """The matmul kernel: cut into tile-divisible pieces, then a register-tiled, vectorized schedule.
 
-`split_matmul` replaces one static f32 `linalg.matmul` by up to four matmuls on slices (main
-block, right edge, bottom edge, corner) whose shapes their register tiles divide. Each piece
+`split_matmul` replaces one static f32 `linalg.matmul` by matmuls on slices (main block, then
+edges of whole vectors, then edges narrower than a vector) whose shapes their register tiles
+divide. Each piece
 is tagged `mlc.kernel = "<id>"` so its schedule can find it.
 
 `schedule_matmul` emits the Transform-dialect ops of one piece: cache tiles (n, k, m order),
@@ -44,9 +45,7 @@ def matmul_pieces(a: ir.Value, b: ir.Value, c: ir.Value, target, fresh_tag) -> t
     """Builds C + A @ B as tile-divisible tagged matmuls; returns (result, [(tag, config)])."""
     m, k = static_f32_shape(a)
     n = static_f32_shape(b)[1]
-    ms, ns = split_points(m, n, register_budget(target))
-    rows = [(0, ms), (ms, m - ms)] if 0 < ms < m else [(0, m)]
-    cols = [(0, ns), (ns, n - ns)] if 0 < ns < n else [(0, n)]
+    rows, cols = split_points(m, n, register_budget(target))
     kernels = []
     result = c
     for r0, rn in rows:
