@@ -1,9 +1,10 @@
 """The ONNX backend suite against mlc: every case in test/conformance/passing.txt must pass.
 
 The cases run in the conformance tool's worker processes, so a case that crashes the compiler
-fails alone. Cases not on the list run too (with a short timeout), and those that now pass are
-reported, so the list can grow: `python -m mlc.tools.conformance --update` rewrites it.
-MLC_CONFORMANCE_LISTED_ONLY=1 skips the unlisted cases.
+fails alone. The light models are left to test_light_models.py, which checks the same
+expected outputs. With MLC_CONFORMANCE_ALL=1 the cases not on the list run too (with a short
+timeout) and those that now pass are reported, so the list can grow;
+`python -m mlc.tools.conformance --update` rewrites it.
 """
 
 import os
@@ -22,7 +23,8 @@ def test_listed_conformance_cases_pass():
     cases = conformance.list_cases()
     known = {c.id for c in cases}
     assert not listed - known, f"listed cases that onnx no longer has: {sorted(listed - known)}"
-    if os.environ.get("MLC_CONFORMANCE_LISTED_ONLY") == "1":
+    cases = [c for c in cases if not c.id.startswith("light/")]
+    if os.environ.get("MLC_CONFORMANCE_ALL") != "1":
         cases = [c for c in cases if c.id in listed]
     timeouts = {c: UNLISTED_TIMEOUT for c in cases if c.id not in listed}
     outcomes = conformance.run_cases(cases, jobs=int(os.environ.get("MLC_CONFORMANCE_JOBS", "2")),
