@@ -20,6 +20,7 @@ from mlc.errors import InputError, UnsupportedError
 from mlc.interface import Interface, TensorSpec
 from mlc.weights import WeightStore
 
+from . import folding
 from .handlers import HANDLERS
 from .node import NodeImport, tensor_type
 from .onnx_loader import check_and_infer, default_opset, load_onnx, pin_input_shapes
@@ -67,9 +68,10 @@ class _GraphImporter:
                 self.consts[init.name] = numpy_helper.to_array(init)
             inputs = [vi for vi in self.graph.input if vi.name not in self.consts]
             in_types = [self._value_type(vi.name, "graph input") for vi in inputs]
-            out_types = [self._value_type(vi.name, "graph output") for vi in self.graph.output]
+            # Result types are read off the imported values: an exporter may declare symbolic
+            # output dims that only folding makes static.
             with ir.InsertionPoint(module.body):
-                fn = func.FuncOp("main", ir.FunctionType.get(in_types, out_types), loc=self.file_loc)
+                fn = func.FuncOp("main", ir.FunctionType.get(in_types, []), loc=self.file_loc)
                 fn.arg_attrs = ir.ArrayAttr.get([_name_attr(vi.name) for vi in inputs])
                 fn.res_attrs = ir.ArrayAttr.get([_name_attr(vi.name) for vi in self.graph.output])
                 block = fn.add_entry_block()
@@ -81,6 +83,10 @@ class _GraphImporter:
                 results = [self.value(vi.name, ir.Location.name(f"output {vi.name}"))
                            for vi in self.graph.output]
                 func.ReturnOp(results, loc=self.file_loc)
+            for vi in self.graph.output:
+                self._value_type(vi.name, "graph output")  # static by now, or the error says so
+            fn.attributes["function_type"] = ir.TypeAttr.get(
+                ir.FunctionType.get(in_types, [r.type for r in results]))
             Interface(self._model_name(),
                       tuple(_spec(self.types[vi.name], vi.name) for vi in inputs),
                       tuple(_spec(self.types[vi.name], vi.name) for vi in self.graph.output),
@@ -108,6 +114,11 @@ class _GraphImporter:
         if node.domain not in ("", "ai.onnx"):
             raise UnsupportedError(f"{self.source}: node '{label}' uses op {node.domain}::{node.op_type}; "
                                    "mlc supports only the default ONNX domain")
+        folded = folding.fold(node, self.consts, self.opset)
+        if folded is not None:
+            self._bind(node, folded)
+            return
+        folding.refine_types(node, self.types, self.consts, self.opset)
         handler = HANDLERS.get(node.op_type)
         if handler is None:
             raise UnsupportedError(
@@ -116,15 +127,23 @@ class _GraphImporter:
         loc = ir.Location.name(label, childLoc=self.file_loc)
         with loc:
             results = handler(NodeImport(self, node, label, loc))
-        if not isinstance(results, (list, tuple)):
-            results = [results]
+        self._bind(node, results if isinstance(results, (list, tuple)) else [results])
+
+    def _bind(self, node: onnx.NodeProto, results: list) -> None:
+        """Records a node's results, and their static types for the nodes that use them."""
         for name, result in zip(node.output, results):
             if not name:
                 continue
             if isinstance(result, np.ndarray):
                 self.consts[name] = result
+                self.types[name] = folding.static_type(dtypes.from_numpy(result.dtype).onnx,
+                                                       result.shape)
             else:
                 self.values[name] = result
+                if name in self.types and not folding.is_static(self.types[name]):
+                    elem = self.types[name].tensor_type.elem_type
+                    shape = ir.RankedTensorType(result.type).shape
+                    self.types[name] = folding.static_type(elem, shape)
 
 
 def _name_attr(name: str) -> ir.DictAttr:
