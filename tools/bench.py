@@ -9,9 +9,12 @@ the Conv/MatMul/Gemm FLOPs of the graph) and mlc's compile time. Not part of the
 
     python -m mlc.tools.bench                   # every model
     python -m mlc.tools.bench -k resnet -k mlp  # models whose name contains a pattern
+    python -m mlc.tools.bench --save DIR        # compile here ...
+    python -m mlc.tools.bench --prebuilt DIR    # ... time elsewhere (numpy + onnxruntime only)
 """
 
 import argparse
+import json
 import math
 import os
 import tempfile
@@ -77,8 +80,13 @@ def randomize_weights(model: onnx.ModelProto, seed: int = 0) -> onnx.ModelProto:
     return model
 
 
-def light_case(name: str) -> Case:
+def light_case(name: str, shipped: bool = False) -> Case:
+    """A light model with random weights or, with `shipped`, its own constant-filled ones
+    (same shapes and speed, but a small .so: handy for timing on another machine)."""
     model = onnx.load(str(_light_dir() / f"light_{name}.onnx"))
+    if shipped:
+        model.ir_version = max(model.ir_version, IR_VERSION)
+        return Case(f"{name}_shipped", model)
     return Case(name, randomize_weights(model))
 
 
@@ -116,9 +124,9 @@ def mlp_case(batch: int, sizes=(784, 512, 512, 10)) -> Case:
         [helper.make_tensor_value_info(x, TensorProto.FLOAT, [batch, sizes[-1]])], inits, "mlp"))
 
 
-def all_cases() -> list:
+def all_cases(shipped: bool = False) -> list:
     """(name, builder) pairs; models are built only when selected."""
-    cases = [(name, lambda name=name: light_case(name)) for name in LIGHT]
+    cases = [(name, lambda name=name: light_case(name, shipped)) for name in LIGHT]
     cases += [("matmul1024", matmul_case), ("mlp_b1", lambda: mlp_case(1)),
               ("mlp_b64", lambda: mlp_case(64))]
     return cases
@@ -184,25 +192,34 @@ class Result:
         return self.mlc_ms / self.ort_ms
 
 
-def bench_case(case: Case, work: Path, threads: int, min_time: float, min_runs: int,
-               target: str) -> Result:
+def compile_case(case: Case, work: Path, target: str) -> Result:
+    """Compiles `case` into work/<name>.so (next to its .onnx); the Result holds the compile
+    time and the FLOPs, or a note saying why it failed."""
     from mlc.driver import compile_model
     from mlc.options import CompileOptions
-    from mlc.runtime import Model
     from mlc.target import resolve
 
     result = Result(case.name, gflop=count_flops(case.model) / 1e9)
     path = work / f"{case.name}.onnx"
     onnx.save(case.model, str(path))
-    so = work / f"{case.name}.so"
     started = time.perf_counter()
     try:
-        compile_model(path, CompileOptions(resolve(target)), "so", so)
+        compile_model(path, CompileOptions(resolve(target)), "so", work / f"{case.name}.so")
     except Exception as e:  # a benchmark reports failures and goes on
         result.note = f"compile failed: {str(e).splitlines()[0][:100]}"
         return result
     result.compile_s = time.perf_counter() - started
-    model = Model(so)
+    (work / f"{case.name}.json").write_text(json.dumps(
+        {"name": case.name, "gflop": result.gflop, "compile_s": result.compile_s}))
+    return result
+
+
+def time_case(result: Result, work: Path, threads: int, min_time: float, min_runs: int) -> Result:
+    """Checks work/<name>.so against onnxruntime, then times both, interleaved."""
+    from mlc.runtime import Model
+
+    path = work / f"{result.name}.onnx"
+    model = Model(work / f"{result.name}.so")
     session = _ort_session(path, threads)
     rng = np.random.default_rng(1)
     feeds = {s.name: rng.standard_normal(s.shape).astype(s.dtype) for s in model.inputs}
@@ -242,6 +259,12 @@ def print_table(results: list[Result]) -> None:
         print(f"geometric mean mlc/ORT over {len(ratios)} models: {geo:.2f}")
 
 
+def _report(result: Result) -> Result:
+    print(f"  {result.name}: mlc {result.mlc_ms:.2f} ms, ORT {result.ort_ms:.2f} ms "
+          f"(compile {result.compile_s:.1f} s) {result.note}", flush=True)
+    return result
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-k", dest="patterns", action="append", default=[],
@@ -252,21 +275,41 @@ def main(argv=None) -> int:
     parser.add_argument("--min-runs", type=int, default=5)
     parser.add_argument("--target", default="native")
     parser.add_argument("--list", action="store_true", help="list the models and exit")
+    parser.add_argument("--shipped-weights", action="store_true",
+                        help="light models keep their constant-filled weights (small .so files)")
+    parser.add_argument("--save", metavar="DIR",
+                        help="compile only, keeping each model's .onnx, .so and compile time in DIR")
+    parser.add_argument("--prebuilt", metavar="DIR",
+                        help="time the models a --save run left in DIR (no compilation)")
     args = parser.parse_args(argv)
-    cases = [(n, b) for n, b in all_cases()
+    cases = [(n, b) for n, b in all_cases(args.shipped_weights)
              if not args.patterns or any(p in n for p in args.patterns)]
     if args.list:
         print("\n".join(n for n, _ in cases))
         return 0
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     results = []
-    with tempfile.TemporaryDirectory(prefix="mlc-bench-") as tmp:
-        for name, build in cases:
-            result = bench_case(build(), Path(tmp), args.threads, args.min_time, args.min_runs,
-                                args.target)
-            print(f"  {name}: mlc {result.mlc_ms:.2f} ms, ORT {result.ort_ms:.2f} ms "
-                  f"(compile {result.compile_s:.1f} s) {result.note}", flush=True)
-            results.append(result)
+    if args.prebuilt:
+        # Time models compiled elsewhere (`--save`): needs numpy and onnxruntime, not MLIR.
+        work = Path(args.prebuilt)
+        for meta in sorted(work.glob("*.json")):
+            info = json.loads(meta.read_text())
+            if args.patterns and not any(p in info["name"] for p in args.patterns):
+                continue
+            result = Result(info["name"], gflop=info["gflop"], compile_s=info["compile_s"])
+            results.append(_report(time_case(result, work, args.threads, args.min_time,
+                                             args.min_runs)))
+    else:
+        with tempfile.TemporaryDirectory(prefix="mlc-bench-") as tmp:
+            work = Path(args.save) if args.save else Path(tmp)
+            work.mkdir(parents=True, exist_ok=True)
+            for name, build in cases:
+                result = compile_case(build(), work, args.target)
+                if not result.note and not args.save:
+                    result = time_case(result, work, args.threads, args.min_time, args.min_runs)
+                results.append(_report(result))
+        if args.save:
+            return 0
     print()
     print_table(results)
     return 0

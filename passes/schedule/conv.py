@@ -5,14 +5,19 @@ filter is the left operand as it is stored, and the output comes out in NCHW. A 
 conv needs no `col` (it is the input, collapsed); any other conv builds `col` one filter tap at
 a time, each tap a strided slice of the (already padded) input. The matmul then goes through
 the register-tiled matmul schedule, cut into tile-divisible pieces.
+
+Grouped convs (`conv_2d_ngchw_gfchw`) become one such matmul conv per group; depthwise ones
+(one input and one output channel per group) become one multiply-add per filter tap over
+the whole [G, OH, OW] output, which the elementwise schedule vectorizes.
 """
 
 from mlir import ir
 from mlir.dialects import linalg, tensor
 
+from mlc.passes import linalg_builders as lb
 from mlc.passes.schedule.matmul import matmul_pieces, static_f32_shape
 
-CONV_OPS = ("linalg.conv_2d_nchw_fchw",)
+CONV_OPS = ("linalg.conv_2d_nchw_fchw", "linalg.conv_2d_ngchw_gfchw")
 
 
 def _ints(op, name: str) -> list[int]:
@@ -47,25 +52,88 @@ def _columns(x: ir.Value, kh: int, kw: int, oh: int, ow: int, strides, dilations
     return _collapse(col, [c * kh * kw, oh * ow], [[0, 1, 2], [3, 4]])
 
 
+def _conv_as_matmul(x, w, init, strides, dilations, target, tags):
+    """One image's conv (x [1,C,H,W], w [F,C,KH,KW], init [1,F,OH,OW]) as matmul pieces."""
+    _, c, h, wd = static_f32_shape(x)
+    f, _, kh, kw = static_f32_shape(w)
+    _, _, oh, ow = static_f32_shape(init)
+    a = _collapse(w, [f, c * kh * kw], [[0], [1, 2, 3]])
+    out = _collapse(init, [f, oh * ow], [[0, 1], [2, 3]])
+    if (kh, kw) == (1, 1) and strides == [1, 1] and (h, wd) == (oh, ow):
+        b = _collapse(x, [c, h * wd], [[0, 1], [2, 3]])
+    else:
+        b = _columns(x, kh, kw, oh, ow, strides, dilations)
+    result, pieces = matmul_pieces(a, b, out, target, tags)
+    return _expand(result, [1, f, oh, ow], [[0, 1], [2, 3]]), pieces
+
+
+def _slice(value, offsets, sizes, result_shape, strides=None):
+    elem = ir.RankedTensorType(value.type).element_type
+    return tensor.extract_slice(ir.RankedTensorType.get(result_shape, elem), value, [], [], [],
+                                offsets, sizes, strides or [1] * len(sizes))
+
+
+def _insert(value, into, offsets, sizes):
+    return tensor.insert_slice(value, into, [], [], [], offsets, sizes, [1] * len(sizes))
+
+
+def _depthwise(x, w, init, strides, dilations):
+    """One image's depthwise conv (x [1,G,1,H,W], w [G,1,1,KH,KW], init [1,G,1,OH,OW]) as
+    one multiply-add per filter tap over [G, OH, OW]: elementwise ops, vectorized as such."""
+    _, g, _, _, _ = static_f32_shape(x)
+    _, _, _, kh, kw = static_f32_shape(w)
+    _, _, _, oh, ow = static_f32_shape(init)
+    acc = _collapse(init, [g, oh, ow], [[0, 1, 2], [3], [4]])
+    maps = [lb.identity_map(3), lb.dims_map(3, [0]), lb.identity_map(3)]
+    for i in range(kh):
+        for j in range(kw):
+            tap = _slice(x, [0, 0, 0, i * dilations[0], j * dilations[1]], [1, g, 1, oh, ow],
+                         [g, oh, ow], [1, 1, 1, strides[0], strides[1]])
+            weight = _slice(w, [0, 0, 0, i, j], [g, 1, 1, 1, 1], [g])
+            acc = lb.generic([tap, weight], [acc], maps, ["parallel"] * 3,
+                             lambda a, b, c: lb.add(c, lb.mul(a, b)))
+    return _expand(acc, [1, g, 1, oh, ow], [[0, 1, 2], [3], [4]])
+
+
+def _grouped(x, w, init, strides, dilations, target, tags):
+    """One image's grouped conv (x [1,G,C/G,H,W], ...) as one matmul conv per group."""
+    _, g, cg, h, wd = static_f32_shape(x)
+    _, fg, _, kh, kw = static_f32_shape(w)
+    _, _, _, oh, ow = static_f32_shape(init)
+    result, pieces = init, []
+    for group in range(g):
+        xg = _slice(x, [0, group, 0, 0, 0], [1, 1, cg, h, wd], [1, cg, h, wd])
+        wg = _slice(w, [group, 0, 0, 0, 0], [1, fg, cg, kh, kw], [fg, cg, kh, kw])
+        ig = _slice(result, [0, group, 0, 0, 0], [1, 1, fg, oh, ow], [1, fg, oh, ow])
+        yg, more = _conv_as_matmul(xg, wg, ig, strides, dilations, target, tags)
+        pieces += more
+        result = _insert(yg, result, [0, group, 0, 0, 0], [1, 1, fg, oh, ow])
+    return result, pieces
+
+
+MAX_GROUPS = 64  # more groups (short of depthwise) stay naive: one kernel set per group
+
+
 def rewrite_conv(op, target, tags, kernels) -> str | None:
-    """Rewrites `op` into matmul pieces (appended to `kernels`); why not, when it cannot."""
+    """Rewrites `op` into matmul pieces or elementwise taps (matmul pieces are appended to
+    `kernels`); why not, when it cannot."""
     x, w, init = op.operands[0], op.operands[1], op.operands[2]
     shapes = [static_f32_shape(v) for v in (x, w, init)]
     if any(s is None for s in shapes):
         return "not a static f32 conv"
-    (n, c, h, wd), (f, _, kh, kw), (_, _, oh, ow) = shapes
-    if n != 1:
-        return f"batch {n} > 1 is not scheduled yet"
+    if shapes[0][0] != 1:
+        return f"batch {shapes[0][0]} > 1 is not scheduled yet"
     strides, dilations = _ints(op, "strides"), _ints(op, "dilations")
+    pieces = []
     with ir.InsertionPoint(op), op.location:
-        a = _collapse(w, [f, c * kh * kw], [[0], [1, 2, 3]])
-        out = _collapse(init, [f, oh * ow], [[0, 1], [2, 3]])
-        if (kh, kw) == (1, 1) and strides == [1, 1] and (h, wd) == (oh, ow):
-            b = _collapse(x, [c, h * wd], [[0, 1], [2, 3]])
+        if op.name == "linalg.conv_2d_nchw_fchw":
+            result, pieces = _conv_as_matmul(x, w, init, strides, dilations, target, tags)
+        elif shapes[0][2] == 1 and shapes[1][1] == 1:
+            result = _depthwise(x, w, init, strides, dilations)
+        elif shapes[0][1] <= MAX_GROUPS:
+            result, pieces = _grouped(x, w, init, strides, dilations, target, tags)
         else:
-            b = _columns(x, kh, kw, oh, ow, strides, dilations)
-        result, pieces = matmul_pieces(a, b, out, target, tags)
-        result = _expand(result, [1, f, oh, ow], [[0, 1], [2, 3]])
+            return f"{shapes[0][1]} groups > {MAX_GROUPS}"
     op.results[0].replace_all_uses_with(result)
     op.erase()
     kernels += pieces
