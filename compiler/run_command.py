@@ -26,6 +26,9 @@ def run(model, inputs, output, seed):
     """Run a compiled model (.so) and print or save its outputs."""
     from mlc.runtime import RuntimeInputError, load
 
+    if model.suffix == ".onnx":
+        raise InputError(f"{model}: `mlc run` takes a compiled model (.so), not an ONNX file",
+                         hint=f"compile it first: mlc compile {model} -o {model.with_suffix('.so')}")
     try:
         m = load(model)
         feeds = {}

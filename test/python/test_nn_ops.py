@@ -1,0 +1,288 @@
+"""Neural-network ops against onnxruntime: Conv, pooling, normalization, Gemm, MatMul, Softmax,
+Dropout."""
+
+import numpy as np
+import pytest
+from onnx import helper, numpy_helper
+
+from conftest import BOOL_MEMREF_BUG, make_model, ort_run, tensor
+
+
+def _random(rng, shape, scale=1.0):
+    return np.asarray(rng.standard_normal(shape) * scale, np.float32)
+
+
+def _out_shape(node, inputs, opset=13, initializers=()):
+    """The output shape, taken from onnxruntime on a model with an unknown-shape output."""
+    model = make_model([node], [tensor(n, np.float32, a.shape) for n, a in inputs.items()],
+                       [helper.make_tensor_value_info("y", 1, None)], opset=opset,
+                       initializers=initializers, check=False)
+    return ort_run(model, inputs)[0].shape
+
+
+def _single_node(node, x, opset=13, weights=()):
+    """A model of one node on input `x`, the other operands initializers; feeds for it."""
+    inits = [numpy_helper.from_array(w, n) for n, w in weights]
+    shape = _out_shape(node, {"x": x}, opset, inits)
+    model = make_model([node], [tensor("x", np.float32, x.shape)], [tensor("y", np.float32, shape)],
+                       opset=opset, initializers=inits)
+    return model, {"x": x}
+
+
+CONV_CASES = [
+    # (input shape, weight shape, attributes, bias)
+    ((1, 3, 8, 8), (4, 3, 3, 3), {}, True),
+    ((2, 3, 9, 7), (5, 3, 3, 3), {"pads": [1, 1, 1, 1]}, True),
+    ((1, 4, 10, 10), (6, 4, 3, 3), {"strides": [2, 2], "pads": [1, 0, 1, 0]}, False),
+    ((1, 2, 11, 11), (3, 2, 3, 3), {"dilations": [2, 2]}, True),
+    ((1, 2, 12, 12), (4, 2, 5, 3), {"strides": [3, 2], "dilations": [1, 2], "pads": [2, 1, 0, 1]}, True),
+    ((1, 6, 8, 8), (6, 2, 3, 3), {"group": 3, "pads": [1, 1, 1, 1]}, True),
+    ((2, 8, 7, 7), (8, 1, 3, 3), {"group": 8, "pads": [1, 1, 1, 1]}, True),  # depthwise
+    ((1, 4, 6, 6), (8, 1, 3, 3), {"group": 4}, False),  # depthwise, channel multiplier 2
+    ((1, 3, 5, 5), (7, 3, 1, 1), {}, False),  # pointwise
+    ((1, 3, 9, 9), (4, 3, 3, 3), {"auto_pad": "SAME_UPPER", "strides": [2, 2]}, True),
+    ((1, 3, 8, 8), (4, 3, 4, 4), {"auto_pad": "SAME_LOWER"}, True),
+    ((1, 3, 8, 8), (4, 3, 3, 3), {"auto_pad": "VALID"}, False),
+]
+
+
+@pytest.mark.parametrize("x_shape,w_shape,attrs,bias", CONV_CASES,
+                         ids=[f"conv{i}" for i in range(len(CONV_CASES))])
+def test_conv(check_against_ort, x_shape, w_shape, attrs, bias):
+    rng = np.random.default_rng(0)
+    weights = [("w", _random(rng, w_shape))]
+    if bias:
+        weights.append(("b", _random(rng, (w_shape[0],))))
+    node = helper.make_node("Conv", ["x", "w"] + (["b"] if bias else []), ["y"], **attrs)
+    check_against_ort(*_single_node(node, _random(rng, x_shape), weights=weights))
+
+
+def test_conv_weight_as_input(check_against_ort):
+    """Weights fed at run time rather than stored in the model."""
+    rng = np.random.default_rng(1)
+    node = helper.make_node("Conv", ["x", "w", "b"], ["y"], pads=[1, 1, 1, 1])
+    model = make_model([node], [tensor("x", np.float32, (1, 2, 5, 5)), tensor("w", np.float32, (3, 2, 3, 3)),
+                                tensor("b", np.float32, (3,))], [tensor("y", np.float32, (1, 3, 5, 5))])
+    check_against_ort(model, {"x": _random(rng, (1, 2, 5, 5)), "w": _random(rng, (3, 2, 3, 3)),
+                              "b": _random(rng, (3,))})
+
+
+@pytest.mark.parametrize("shape", [(1, 3, 4, 4), (2, 5, 3, 7), (4, 6)])
+@pytest.mark.parametrize("opset", [9, 15])
+def test_batch_norm(check_against_ort, shape, opset):
+    rng = np.random.default_rng(2)
+    c = shape[1]
+    weights = [("scale", _random(rng, (c,))), ("bias", _random(rng, (c,))),
+               ("mean", _random(rng, (c,))), ("var", np.asarray(rng.random(c) + 0.5, np.float32))]
+    node = helper.make_node("BatchNormalization", ["x", "scale", "bias", "mean", "var"], ["y"],
+                            epsilon=1e-3)
+    check_against_ort(*_single_node(node, _random(rng, shape), opset, weights))
+
+
+def test_batch_norm_runtime_stats(check_against_ort):
+    rng = np.random.default_rng(3)
+    names = ["x", "scale", "bias", "mean", "var"]
+    shapes = [(2, 3, 4, 4)] + [(3,)] * 4
+    node = helper.make_node("BatchNormalization", names, ["y"])
+    model = make_model([node], [tensor(n, np.float32, s) for n, s in zip(names, shapes)],
+                       [tensor("y", np.float32, shapes[0])])
+    feeds = {n: _random(rng, s) for n, s in zip(names, shapes)}
+    feeds["var"] = np.abs(feeds["var"]) + np.float32(0.1)
+    check_against_ort(model, feeds)
+
+
+MAX_POOL_CASES = [
+    ((1, 2, 8, 8), {"kernel_shape": [2, 2], "strides": [2, 2]}),
+    ((2, 3, 7, 7), {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}),
+    ((1, 2, 7, 7), {"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1}),
+    ((1, 2, 6, 9), {"kernel_shape": [2, 3], "strides": [2, 3], "ceil_mode": 1, "pads": [0, 1, 0, 1]}),
+    ((1, 2, 9, 9), {"kernel_shape": [3, 3], "strides": [2, 2], "auto_pad": "SAME_UPPER"}),
+    ((1, 2, 8, 8), {"kernel_shape": [2, 2], "auto_pad": "SAME_UPPER"}),
+    ((1, 2, 8, 8), {"kernel_shape": [3, 3], "auto_pad": "SAME_LOWER"}),
+    ((1, 2, 10, 10), {"kernel_shape": [3, 3], "dilations": [2, 2]}),
+]
+
+
+@pytest.mark.parametrize("shape,attrs", MAX_POOL_CASES, ids=[f"maxpool{i}" for i in range(len(MAX_POOL_CASES))])
+def test_max_pool(check_against_ort, shape, attrs):
+    rng = np.random.default_rng(4)
+    # All-negative inputs: padding must not leak zeros into the max.
+    x = -np.abs(_random(rng, shape)) - np.float32(1)
+    check_against_ort(*_single_node(helper.make_node("MaxPool", ["x"], ["y"], **attrs), x, opset=12))
+
+
+def test_max_pool_opset8(check_against_ort):
+    rng = np.random.default_rng(5)
+    node = helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2])
+    check_against_ort(*_single_node(node, _random(rng, (1, 2, 9, 9)), opset=8))
+
+
+AVG_POOL_CASES = [
+    ((1, 2, 8, 8), {"kernel_shape": [2, 2], "strides": [2, 2]}),
+    ((1, 2, 7, 7), {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1], "count_include_pad": 0}),
+    ((1, 2, 7, 7), {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1], "count_include_pad": 1}),
+    ((2, 3, 9, 8), {"kernel_shape": [3, 2], "strides": [2, 2], "pads": [1, 0, 1, 1], "count_include_pad": 1}),
+    ((1, 2, 7, 7), {"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1}),
+    ((1, 2, 9, 9), {"kernel_shape": [3, 3], "strides": [2, 2], "auto_pad": "SAME_UPPER"}),
+]
+
+
+@pytest.mark.parametrize("shape,attrs", AVG_POOL_CASES, ids=[f"avgpool{i}" for i in range(len(AVG_POOL_CASES))])
+def test_average_pool(check_against_ort, shape, attrs):
+    rng = np.random.default_rng(6)
+    node = helper.make_node("AveragePool", ["x"], ["y"], **attrs)
+    check_against_ort(*_single_node(node, _random(rng, shape) + np.float32(2), opset=11))
+
+
+@pytest.mark.parametrize("shape", [(1, 3, 4, 4), (2, 5, 7, 3), (1, 4, 9), (2, 2, 3, 3, 3)])
+def test_global_average_pool(check_against_ort, shape):
+    rng = np.random.default_rng(7)
+    check_against_ort(*_single_node(helper.make_node("GlobalAveragePool", ["x"], ["y"]),
+                                    _random(rng, shape)))
+
+
+@pytest.mark.parametrize("shape,size", [((1, 6, 4, 4), 3), ((2, 10, 3, 5), 5), ((1, 3, 2, 2), 5)])
+def test_lrn(check_against_ort, shape, size):
+    rng = np.random.default_rng(8)
+    node = helper.make_node("LRN", ["x"], ["y"], size=size, alpha=1e-3, beta=0.75, bias=2.0)
+    check_against_ort(*_single_node(node, _random(rng, shape, 3.0)))
+
+
+def test_lrn_defaults(check_against_ort):
+    rng = np.random.default_rng(9)
+    check_against_ort(*_single_node(helper.make_node("LRN", ["x"], ["y"], size=3),
+                                    _random(rng, (1, 5, 3, 3))))
+
+
+GEMM_CASES = [
+    # (A shape, B shape, C shape or None, attributes)
+    ((3, 4), (4, 5), (5,), {}),
+    ((4, 3), (4, 5), (3, 5), {"transA": 1}),
+    ((3, 4), (5, 4), (1, 5), {"transB": 1}),
+    ((4, 3), (5, 4), (3, 1), {"transA": 1, "transB": 1}),
+    ((3, 4), (4, 5), (), {"alpha": 0.5, "beta": 2.0}),
+    ((3, 4), (4, 5), (3, 5), {"beta": 0.0}),
+    ((2, 6), (6, 3), None, {"alpha": 1.5}),
+    ((1, 8), (10, 8), (10,), {"transB": 1, "alpha": 0.25, "beta": 0.5}),
+]
+
+
+@pytest.mark.parametrize("a_shape,b_shape,c_shape,attrs", GEMM_CASES, ids=[f"gemm{i}" for i in range(len(GEMM_CASES))])
+@pytest.mark.parametrize("weights", ["inputs", "initializers"])
+def test_gemm(check_against_ort, a_shape, b_shape, c_shape, attrs, weights):
+    rng = np.random.default_rng(10)
+    values = {"a": _random(rng, a_shape), "b": _random(rng, b_shape)}
+    if c_shape is not None:
+        values["c"] = _random(rng, c_shape)
+    node = helper.make_node("Gemm", list(values), ["y"], **attrs)
+    m = a_shape[1] if attrs.get("transA") else a_shape[0]
+    n = b_shape[0] if attrs.get("transB") else b_shape[1]
+    if weights == "inputs":
+        model = make_model([node], [tensor(k, np.float32, v.shape) for k, v in values.items()],
+                           [tensor("y", np.float32, (m, n))], opset=11)
+        feeds = values
+    else:  # A fed, B and C stored: the common fully-connected layer
+        inits = [numpy_helper.from_array(v, k) for k, v in values.items() if k != "a"]
+        model = make_model([node], [tensor("a", np.float32, a_shape)], [tensor("y", np.float32, (m, n))],
+                           opset=11, initializers=inits)
+        feeds = {"a": values["a"]}
+    check_against_ort(model, feeds)
+
+
+MATMUL_CASES = [
+    ((3, 4), (4, 5)),
+    ((1, 7), (7, 1)),
+    ((2, 3, 4), (2, 4, 5)),
+    ((2, 3, 4), (4, 5)),          # broadcast batch on the right
+    ((4, 5), (3, 5, 2)),          # ...and on the left
+    ((2, 1, 3, 4), (1, 5, 4, 6)),  # both sides broadcast
+    ((4,), (4, 3)),               # 1-D left operand
+    ((2, 3, 4), (4,)),            # 1-D right operand
+    ((5,), (5,)),                 # both 1-D: a scalar
+    ((64, 33), (33, 65)),
+]
+
+
+@pytest.mark.parametrize("a_shape,b_shape", MATMUL_CASES, ids=[f"matmul{i}" for i in range(len(MATMUL_CASES))])
+def test_matmul(check_against_ort, a_shape, b_shape):
+    rng = np.random.default_rng(11)
+    a, b = _random(rng, a_shape), _random(rng, b_shape)
+    model = make_model([helper.make_node("MatMul", ["a", "b"], ["y"])],
+                       [tensor("a", np.float32, a_shape), tensor("b", np.float32, b_shape)],
+                       [tensor("y", np.float32, np.matmul(a, b).shape)])
+    check_against_ort(model, {"a": a, "b": b})
+
+
+def test_matmul_weight(check_against_ort):
+    rng = np.random.default_rng(12)
+    node = helper.make_node("MatMul", ["x", "w"], ["y"])
+    check_against_ort(*_single_node(node, _random(rng, (2, 3, 8)), weights=[("w", _random(rng, (8, 6)))]))
+
+
+SOFTMAX_CASES = [
+    # (opset, shape, axis or None for the default)
+    (11, (2, 3, 4), 1),    # opset < 13: normalizes over the flattened dims 1 and 2
+    (11, (2, 3, 4), None),  # opset < 13 default axis is 1
+    (11, (2, 3, 4), 2),
+    (11, (3, 5), -1),
+    (11, (2, 3, 4, 5), 0),
+    (13, (2, 3, 4), 1),    # opset 13: one axis only
+    (13, (2, 3, 4), None),  # default axis -1
+    (13, (2, 3, 4), 0),
+    (13, (2, 3, 4, 5), -2),
+    (13, (10,), 0),
+]
+
+
+@pytest.mark.parametrize("opset,shape,axis", SOFTMAX_CASES, ids=[f"softmax{i}" for i in range(len(SOFTMAX_CASES))])
+def test_softmax(check_against_ort, opset, shape, axis):
+    rng = np.random.default_rng(13)
+    attrs = {} if axis is None else {"axis": axis}
+    node = helper.make_node("Softmax", ["x"], ["y"], **attrs)
+    check_against_ort(*_single_node(node, _random(rng, shape, 4.0), opset=opset))
+
+
+def test_softmax_large_values(check_against_ort):
+    """Inputs whose exp overflows float32 must still give finite probabilities."""
+    x = np.array([[1000.0, 999.0, -1000.0], [88.0, 89.0, 90.0]], np.float32)
+    check_against_ort(*_single_node(helper.make_node("Softmax", ["x"], ["y"], axis=1), x))
+
+
+@pytest.mark.parametrize("opset,mask", [(7, False), pytest.param(10, True, marks=BOOL_MEMREF_BUG),
+                                        (12, False), pytest.param(13, True, marks=BOOL_MEMREF_BUG)])
+def test_dropout(check_against_ort, opset, mask):
+    """Inference-mode Dropout: identity, and an all-true mask when asked for."""
+    rng = np.random.default_rng(14)
+    inputs = ["x"]
+    attrs = {}
+    if opset < 12:
+        attrs["ratio"] = 0.3
+    outputs = [tensor("y", np.float32, (3, 4))]
+    if mask:
+        outputs.append(tensor("mask", np.bool_, (3, 4)))
+    node = helper.make_node("Dropout", inputs, [o.name for o in outputs], **attrs)
+    relu = helper.make_node("Relu", ["y"], ["z"])
+    model = make_model([node, relu], [tensor("x", np.float32, (3, 4))],
+                       outputs + [tensor("z", np.float32, (3, 4))], opset=opset)
+    check_against_ort(model, {"x": _random(rng, (3, 4))})
+
+
+def test_small_cnn(check_against_ort):
+    """Conv -> BatchNorm -> Relu -> MaxPool -> Flatten -> Gemm -> Softmax, weights stored."""
+    rng = np.random.default_rng(15)
+    weights = {"w": _random(rng, (4, 3, 3, 3), 0.3), "cb": _random(rng, (4,)),
+               "s": _random(rng, (4,)), "bb": _random(rng, (4,)), "m": _random(rng, (4,)),
+               "v": np.asarray(rng.random(4) + 0.5, np.float32),
+               "fw": _random(rng, (10, 4 * 4 * 4), 0.2), "fb": _random(rng, (10,))}
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "cb"], ["c"], pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["c", "s", "bb", "m", "v"], ["n"]),
+        helper.make_node("Relu", ["n"], ["r"]),
+        helper.make_node("MaxPool", ["r"], ["p"], kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Flatten", ["p"], ["f"]),
+        helper.make_node("Gemm", ["f", "fw", "fb"], ["g"], transB=1),
+        helper.make_node("Softmax", ["g"], ["y"]),
+    ]
+    model = make_model(nodes, [tensor("x", np.float32, (2, 3, 8, 8))], [tensor("y", np.float32, (2, 10))],
+                       initializers=[numpy_helper.from_array(v, k) for k, v in weights.items()])
+    check_against_ort(model, {"x": _random(rng, (2, 3, 8, 8))})
