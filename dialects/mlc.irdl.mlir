@@ -235,6 +235,18 @@ irdl.dialect @mlc {
     irdl.operands(input: %in0)
     irdl.results(result: %out0)
   }
+  // Normalization over each group of channels with its spatial dims, then per-channel scale and bias
+  irdl.operation @group_norm {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %in2 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_num_groups = irdl.base "#builtin.integer"
+    %a_epsilon = irdl.base "#builtin.float"
+    irdl.attributes {"num_groups" = %a_num_groups, "epsilon" = %a_epsilon}
+    irdl.operands(input: %in0, scale: %in1, bias: %in2)
+    irdl.results(result: %out0)
+  }
   // max(0, min(1, alpha * x + beta))
   irdl.operation @hard_sigmoid {
     %in0 = irdl.base "!builtin.tensor"
@@ -250,6 +262,29 @@ irdl.dialect @mlc {
     %in0 = irdl.base "!builtin.tensor"
     %out0 = irdl.base "!builtin.tensor"
     irdl.operands(input: %in0)
+    irdl.results(result: %out0)
+  }
+  // Normalization over the spatial dims of each (n, c), then per-channel scale and bias
+  irdl.operation @instance_norm {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %in2 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_epsilon = irdl.base "#builtin.float"
+    irdl.attributes {"epsilon" = %a_epsilon}
+    irdl.operands(input: %in0, scale: %in1, bias: %in2)
+    irdl.results(result: %out0)
+  }
+  // (x - mean) / sqrt(var + epsilon) over dims axis.. of each row, times scale plus bias (both broadcast to those dims)
+  irdl.operation @layer_norm {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %in2 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_axis = irdl.base "#builtin.integer"
+    %a_epsilon = irdl.base "#builtin.float"
+    irdl.attributes {"axis" = %a_axis, "epsilon" = %a_epsilon}
+    irdl.operands(input: %in0, scale: %in1, bias: optional %in2)
     irdl.results(result: %out0)
   }
   // x if x >= 0 else alpha * x

@@ -18,6 +18,14 @@ OPS = [
     OpDef("global_avg_pool", "Mean over every spatial dim, keeping them as size 1", ("input",)),
     OpDef("batch_norm", "Inference batch normalization with running statistics",
           ("input", "scale", "bias", "mean", "var"), attrs={"epsilon": "float"}),
+    OpDef("layer_norm", "(x - mean) / sqrt(var + epsilon) over dims axis.. of each row, times "
+          "scale plus bias (both broadcast to those dims)", ("input", "scale", "bias?"),
+          attrs={"axis": "int", "epsilon": "float"}),
+    OpDef("instance_norm", "Normalization over the spatial dims of each (n, c), then "
+          "per-channel scale and bias", ("input", "scale", "bias"), attrs={"epsilon": "float"}),
+    OpDef("group_norm", "Normalization over each group of channels with its spatial dims, then "
+          "per-channel scale and bias", ("input", "scale", "bias"),
+          attrs={"num_groups": "int", "epsilon": "float"}),
     OpDef("lrn", "Local response normalization across channels", ("input",),
           attrs={"size": "int", "alpha": "float", "beta": "float", "bias": "float"}),
     OpDef("softmax", "exp(x - max) / sum(exp(x - max)) along one axis", ("input",),

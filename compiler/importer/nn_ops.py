@@ -69,6 +69,45 @@ def _batch_norm(n: NodeImport):
     return n.op("batch_norm", [n.input(i) for i in range(5)], epsilon=n.attr("epsilon", 1e-5))
 
 
+def _stashed(n: NodeImport, build):
+    """Runs `build(operands)` in f32 when the inputs are 16-bit floats (stash_type = 1)."""
+    operands = n.inputs()
+    dtype = n.out_dtype()
+    if dtype.name not in ("float16", "bfloat16") or n.attr("stash_type", 1) != 1:
+        return build(operands, n.out_type())
+    f32 = ir.F32Type.get()
+    wide = [n.op("cast", [v], ir.RankedTensorType.get(ir.RankedTensorType(v.type).shape, f32))
+            for v in operands]
+    out = n.out_type()
+    y = build(wide, ir.RankedTensorType.get(out.shape, f32))
+    return n.op("cast", [y], out)
+
+
+def _layer_norm(n: NodeImport):
+    if any(n.node.output[1:]):
+        raise n.unsupported("the Mean and InvStdDev outputs of LayerNormalization are not supported")
+    rank = len(n.in_shape(0))
+    axis = n.attr("axis", -1)
+    axis = axis + rank if axis < 0 else axis
+    return _stashed(n, lambda ops, t: n.op("layer_norm", ops, t, axis=axis,
+                                            epsilon=n.attr("epsilon", 1e-5)))
+
+
+def _instance_norm(n: NodeImport):
+    return n.op("instance_norm", n.inputs(), epsilon=n.attr("epsilon", 1e-5))
+
+
+def _group_norm(n: NodeImport):
+    # Opset 18's per-group scale and bias never reach here: onnx's checker rejects that
+    # deprecated version.
+    groups = n.attr("num_groups")
+    channels = n.in_shape(0)[1]
+    if channels % groups:
+        raise n.unsupported(f"{channels} channels do not split into {groups} groups")
+    return _stashed(n, lambda ops, t: n.op("group_norm", ops, t, num_groups=groups,
+                                            epsilon=n.attr("epsilon", 1e-5)))
+
+
 def _lrn(n: NodeImport):
     return n.op("lrn", [n.input(0)], size=n.attr("size"), alpha=n.attr("alpha", 1e-4),
                 beta=n.attr("beta", 0.75), bias=n.attr("bias", 1.0))
@@ -158,6 +197,9 @@ HANDLERS.update({
     "GlobalAveragePool": _global_avg_pool,
     "BatchNormalization": _batch_norm,
     "LRN": _lrn,
+    "LayerNormalization": _layer_norm,
+    "InstanceNormalization": _instance_norm,
+    "GroupNormalization": _group_norm,
     "Softmax": _softmax,
     "LogSoftmax": _log_softmax,
     "MatMul": _matmul,

@@ -1,4 +1,11 @@
-"""Normalization mlc ops -> linalg.generic: batch_norm, lrn, softmax."""
+"""Normalization mlc ops -> linalg.generic: batch_norm, layer/instance/group norm, lrn, softmax.
+
+Layer, instance and group normalization share one standardization: the mean over the
+normalized dims, the centered values, their mean square (two passes, so no cancellation),
+then (x - mean) * rsqrt(var + epsilon); each op adds its own scale and bias maps.
+"""
+
+import math as pymath
 
 from mlir import ir
 from mlir.dialects import arith, math
@@ -30,6 +37,69 @@ def lower_batch_norm(op):
     return lb.generic([x, scale, bias, mean, var], [init],
                       [lb.identity_map(rank), channel, channel, channel, channel,
                        lb.identity_map(rank)], ["parallel"] * rank, body)
+
+
+def _standardize(x, axes, eps: float):
+    """(x - mean) / sqrt(var + eps) with mean and (biased) var over `axes`."""
+    shape, elem = lb.shape_of(x), lb.elem_of(x)
+    rank = len(shape)
+    kept = [d for d in range(rank) if d not in axes]
+    inv_count = 1.0 / pymath.prod(shape[a] for a in axes)
+    full, reduced = lb.identity_map(rank), lb.dims_map(rank, kept)
+    parallel = ["parallel"] * rank
+    total = lb.reduce(x, axes, lb.const(0, elem), lb.add)
+    centered = lb.generic([x, total], [lb.empty(shape, elem)], [full, reduced, full], parallel,
+                          lambda v, t, _: arith.subf(v, arith.mulf(t, lb.const(inv_count, elem))))
+    squares = lb.generic([centered], [lb.filled([shape[d] for d in kept], elem, lb.const(0, elem))],
+                         [full, reduced],
+                         ["reduction" if d in axes else "parallel" for d in range(rank)],
+                         lambda c, acc: arith.addf(acc, arith.mulf(c, c)))
+
+    def scale(c, sq, _):
+        var = arith.mulf(sq, lb.const(inv_count, elem))
+        return arith.mulf(c, math.rsqrt(arith.addf(var, lb.const(eps, elem))))
+
+    return lb.generic([centered, squares], [lb.empty(shape, elem)], [full, reduced, full],
+                      parallel, scale)
+
+
+def _per_channel_affine(result, y, scale, bias):
+    """result[n, c, ...] = y[n, c, ...] * scale[c] + bias[c]."""
+    rank = len(result.shape)
+    channel = lb.dims_map(rank, [1])
+    return lb.generic([y, scale, bias], [lb.empty(list(result.shape), result.element_type)],
+                      [lb.identity_map(rank), channel, channel, lb.identity_map(rank)],
+                      ["parallel"] * rank, lambda v, s, b, _: arith.addf(arith.mulf(v, s), b))
+
+
+def lower_layer_norm(op):
+    x, scale = op.operands[0], op.operands[1]
+    result = _result(op)
+    rank = len(result.shape)
+    axis = ir.IntegerAttr(op.attributes["axis"]).value
+    y = _standardize(x, list(range(axis, rank)), _float(op, "epsilon"))
+    if len(op.operands) == 3:
+        return lb.elementwise(result, [y, scale, op.operands[2]],
+                              lambda v, s, b: arith.addf(arith.mulf(v, s), b))
+    return lb.elementwise(result, [y, scale], arith.mulf)
+
+
+def lower_instance_norm(op):
+    x, scale, bias = op.operands
+    result = _result(op)
+    y = _standardize(x, list(range(2, len(result.shape))), _float(op, "epsilon"))
+    return _per_channel_affine(result, y, scale, bias)
+
+
+def lower_group_norm(op):
+    x, scale, bias = op.operands
+    result = _result(op)
+    shape = list(result.shape)
+    groups = ir.IntegerAttr(op.attributes["num_groups"]).value
+    # [N, C, ...] viewed as [N, G, C/G * spatial]: each group is one row to standardize.
+    rows = lb.collapse_to(x, [shape[0], groups, pymath.prod(shape[1:]) // groups])
+    y = lb.collapse_to(_standardize(rows, [2], _float(op, "epsilon")), shape)
+    return _per_channel_affine(result, y, scale, bias)
 
 
 def lower_lrn(op):
@@ -82,6 +152,9 @@ def lower_softmax(op):
 
 PATTERNS = {
     "mlc.batch_norm": lower_batch_norm,
+    "mlc.layer_norm": lower_layer_norm,
+    "mlc.instance_norm": lower_instance_norm,
+    "mlc.group_norm": lower_group_norm,
     "mlc.lrn": lower_lrn,
     "mlc.softmax": lower_softmax,
 }
