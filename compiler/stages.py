@@ -28,6 +28,9 @@ STAGES = [
         "cse",
     ]),
     Stage("affine", "bufferized: affine loops over memrefs", ".affine.mlir", [
+        # Bools are stored one byte each, as numpy and the C ABI store them (there are no i1
+        # memrefs); i1 stays the type of bool scalars inside bodies.
+        "convert-i1-tensors-to-i8",
         "mlc-entry-abi",  # @main takes caller-provided input and output buffers
         # Matmuls, convs and elementwise ops become tiled loops around vector ops (on tensors,
         # so the accumulator tiles are hoisted into registers before buffers exist).

@@ -43,7 +43,11 @@ class WeightStore:
             name = self._fresh_name(hint)
             data = np.ascontiguousarray(array)
             if dtype.mlir == "i1":
-                data = data.astype(np.uint8)
+                # A bool blob is bytes; a cast gives back the bool tensor (convert-i1-tensors-to-i8
+                # then stores it as those very bytes).
+                blob = self.constant(data.astype(np.uint8), hint, loc)
+                return ir.Operation.create("mlc.cast", results=[type_], operands=[blob],
+                                           loc=loc).result
             self.blobs[name] = data
             value = ir.DenseResourceElementsAttr.get_from_buffer(
                 memoryview(data.reshape(-1)).cast("B"), name, type_, alignment=64)

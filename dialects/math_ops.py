@@ -49,4 +49,20 @@ OPS = [
     unary("selu", "gamma * (x if x > 0 else alpha * (exp(x) - 1))", alpha="float", gamma="float"),
     unary("hard_sigmoid", "max(0, min(1, alpha * x + beta))", alpha="float", beta="float"),
     unary("gelu", "x * Phi(x); approximate = 1 uses the tanh form", approximate="int"),
+    # Comparisons give bool (i1) tensors; signless integers need `unsigned` to order uint values.
+    OpDef("compare", "lhs <predicate> rhs as bool, predicate one of eq, lt, le, gt, ge; "
+          "unsigned = 1 orders integers as unsigned (numpy broadcasting)", ("lhs", "rhs"),
+          attrs={"predicate": "str", "unsigned": "int"}),
+    binary("and", "lhs & rhs, bitwise (logical on bools)"),
+    binary("or", "lhs | rhs, bitwise (logical on bools)"),
+    binary("xor", "lhs ^ rhs, bitwise (logical on bools)"),
+    unary("not", "~x, bitwise (logical on bools)"),
+    OpDef("where", "lhs where condition else rhs (numpy broadcasting)",
+          ("condition", "lhs", "rhs")),
+    unary("is_nan", "x is NaN"),
+    unary("is_inf", "x is +inf (when detect_positive) or -inf (when detect_negative)",
+          detect_negative="int", detect_positive="int"),
+    OpDef("bit_shift", "lhs << rhs (left = 1) or lhs >> rhs (arithmetic unless unsigned); a "
+          "shift out of [0, width) gives the sign fill (numpy broadcasting)", ("lhs", "rhs"),
+          attrs={"left": "int", "unsigned": "int"}),
 ]

@@ -29,6 +29,14 @@ irdl.dialect @mlc {
     irdl.operands(lhs: %in0, rhs: %in1)
     irdl.results(result: %out0)
   }
+  // lhs & rhs, bitwise (logical on bools) (numpy broadcasting)
+  irdl.operation @and {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    irdl.operands(lhs: %in0, rhs: %in1)
+    irdl.results(result: %out0)
+  }
   // Index of the first (or, with select_last_index, last) maximum along `axis`
   irdl.operation @arg_max {
     %in0 = irdl.base "!builtin.tensor"
@@ -103,6 +111,17 @@ irdl.dialect @mlc {
     irdl.operands(input: %in0, scale: %in1, bias: %in2, mean: %in3, var: %in4)
     irdl.results(result: %out0)
   }
+  // lhs << rhs (left = 1) or lhs >> rhs (arithmetic unless unsigned); a shift out of [0, width) gives the sign fill (numpy broadcasting)
+  irdl.operation @bit_shift {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_left = irdl.base "#builtin.integer"
+    %a_unsigned = irdl.base "#builtin.integer"
+    irdl.attributes {"left" = %a_left, "unsigned" = %a_unsigned}
+    irdl.operands(lhs: %in0, rhs: %in1)
+    irdl.results(result: %out0)
+  }
   // Element type conversion to the result's element type
   irdl.operation @cast {
     %in0 = irdl.base "!builtin.tensor"
@@ -124,6 +143,17 @@ irdl.dialect @mlc {
     %a_alpha = irdl.base "#builtin.float"
     irdl.attributes {"alpha" = %a_alpha}
     irdl.operands(input: %in0)
+    irdl.results(result: %out0)
+  }
+  // lhs <predicate> rhs as bool, predicate one of eq, lt, le, gt, ge; unsigned = 1 orders integers as unsigned (numpy broadcasting)
+  irdl.operation @compare {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_predicate = irdl.base "#builtin.string"
+    %a_unsigned = irdl.base "#builtin.integer"
+    irdl.attributes {"predicate" = %a_predicate, "unsigned" = %a_unsigned}
+    irdl.operands(lhs: %in0, rhs: %in1)
     irdl.results(result: %out0)
   }
   // Concatenation of two tensors along one axis
@@ -154,6 +184,21 @@ irdl.dialect @mlc {
     %a_dilations = irdl.base "#builtin.dense_array"
     %a_group = irdl.base "#builtin.integer"
     irdl.attributes {"strides" = %a_strides, "pads" = %a_pads, "dilations" = %a_dilations, "group" = %a_group}
+    irdl.operands(input: %in0, filter: %in1, bias: optional %in2)
+    irdl.results(result: %out0)
+  }
+  // Transposed (fractionally strided) N-d convolution, NCHW input, CFHW filter (F per group), optional bias; pads crop the full output
+  irdl.operation @conv_transpose {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %in2 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_strides = irdl.base "#builtin.dense_array"
+    %a_pads = irdl.base "#builtin.dense_array"
+    %a_dilations = irdl.base "#builtin.dense_array"
+    %a_output_padding = irdl.base "#builtin.dense_array"
+    %a_group = irdl.base "#builtin.integer"
+    irdl.attributes {"strides" = %a_strides, "pads" = %a_pads, "dilations" = %a_dilations, "output_padding" = %a_output_padding, "group" = %a_group}
     irdl.operands(input: %in0, filter: %in1, bias: optional %in2)
     irdl.results(result: %out0)
   }
@@ -235,6 +280,13 @@ irdl.dialect @mlc {
     irdl.operands(input: %in0)
     irdl.results(result: %out0)
   }
+  // Max over every spatial dim, keeping them as size 1
+  irdl.operation @global_max_pool {
+    %in0 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    irdl.operands(input: %in0)
+    irdl.results(result: %out0)
+  }
   // Normalization over each group of channels with its spatial dims, then per-channel scale and bias
   irdl.operation @group_norm {
     %in0 = irdl.base "!builtin.tensor"
@@ -264,6 +316,15 @@ irdl.dialect @mlc {
     irdl.operands(input: %in0)
     irdl.results(result: %out0)
   }
+  // 1 at the first maximum along one axis, 0 elsewhere
+  irdl.operation @hardmax {
+    %in0 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_axis = irdl.base "#builtin.integer"
+    irdl.attributes {"axis" = %a_axis}
+    irdl.operands(input: %in0)
+    irdl.results(result: %out0)
+  }
   // Normalization over the spatial dims of each (n, c), then per-channel scale and bias
   irdl.operation @instance_norm {
     %in0 = irdl.base "!builtin.tensor"
@@ -273,6 +334,23 @@ irdl.dialect @mlc {
     %a_epsilon = irdl.base "#builtin.float"
     irdl.attributes {"epsilon" = %a_epsilon}
     irdl.operands(input: %in0, scale: %in1, bias: %in2)
+    irdl.results(result: %out0)
+  }
+  // x is +inf (when detect_positive) or -inf (when detect_negative)
+  irdl.operation @is_inf {
+    %in0 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_detect_negative = irdl.base "#builtin.integer"
+    %a_detect_positive = irdl.base "#builtin.integer"
+    irdl.attributes {"detect_negative" = %a_detect_negative, "detect_positive" = %a_detect_positive}
+    irdl.operands(input: %in0)
+    irdl.results(result: %out0)
+  }
+  // x is NaN
+  irdl.operation @is_nan {
+    %in0 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    irdl.operands(input: %in0)
     irdl.results(result: %out0)
   }
   // (x - mean) / sqrt(var + epsilon) over dims axis.. of each row, times scale plus bias (both broadcast to those dims)
@@ -300,6 +378,19 @@ irdl.dialect @mlc {
   irdl.operation @log {
     %in0 = irdl.base "!builtin.tensor"
     %out0 = irdl.base "!builtin.tensor"
+    irdl.operands(input: %in0)
+    irdl.results(result: %out0)
+  }
+  // (sum of |x| ** p over a window) ** (1 / p); padding adds zeros
+  irdl.operation @lp_pool {
+    %in0 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_kernel = irdl.base "#builtin.dense_array"
+    %a_strides = irdl.base "#builtin.dense_array"
+    %a_pads = irdl.base "#builtin.dense_array"
+    %a_dilations = irdl.base "#builtin.dense_array"
+    %a_p = irdl.base "#builtin.float"
+    irdl.attributes {"kernel" = %a_kernel, "strides" = %a_strides, "pads" = %a_pads, "dilations" = %a_dilations, "p" = %a_p}
     irdl.operands(input: %in0)
     irdl.results(result: %out0)
   }
@@ -381,6 +472,21 @@ irdl.dialect @mlc {
     %in0 = irdl.base "!builtin.tensor"
     %out0 = irdl.base "!builtin.tensor"
     irdl.operands(input: %in0)
+    irdl.results(result: %out0)
+  }
+  // ~x, bitwise (logical on bools)
+  irdl.operation @not {
+    %in0 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    irdl.operands(input: %in0)
+    irdl.results(result: %out0)
+  }
+  // lhs | rhs, bitwise (logical on bools) (numpy broadcasting)
+  irdl.operation @or {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    irdl.operands(lhs: %in0, rhs: %in1)
     irdl.results(result: %out0)
   }
   // lhs ** rhs (rhs converted to lhs's element type) (numpy broadcasting)
@@ -615,6 +721,23 @@ irdl.dialect @mlc {
     %a_perm = irdl.base "#builtin.dense_array"
     irdl.attributes {"perm" = %a_perm}
     irdl.operands(input: %in0)
+    irdl.results(result: %out0)
+  }
+  // lhs where condition else rhs (numpy broadcasting)
+  irdl.operation @where {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %in2 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    irdl.operands(condition: %in0, lhs: %in1, rhs: %in2)
+    irdl.results(result: %out0)
+  }
+  // lhs ^ rhs, bitwise (logical on bools) (numpy broadcasting)
+  irdl.operation @xor {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    irdl.operands(lhs: %in0, rhs: %in1)
     irdl.results(result: %out0)
   }
 }

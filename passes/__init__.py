@@ -17,9 +17,12 @@ class PassInfo:
 
 
 def _registry() -> dict[str, PassInfo]:
-    from . import entry_abi, externalize_weights, memref_copy_to_linalg, mlc_to_linalg, schedule
+    from . import (entry_abi, externalize_weights, i1_tensors_to_i8, memref_copy_to_linalg,
+                   mlc_to_linalg, schedule)
 
     return {p.name: p for p in [
+        PassInfo("convert-i1-tensors-to-i8", "bool tensors -> byte tensors (0 or 1), i1 scalars kept",
+                 i1_tensors_to_i8.run),
         PassInfo("convert-mlc-to-linalg", "mlc ops -> linalg on tensors", mlc_to_linalg.run),
         PassInfo("convert-memref-copy-to-linalg", "memref.copy -> linalg.copy (no runtime library)",
                  memref_copy_to_linalg.run),

@@ -171,3 +171,57 @@ HANDLERS.update({
     "Mean": _mean,
     "Clip": _clip,
 })
+
+
+# -- comparisons, logic, selection ------------------------------------------------------------
+def _compare(predicate: str):
+    def handler(n: NodeImport):
+        if n.opset < 7 or n.attr("broadcast") is not None:
+            raise n.unsupported("legacy broadcast attribute (opset < 7)")
+        if n.in_dtype(0).name == "string":
+            raise n.unsupported("string tensors are not supported")
+        return n.op("compare", [n.input(0), n.input(1)], predicate=predicate,
+                    unsigned=int(n.in_dtype(0).is_unsigned))
+    return handler
+
+
+def _bitwise(mlc_name: str):
+    def handler(n: NodeImport):
+        if n.opset < 7 or n.attr("broadcast") is not None:
+            raise n.unsupported("legacy broadcast attribute (opset < 7)")
+        return n.op(mlc_name, [n.input(i) for i in range(n.num_inputs)])
+    return handler
+
+
+def _is_inf(n: NodeImport):
+    return n.op("is_inf", [n.input(0)], detect_negative=n.attr("detect_negative", 1),
+                detect_positive=n.attr("detect_positive", 1))
+
+
+def _bit_shift(n: NodeImport):
+    direction = n.attr("direction")
+    if direction not in ("LEFT", "RIGHT"):
+        raise n.unsupported(f"direction must be LEFT or RIGHT, not {direction!r}")
+    return n.op("bit_shift", [n.input(0), n.input(1)], left=int(direction == "LEFT"),
+                unsigned=int(n.in_dtype(0).is_unsigned))
+
+
+HANDLERS.update({
+    "Equal": _compare("eq"),
+    "Less": _compare("lt"),
+    "LessOrEqual": _compare("le"),
+    "Greater": _compare("gt"),
+    "GreaterOrEqual": _compare("ge"),
+    "And": _bitwise("and"),
+    "Or": _bitwise("or"),
+    "Xor": _bitwise("xor"),
+    "Not": _bitwise("not"),
+    "BitwiseAnd": _bitwise("and"),
+    "BitwiseOr": _bitwise("or"),
+    "BitwiseXor": _bitwise("xor"),
+    "BitwiseNot": _bitwise("not"),
+    "Where": _bitwise("where"),
+    "IsNaN": _unary("is_nan"),
+    "IsInf": _is_inf,
+    "BitShift": _bit_shift,
+})

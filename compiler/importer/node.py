@@ -93,6 +93,15 @@ class NodeImport:
     def in_shape(self, i: int) -> list[int]:
         return list(self.in_type(i).shape)
 
+    def in_dtype(self, i: int) -> dtypes.DType:
+        """The ONNX element type of input i (MLIR's signless integers lose signedness)."""
+        name = self.node.input[i]
+        if name in self._importer.consts:
+            return dtypes.from_numpy(self._importer.consts[name].dtype)
+        if name in self._importer.types:
+            return dtypes.from_onnx(self._importer.types[name].tensor_type.elem_type)
+        raise InputError(self.error_text(f"input '{name}' has no type after shape inference"))
+
     def out_type(self, i: int = 0) -> ir.RankedTensorType:
         name = self.node.output[i]
         types = self._importer.types

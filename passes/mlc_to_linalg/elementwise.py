@@ -205,7 +205,67 @@ def lower_mod(op):
     return lb.elementwise(_result(op), list(op.operands), body)
 
 
+_FLOAT_PREDICATES = {"eq": "OEQ", "lt": "OLT", "le": "OLE", "gt": "OGT", "ge": "OGE"}
+_INT_PREDICATES = {"eq": "eq", "lt": "slt", "le": "sle", "gt": "sgt", "ge": "sge"}
+
+
+def lower_compare(op):
+    predicate = ir.StringAttr(op.attributes["predicate"]).value
+    unsigned = ir.IntegerAttr(op.attributes["unsigned"]).value
+
+    def body(a, b):
+        if lb.is_float(a.type):
+            return arith.cmpf(getattr(arith.CmpFPredicate, _FLOAT_PREDICATES[predicate]), a, b)
+        name = _INT_PREDICATES[predicate]
+        if unsigned and name != "eq":
+            name = "u" + name[1:]
+        return arith.cmpi(getattr(arith.CmpIPredicate, name), a, b)
+    return lb.elementwise(_result(op), list(op.operands), body)
+
+
+def bitwise_not(x):
+    return arith.xori(x, lb.const(-1, x.type))
+
+
+def is_inf(op, x):
+    found = None
+    for attr, value in (("detect_positive", float("inf")), ("detect_negative", float("-inf"))):
+        if ir.IntegerAttr(op.attributes[attr]).value:
+            hit = arith.cmpf(arith.CmpFPredicate.OEQ, x, lb.const(value, x.type))
+            found = hit if found is None else arith.ori(found, hit)
+    return found if found is not None else lb.const(0, ir.IntegerType.get_signless(1))
+
+
+def lower_bit_shift(op):
+    left = ir.IntegerAttr(op.attributes["left"]).value
+    unsigned = ir.IntegerAttr(op.attributes["unsigned"]).value
+
+    def body(a, b):
+        width = _width(a.type)
+        zero = lb.const(0, a.type)
+        # A shift by >= width (or a negative one, which is huge as unsigned) is poison in
+        # arith; ONNX wants the sign fill, so the amount is clamped and the result selected.
+        in_range = arith.cmpi(arith.CmpIPredicate.ult, b, lb.const(width, b.type))
+        amount = arith.select(in_range, b, zero)
+        if left:
+            return arith.select(in_range, arith.shli(a, amount), zero)
+        if unsigned:
+            return arith.select(in_range, arith.shrui(a, amount), zero)
+        fill = arith.shrsi(a, lb.const(width - 1, a.type))
+        return arith.select(in_range, arith.shrsi(a, amount), fill)
+    return lb.elementwise(_result(op), list(op.operands), body)
+
+
 PATTERNS = {
+    "mlc.compare": lower_compare,
+    "mlc.and": _binary(arith.andi),
+    "mlc.or": _binary(arith.ori),
+    "mlc.xor": _binary(arith.xori),
+    "mlc.not": _unary(bitwise_not),
+    "mlc.where": _binary(arith.select),
+    "mlc.is_nan": _unary(lambda x: arith.cmpf(arith.CmpFPredicate.UNO, x, x)),
+    "mlc.is_inf": _unary_with(is_inf),
+    "mlc.bit_shift": lower_bit_shift,
     "mlc.abs": _unary(absolute),
     "mlc.neg": _unary(neg),
     "mlc.exp": _unary(math.exp),
