@@ -353,17 +353,19 @@ irdl.dialect @mlc {
     irdl.operands(input: %in0)
     irdl.results(result: %out0)
   }
-  // (x - mean) / sqrt(var + epsilon) over dims axis.. of each row, times scale plus bias (both broadcast to those dims)
+  // (x - mean) / sqrt(var + epsilon) over dims axis.. of each row, times scale plus bias (both broadcast to those dims); also each row's mean and 1 / sqrt(var + epsilon), the normalized dims kept as size 1
   irdl.operation @layer_norm {
     %in0 = irdl.base "!builtin.tensor"
     %in1 = irdl.base "!builtin.tensor"
     %in2 = irdl.base "!builtin.tensor"
     %out0 = irdl.base "!builtin.tensor"
+    %out1 = irdl.base "!builtin.tensor"
+    %out2 = irdl.base "!builtin.tensor"
     %a_axis = irdl.base "#builtin.integer"
     %a_epsilon = irdl.base "#builtin.float"
     irdl.attributes {"axis" = %a_axis, "epsilon" = %a_epsilon}
     irdl.operands(input: %in0, scale: %in1, bias: optional %in2)
-    irdl.results(result: %out0)
+    irdl.results(result: %out0, mean: %out1, inv_std_dev: %out2)
   }
   // x if x >= 0 else alpha * x
   irdl.operation @leaky_relu {

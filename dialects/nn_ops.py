@@ -16,10 +16,20 @@ OPS = [
     OpDef("avg_pool", "Average pooling; count_include_pad chooses the divisor at the borders",
           ("input",), attrs={**_WINDOW, "count_include_pad": "int"}),
     OpDef("global_avg_pool", "Mean over every spatial dim, keeping them as size 1", ("input",)),
+    OpDef("global_max_pool", "Max over every spatial dim, keeping them as size 1", ("input",)),
+    OpDef("lp_pool", "(sum of |x| ** p over a window) ** (1 / p); padding adds zeros",
+          ("input",), attrs={**_WINDOW, "p": "float"}),
+    OpDef("conv_transpose", "Transposed (fractionally strided) N-d convolution, NCHW input, "
+          "CFHW filter (F per group), optional bias; pads crop the full output",
+          ("input", "filter", "bias?"),
+          attrs={"strides": "ints", "pads": "ints", "dilations": "ints",
+                 "output_padding": "ints", "group": "int"}),
     OpDef("batch_norm", "Inference batch normalization with running statistics",
           ("input", "scale", "bias", "mean", "var"), attrs={"epsilon": "float"}),
     OpDef("layer_norm", "(x - mean) / sqrt(var + epsilon) over dims axis.. of each row, times "
-          "scale plus bias (both broadcast to those dims)", ("input", "scale", "bias?"),
+          "scale plus bias (both broadcast to those dims); also each row's mean and "
+          "1 / sqrt(var + epsilon), the normalized dims kept as size 1",
+          ("input", "scale", "bias?"), ("result", "mean", "inv_std_dev"),
           attrs={"axis": "int", "epsilon": "float"}),
     OpDef("instance_norm", "Normalization over the spatial dims of each (n, c), then "
           "per-channel scale and bias", ("input", "scale", "bias"), attrs={"epsilon": "float"}),
@@ -29,6 +39,8 @@ OPS = [
     OpDef("lrn", "Local response normalization across channels", ("input",),
           attrs={"size": "int", "alpha": "float", "beta": "float", "bias": "float"}),
     OpDef("softmax", "exp(x - max) / sum(exp(x - max)) along one axis", ("input",),
+          attrs={"axis": "int"}),
+    OpDef("hardmax", "1 at the first maximum along one axis, 0 elsewhere", ("input",),
           attrs={"axis": "int"}),
     OpDef("matmul", "Matrix product with numpy semantics (batched, broadcast batch dims)",
           ("lhs", "rhs")),

@@ -43,6 +43,31 @@ def _conv(n: NodeImport):
     return n.op("conv", operands, group=n.attr("group", 1), **_spatial_attrs(n, kernel))
 
 
+def _conv_transpose(n: NodeImport):
+    """Explicit pads, resolved from auto_pad or output_shape as the ONNX spec says (the
+    larger half at the end for SAME_UPPER, at the start otherwise)."""
+    kernel = n.in_shape(1)[2:]
+    rank = len(kernel)
+    strides = list(n.attr("strides", [1] * rank))
+    dilations = list(n.attr("dilations", [1] * rank))
+    extra = list(n.attr("output_padding", [0] * rank))
+    auto_pad = n.attr("auto_pad", "NOTSET")
+    if n.attr("output_shape") is not None or auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        begin, end = [], []
+        for i, (size, out) in enumerate(zip(n.in_shape(0)[2:], n.out_shape()[2:])):
+            total = strides[i] * (size - 1) + extra[i] + (kernel[i] - 1) * dilations[i] + 1 - out
+            small, big = total // 2, total - total // 2
+            begin.append(small if auto_pad == "SAME_UPPER" else big)
+            end.append(big if auto_pad == "SAME_UPPER" else small)
+        pads = begin + end
+    elif auto_pad == "VALID":
+        pads = [0] * (2 * rank)
+    else:
+        pads = list(n.attr("pads", [0] * (2 * rank)))
+    return n.op("conv_transpose", n.inputs(), strides=strides, pads=pads, dilations=dilations,
+                output_padding=extra, group=n.attr("group", 1))
+
+
 def _pool_attrs(n: NodeImport) -> dict:
     if len(n.node.output) > 1 and n.node.output[1]:
         raise n.unsupported("the Indices output of MaxPool is not supported")
@@ -63,6 +88,21 @@ def _global_avg_pool(n: NodeImport):
     return n.op("global_avg_pool", [n.input(0)])
 
 
+def _global_max_pool(n: NodeImport):
+    return n.op("global_max_pool", [n.input(0)])
+
+
+def _lp_pool(n: NodeImport):
+    return n.op("lp_pool", [n.input(0)], p=float(n.attr("p", 2)), **_pool_attrs(n))
+
+
+def _global_lp_pool(n: NodeImport):
+    spatial = n.in_shape(0)[2:]
+    rank = len(spatial)
+    return n.op("lp_pool", [n.input(0)], p=float(n.attr("p", 2)), kernel=spatial,
+                strides=[1] * rank, pads=[0] * (2 * rank), dilations=[1] * rank)
+
+
 def _batch_norm(n: NodeImport):
     if any(n.node.output[1:]) or n.attr("training_mode", 0):
         raise n.unsupported("training-mode BatchNormalization (extra outputs) is not supported")
@@ -70,7 +110,8 @@ def _batch_norm(n: NodeImport):
 
 
 def _stashed(n: NodeImport, build):
-    """Runs `build(operands)` in f32 when the inputs are 16-bit floats (stash_type = 1)."""
+    """Runs `build(operands, result type)` in f32 when the inputs are 16-bit floats and
+    stash_type is 1; only the first result is cast back."""
     operands = n.inputs()
     dtype = n.out_dtype()
     if dtype.name not in ("float16", "bfloat16") or n.attr("stash_type", 1) != 1:
@@ -79,18 +120,28 @@ def _stashed(n: NodeImport, build):
     wide = [n.op("cast", [v], ir.RankedTensorType.get(ir.RankedTensorType(v.type).shape, f32))
             for v in operands]
     out = n.out_type()
-    y = build(wide, ir.RankedTensorType.get(out.shape, f32))
-    return n.op("cast", [y], out)
+    results = build(wide, ir.RankedTensorType.get(out.shape, f32))
+    if isinstance(results, list):
+        return [n.op("cast", [results[0]], out), *results[1:]]
+    return n.op("cast", [results], out)
 
 
 def _layer_norm(n: NodeImport):
-    if any(n.node.output[1:]):
-        raise n.unsupported("the Mean and InvStdDev outputs of LayerNormalization are not supported")
-    rank = len(n.in_shape(0))
+    """Three results: Y, and the Mean and InvStdDev of each row (reduced dims kept as 1),
+    in the stash type (f32 unless stash_type says the input's own type)."""
+    shape = n.in_shape(0)
+    rank = len(shape)
     axis = n.attr("axis", -1)
     axis = axis + rank if axis < 0 else axis
-    return _stashed(n, lambda ops, t: n.op("layer_norm", ops, t, axis=axis,
-                                            epsilon=n.attr("epsilon", 1e-5)))
+    stats_shape = shape[:axis] + [1] * (rank - axis)
+
+    def build(operands, y_type):
+        elem = ir.RankedTensorType(operands[0].type).element_type
+        stats = ir.RankedTensorType.get(stats_shape, elem)
+        return n.multi_op("layer_norm", operands, [y_type, stats, stats], axis=axis,
+                          epsilon=n.attr("epsilon", 1e-5))
+
+    return _stashed(n, build)
 
 
 def _instance_norm(n: NodeImport):
@@ -113,19 +164,25 @@ def _lrn(n: NodeImport):
                 beta=n.attr("beta", 0.75), bias=n.attr("bias", 1.0))
 
 
-def _softmax(n: NodeImport):
-    shape = n.in_shape(0)
-    rank = len(shape)
-    axis = n.attr("axis", -1 if n.opset >= 13 else 1)
-    axis = axis + rank if axis < 0 else axis
-    if n.opset >= 13 or axis == rank - 1:
-        return n.op("softmax", [n.input(0)], axis=axis)
-    # Before opset 13 softmax normalizes over all dims from `axis` on, flattened.
-    outer, inner = math.prod(shape[:axis]), math.prod(shape[axis:])
-    elem = n.in_type(0).element_type
-    flat = n.op("reshape", [n.input(0)], ir.RankedTensorType.get([outer, inner], elem))
-    soft = n.op("softmax", [flat], flat.type, axis=1)
-    return n.op("reshape", [soft])
+def _along_axis(mlc_name: str):
+    """Softmax and Hardmax: one axis from opset 13 on; before it, all dims from `axis` on,
+    flattened into one."""
+    def handler(n: NodeImport):
+        shape = n.in_shape(0)
+        rank = len(shape)
+        axis = n.attr("axis", -1 if n.opset >= 13 else 1)
+        axis = axis + rank if axis < 0 else axis
+        if n.opset >= 13 or axis == rank - 1:
+            return n.op(mlc_name, [n.input(0)], axis=axis)
+        outer, inner = math.prod(shape[:axis]), math.prod(shape[axis:])
+        elem = n.in_type(0).element_type
+        flat = n.op("reshape", [n.input(0)], ir.RankedTensorType.get([outer, inner], elem))
+        soft = n.op(mlc_name, [flat], flat.type, axis=1)
+        return n.op("reshape", [soft])
+    return handler
+
+
+_softmax = _along_axis("softmax")
 
 
 def _log_softmax(n: NodeImport):
@@ -195,6 +252,11 @@ HANDLERS.update({
     "MaxPool": _max_pool,
     "AveragePool": _avg_pool,
     "GlobalAveragePool": _global_avg_pool,
+    "GlobalMaxPool": _global_max_pool,
+    "LpPool": _lp_pool,
+    "GlobalLpPool": _global_lp_pool,
+    "ConvTranspose": _conv_transpose,
+    "Hardmax": _along_axis("hardmax"),
     "BatchNormalization": _batch_norm,
     "LRN": _lrn,
     "LayerNormalization": _layer_norm,

@@ -129,6 +129,14 @@ class NodeImport:
             attributes={k: attr_value(v) for k, v in attrs.items()}, loc=self.loc)
         return op.result
 
+    def multi_op(self, name: str, operands: list[ir.Value], result_types: list[ir.Type],
+                 **attrs) -> list[ir.Value]:
+        """Builds `mlc.<name>` with several results."""
+        op = ir.Operation.create(
+            f"mlc.{name}", results=result_types, operands=operands,
+            attributes={k: attr_value(v) for k, v in attrs.items()}, loc=self.loc)
+        return list(op.results)
+
     def constant(self, array: np.ndarray) -> ir.Value:
         return self._importer.weights.constant(np.asarray(array), f"{self.label}_const", self.loc)
 

@@ -1,13 +1,20 @@
-"""Convolution and pooling mlc ops -> linalg named ops on padded NCHW tensors.
+"""Convolution and pooling mlc ops -> linalg on padded NC... tensors (1-D, 2-D and 3-D).
 
 Padding is an explicit tensor.pad (zeros for conv and average, -inf for max); ceil-mode
-pooling pads the high side further so the last window fits. Grouped and depthwise convs go
-through linalg's grouped convolution on an [N, G, C/G, H, W] view.
+pooling pads the high side further so the last window fits. Where linalg has a named op for
+the layout (conv_1d_ncw_fcw, conv_2d_nchw_fchw, conv_3d_ncdhw_fcdhw, pooling_ncw_*,
+pooling_nchw_*) the lowering uses it; 2-D grouped and depthwise convs go through
+conv_2d_ngchw_gfchw on an [N, G, C/G, H, W] view, and the cases linalg names no op for
+(grouped 1-D/3-D convs, 3-D pooling) are the same computation as a linalg.generic.
+ConvTranspose is a stride-1 convolution of the input spread out by the strides (zeros
+between the elements) with the kernel flipped and its channel dims swapped per group.
 """
+
+import functools
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import linalg, tensor
+from mlir.dialects import arith, linalg, math, tensor
 
 from mlc.passes import linalg_builders as lb
 
@@ -20,9 +27,10 @@ def _result(op) -> ir.RankedTensorType:
     return ir.RankedTensorType(op.results[0].type)
 
 
-def _padded_input(op, kernel, fill):
-    """The input padded by `pads`, plus extra high padding so every output window fits."""
-    x = op.operands[0]
+def _padded_input(op, kernel, fill, x=None):
+    """The input (or `x` in its place) padded by `pads`, plus extra high padding so every
+    output window fits."""
+    x = op.operands[0] if x is None else x
     in_shape, out_shape = lb.shape_of(x), list(_result(op).shape)
     strides, dilations, pads = _ints(op, "strides"), _ints(op, "dilations"), _ints(op, "pads")
     rank = len(kernel)
@@ -33,49 +41,197 @@ def _padded_input(op, kernel, fill):
     return lb.pad(x, [0, 0, *low], [0, 0, *high], fill), strides, dilations
 
 
+def _conv_init(op, out_shape, elem):
+    """The accumulator: the bias broadcast over N and the spatial dims, or zeros."""
+    rank = len(out_shape)
+    if len(op.operands) == 3:
+        return lb.generic([op.operands[2]], [lb.empty(out_shape, elem)],
+                          [lb.dims_map(rank, [1]), lb.identity_map(rank)], ["parallel"] * rank,
+                          lambda b, _: b)
+    return lb.filled(out_shape, elem, lb.const(0, elem))
+
+
+def _split_dim(value, dim: int, group: int):
+    """Views dim `dim` of `value` as [group, size / group]."""
+    shape = lb.shape_of(value)
+    new_shape = shape[:dim] + [group, shape[dim] // group] + shape[dim + 1:]
+    reassoc = [[d] for d in range(dim)] + [[dim, dim + 1]] + [[d + 1] for d in range(dim + 1, len(shape))]
+    return tensor.expand_shape(lb.tensor_of(new_shape, lb.elem_of(value)), value, reassoc, [],
+                               new_shape)
+
+
+def _merge_dim(result_type, value, dim: int):
+    rank = len(lb.shape_of(value))
+    reassoc = [[d] for d in range(dim)] + [[dim, dim + 1]] + [[d] for d in range(dim + 2, rank)]
+    return tensor.collapse_shape(result_type, value, reassoc)
+
+
+def _grouped_conv_generic(xg, wg, init_g, strides, dilations):
+    """out[n,g,f,o..] += x[n,g,c,o*s+k*d..] * w[g,f,c,k..] as one linalg.generic, any rank."""
+    r = len(strides)
+    d = [ir.AffineDimExpr.get(i) for i in range(4 + 2 * r)]
+    n, g, f, c = d[0], d[1], d[2], d[3 + r]
+    o, k = d[3:3 + r], d[4 + r:]
+    rank = len(d)
+    x_map = lb.affine_map(rank, [n, g, c] + [o[i] * strides[i] + k[i] * dilations[i] for i in range(r)])
+    w_map = lb.affine_map(rank, [g, f, c, *k])
+    out_map = lb.affine_map(rank, [n, g, f, *o])
+    iterators = ["parallel"] * (3 + r) + ["reduction"] * (1 + r)
+    return lb.generic([xg, wg], [init_g], [x_map, w_map, out_map], iterators,
+                      lambda a, b, acc: lb.add(acc, lb.mul(a, b)))
+
+
+_NAMED_CONV = {1: linalg.conv_1d_ncw_fcw, 2: linalg.conv_2d_nchw_fchw, 3: linalg.conv_3d_ncdhw_fcdhw}
+
+
+def _convolve(result, x, filt, init, group, strides, dilations):
+    """The convolution of the already padded `x`, accumulated into `init`."""
+    rank = len(strides)
+    if group == 1 and rank in _NAMED_CONV:
+        return _NAMED_CONV[rank](x, filt, outs=[init], strides=strides, dilations=dilations)
+    xg, wg, init_g = _split_dim(x, 1, group), _split_dim(filt, 0, group), _split_dim(init, 1, group)
+    if rank == 2:
+        yg = linalg.conv_2d_ngchw_gfchw(xg, wg, outs=[init_g], strides=strides, dilations=dilations)
+    else:
+        yg = _grouped_conv_generic(xg, wg, init_g, strides, dilations)
+    return _merge_dim(result, yg, 1)
+
+
 def lower_conv(op):
     filt = op.operands[1]
     result = _result(op)
     elem = result.element_type
-    out_shape = list(result.shape)
     kernel = lb.shape_of(filt)[2:]
-    if len(kernel) != 2:
-        return None
     x, strides, dilations = _padded_input(op, kernel, lb.const(0, elem))
     group = ir.IntegerAttr(op.attributes["group"]).value
-    if len(op.operands) == 3:  # the accumulator starts as the bias, broadcast over N, H, W
-        init = lb.generic([op.operands[2]], [lb.empty(out_shape, elem)],
-                          [lb.dims_map(4, [1]), lb.identity_map(4)], ["parallel"] * 4,
-                          lambda b, _: b)
-    else:
-        init = lb.filled(out_shape, elem, lb.const(0, elem))
-    if group == 1:
-        return linalg.conv_2d_nchw_fchw(x, filt, outs=[init], strides=strides, dilations=dilations)
-    n, c, h, w = lb.shape_of(x)
-    f = out_shape[1]
-    xg = tensor.expand_shape(lb.tensor_of([n, group, c // group, h, w], elem), x,
-                             [[0], [1, 2], [3], [4]], [], [n, group, c // group, h, w])
-    fshape = lb.shape_of(filt)
-    wg_shape = [group, f // group, *fshape[1:]]
-    wg = tensor.expand_shape(lb.tensor_of(wg_shape, elem), filt, [[0, 1], [2], [3], [4]], [],
-                             wg_shape)
-    init_shape = [n, group, f // group, *out_shape[2:]]
-    init_g = tensor.expand_shape(lb.tensor_of(init_shape, elem), init, [[0], [1, 2], [3], [4]],
-                                 [], init_shape)
-    yg = linalg.conv_2d_ngchw_gfchw(xg, wg, outs=[init_g], strides=strides, dilations=dilations)
-    return tensor.collapse_shape(result, yg, [[0], [1, 2], [3], [4]])
+    init = _conv_init(op, list(result.shape), elem)
+    return _convolve(result, x, filt, init, group, strides, dilations)
+
+
+def _spread_input(op, kernel):
+    """ConvTranspose's input as a stride-1 conv sees it: strided zeros between the elements,
+    (k - 1) * d - pad_begin zeros before and (k - 1) * d - pad_end + output_padding after
+    (a negative amount crops)."""
+    x = op.operands[0]
+    shape, elem = lb.shape_of(x), lb.elem_of(x)
+    strides, dilations, pads = _ints(op, "strides"), _ints(op, "dilations"), _ints(op, "pads")
+    extra = _ints(op, "output_padding")
+    r = len(kernel)
+    low = [(kernel[i] - 1) * dilations[i] - pads[i] for i in range(r)]
+    high = [(kernel[i] - 1) * dilations[i] - pads[r + i] + extra[i] for i in range(r)]
+    spread = [(shape[2 + i] - 1) * strides[i] + 1 for i in range(r)]
+    full = shape[:2] + [spread[i] + max(low[i], 0) + max(high[i], 0) for i in range(r)]
+    zeros = lb.filled(full, elem, lb.const(0, elem))
+    x = tensor.insert_slice(x, zeros, [], [], [], [0, 0] + [max(lo, 0) for lo in low], shape,
+                            [1, 1] + strides)
+    if any(lo < 0 for lo in low) or any(hi < 0 for hi in high):
+        sizes = shape[:2] + [full[2 + i] - max(-low[i], 0) - max(-high[i], 0) for i in range(r)]
+        x = tensor.extract_slice(lb.tensor_of(sizes, elem), x, [], [], [],
+                                 [0, 0] + [max(-lo, 0) for lo in low], sizes, [1] * len(sizes))
+    return x
+
+
+def _flipped_filter(filt, group: int):
+    """[C, F/G, k..] -> [F, C/G, k..] with every spatial dim reversed, per group.
+
+    The reversed taps are read with tensor.extract at computed coordinates: an indexing map
+    with a negative coefficient (k - 1 - d) is one that linalg's tiling rejects.
+    """
+    shape, elem = lb.shape_of(filt), lb.elem_of(filt)
+    c, fg, kernel = shape[0], shape[1], shape[2:]
+    r = len(kernel)
+    cg = c // group
+    index = ir.IndexType.get()
+
+    def body(_):
+        at = [linalg.IndexOp(d).result for d in range(2 + r)]  # over the result [F, C/G, k..]
+        g = arith.divui(at[0], arith.constant(index, fg))
+        f = arith.remui(at[0], arith.constant(index, fg))
+        src_c = arith.addi(arith.muli(g, arith.constant(index, cg)), at[1])
+        taps = [arith.subi(arith.constant(index, kernel[i] - 1), at[2 + i]) for i in range(r)]
+        return tensor.extract(filt, [src_c, f, *taps])
+
+    out_shape = [group * fg, cg, *kernel]
+    return lb.generic([], [lb.empty(out_shape, elem)], [lb.identity_map(2 + r)],
+                      ["parallel"] * (2 + r), body)
+
+
+def lower_conv_transpose(op):
+    filt = op.operands[1]
+    result = _result(op)
+    elem = result.element_type
+    kernel = lb.shape_of(filt)[2:]
+    group = ir.IntegerAttr(op.attributes["group"]).value
+    x = _spread_input(op, kernel)
+    init = _conv_init(op, list(result.shape), elem)
+    return _convolve(result, x, _flipped_filter(filt, group), init, group, [1] * len(kernel),
+                     _ints(op, "dilations"))
+
+
+def _pool_generic(x, kernel, init, strides, dilations, combine):
+    """out[n,c,o..] = combine over k.. of x[n,c,o*s+k*d..], for ranks with no named op."""
+    r = len(kernel)
+    d = [ir.AffineDimExpr.get(i) for i in range(2 + 2 * r)]
+    o, k = d[2:2 + r], d[2 + r:]
+    rank = len(d)
+    x_map = lb.affine_map(rank, d[:2] + [o[i] * strides[i] + k[i] * dilations[i] for i in range(r)])
+    window = lb.empty(kernel, lb.elem_of(x))  # gives the k loops their bounds
+    return lb.generic([x, window], [init],
+                      [x_map, lb.affine_map(rank, k), lb.affine_map(rank, d[:2 + r])],
+                      ["parallel"] * (2 + r) + ["reduction"] * r,
+                      lambda v, _w, acc: combine(acc, v))
+
+
+_NAMED_POOL = {("max", 1): linalg.pooling_ncw_max, ("max", 2): linalg.pooling_nchw_max,
+               ("sum", 1): linalg.pooling_ncw_sum, ("sum", 2): linalg.pooling_nchw_sum}
+
+
+def _pool(kind: str, x, kernel, init, strides, dilations):
+    named = _NAMED_POOL.get((kind, len(kernel)))
+    if named:
+        return named(x, lb.empty(kernel, lb.elem_of(x)), outs=[init], strides=strides,
+                     dilations=dilations)
+    return _pool_generic(x, kernel, init, strides, dilations,
+                         lb.maximum if kind == "max" else lb.add)
 
 
 def lower_max_pool(op):
     kernel = _ints(op, "kernel")
     result = _result(op)
     elem = result.element_type
-    if len(kernel) != 2:
-        return None
     x, strides, dilations = _padded_input(op, kernel, lb.lowest(elem))
     init = lb.filled(list(result.shape), elem, lb.lowest(elem))
-    window = lb.empty(kernel, elem)
-    return linalg.pooling_nchw_max(x, window, outs=[init], strides=strides, dilations=dilations)
+    return _pool("max", x, kernel, init, strides, dilations)
+
+
+def _p_power(x, p: float):
+    if p == 1:
+        return math.absf(x)
+    if p == 2:
+        return arith.mulf(x, x)
+    return math.powf(math.absf(x), lb.const(p, x.type))
+
+
+def _p_root(x, p: float):
+    if p == 1:
+        return x
+    if p == 2:
+        return math.sqrt(x)
+    return math.powf(x, lb.const(1.0 / p, x.type))
+
+
+def lower_lp_pool(op):
+    """(sum over the window of |x|^p)^(1/p); padding adds zeros."""
+    kernel = _ints(op, "kernel")
+    result = _result(op)
+    elem = result.element_type
+    p = ir.FloatAttr(op.attributes["p"]).value
+    x = op.operands[0]
+    powered = lb.elementwise(ir.RankedTensorType(x.type), [x], lambda v: _p_power(v, p))
+    padded, strides, dilations = _padded_input(op, kernel, lb.const(0, elem), powered)
+    init = lb.filled(list(result.shape), elem, lb.const(0, elem))
+    total = _pool("sum", padded, kernel, init, strides, dilations)
+    return lb.elementwise(result, [total], lambda t: _p_root(t, p))
 
 
 def _window_counts(size, out, k, s, d, low, high, include_pad) -> np.ndarray:
@@ -90,26 +246,30 @@ def lower_avg_pool(op):
     kernel = _ints(op, "kernel")
     result = _result(op)
     elem = result.element_type
-    if len(kernel) != 2:
-        return None
     x, strides, dilations = _padded_input(op, kernel, lb.const(0, elem))
     init = lb.filled(list(result.shape), elem, lb.const(0, elem))
-    window = lb.empty(kernel, elem)
-    total = linalg.pooling_nchw_sum(x, window, outs=[init], strides=strides, dilations=dilations)
+    total = _pool("sum", x, kernel, init, strides, dilations)
     pads = _ints(op, "pads")
+    r = len(kernel)
     include = bool(ir.IntegerAttr(op.attributes["count_include_pad"]).value)
     in_hw, out_hw = lb.shape_of(op.operands[0])[2:], list(result.shape)[2:]
     counts = [_window_counts(in_hw[i], out_hw[i], kernel[i], strides[i], _ints(op, "dilations")[i],
-                             pads[i], pads[2 + i], include) for i in range(2)]
-    scale = (1.0 / np.outer(counts[0], counts[1])).astype(np.float32)
+                             pads[i], pads[r + i], include) for i in range(r)]
+    scale = (1.0 / functools.reduce(np.multiply.outer, counts)).astype(np.float32)
     scale_type = lb.tensor_of(out_hw, elem)
     if np.all(scale == scale.flat[0]):
         attr = ir.DenseElementsAttr.get_splat(scale_type, ir.FloatAttr.get(elem, float(scale.flat[0])))
     else:
         attr = ir.DenseElementsAttr.get(scale, type=elem)
-    from mlir.dialects import arith
     scale_value = arith.constant(scale_type, attr)
     return lb.elementwise(result, [total, scale_value], lb.mul)
+
+
+def lower_global_max_pool(op):
+    x = op.operands[0]
+    elem = lb.elem_of(x)
+    peak = lb.reduce(x, list(range(2, len(lb.shape_of(x)))), lb.lowest(elem), lb.maximum)
+    return lb.expand_dims_to(peak, list(_result(op).shape))
 
 
 def lower_global_avg_pool(op):
@@ -130,4 +290,7 @@ PATTERNS = {
     "mlc.max_pool": lower_max_pool,
     "mlc.avg_pool": lower_avg_pool,
     "mlc.global_avg_pool": lower_global_avg_pool,
+    "mlc.global_max_pool": lower_global_max_pool,
+    "mlc.lp_pool": lower_lp_pool,
+    "mlc.conv_transpose": lower_conv_transpose,
 }

@@ -1,4 +1,5 @@
-"""Normalization mlc ops -> linalg.generic: batch_norm, layer/instance/group norm, lrn, softmax.
+"""Normalization mlc ops -> linalg.generic: batch_norm, layer/instance/group norm, lrn, softmax,
+hardmax.
 
 Layer, instance and group normalization share one standardization: the mean over the
 normalized dims, the centered values, their mean square (two passes, so no cancellation),
@@ -8,7 +9,7 @@ then (x - mean) * rsqrt(var + epsilon); each op adds its own scale and bias maps
 import math as pymath
 
 from mlir import ir
-from mlir.dialects import arith, math
+from mlir.dialects import arith, linalg, math
 
 from mlc.passes import linalg_builders as lb
 
@@ -40,27 +41,28 @@ def lower_batch_norm(op):
 
 
 def _standardize(x, axes, eps: float):
-    """(x - mean) / sqrt(var + eps) with mean and (biased) var over `axes`."""
+    """(x - mean) / sqrt(var + eps) with mean and (biased) var over `axes`; also the mean and
+    1 / sqrt(var + eps) themselves, over the kept dims."""
     shape, elem = lb.shape_of(x), lb.elem_of(x)
     rank = len(shape)
     kept = [d for d in range(rank) if d not in axes]
+    kept_type = lb.tensor_of([shape[d] for d in kept], elem)
     inv_count = 1.0 / pymath.prod(shape[a] for a in axes)
     full, reduced = lb.identity_map(rank), lb.dims_map(rank, kept)
     parallel = ["parallel"] * rank
     total = lb.reduce(x, axes, lb.const(0, elem), lb.add)
-    centered = lb.generic([x, total], [lb.empty(shape, elem)], [full, reduced, full], parallel,
-                          lambda v, t, _: arith.subf(v, arith.mulf(t, lb.const(inv_count, elem))))
-    squares = lb.generic([centered], [lb.filled([shape[d] for d in kept], elem, lb.const(0, elem))],
+    mean = lb.elementwise(kept_type, [total], lambda t: arith.mulf(t, lb.const(inv_count, elem)))
+    centered = lb.generic([x, mean], [lb.empty(shape, elem)], [full, reduced, full], parallel,
+                          lambda v, m, _: arith.subf(v, m))
+    squares = lb.generic([centered], [lb.filled(kept_type.shape, elem, lb.const(0, elem))],
                          [full, reduced],
                          ["reduction" if d in axes else "parallel" for d in range(rank)],
                          lambda c, acc: arith.addf(acc, arith.mulf(c, c)))
-
-    def scale(c, sq, _):
-        var = arith.mulf(sq, lb.const(inv_count, elem))
-        return arith.mulf(c, math.rsqrt(arith.addf(var, lb.const(eps, elem))))
-
-    return lb.generic([centered, squares], [lb.empty(shape, elem)], [full, reduced, full],
-                      parallel, scale)
+    inv_std = lb.elementwise(kept_type, [squares], lambda sq: math.rsqrt(arith.addf(
+        arith.mulf(sq, lb.const(inv_count, elem)), lb.const(eps, elem))))
+    y = lb.generic([centered, inv_std], [lb.empty(shape, elem)], [full, reduced, full], parallel,
+                   lambda c, s, _: arith.mulf(c, s))
+    return y, mean, inv_std
 
 
 def _per_channel_affine(result, y, scale, bias):
@@ -77,17 +79,20 @@ def lower_layer_norm(op):
     result = _result(op)
     rank = len(result.shape)
     axis = ir.IntegerAttr(op.attributes["axis"]).value
-    y = _standardize(x, list(range(axis, rank)), _float(op, "epsilon"))
+    y, mean, inv_std = _standardize(x, list(range(axis, rank)), _float(op, "epsilon"))
     if len(op.operands) == 3:
-        return lb.elementwise(result, [y, scale, op.operands[2]],
-                              lambda v, s, b: arith.addf(arith.mulf(v, s), b))
-    return lb.elementwise(result, [y, scale], arith.mulf)
+        y = lb.elementwise(result, [y, scale, op.operands[2]],
+                           lambda v, s, b: arith.addf(arith.mulf(v, s), b))
+    else:
+        y = lb.elementwise(result, [y, scale], arith.mulf)
+    stats_shape = list(ir.RankedTensorType(op.results[1].type).shape)
+    return [y, lb.collapse_to(mean, stats_shape), lb.collapse_to(inv_std, stats_shape)]
 
 
 def lower_instance_norm(op):
     x, scale, bias = op.operands
     result = _result(op)
-    y = _standardize(x, list(range(2, len(result.shape))), _float(op, "epsilon"))
+    y, _, _ = _standardize(x, list(range(2, len(result.shape))), _float(op, "epsilon"))
     return _per_channel_affine(result, y, scale, bias)
 
 
@@ -98,7 +103,7 @@ def lower_group_norm(op):
     groups = ir.IntegerAttr(op.attributes["num_groups"]).value
     # [N, C, ...] viewed as [N, G, C/G * spatial]: each group is one row to standardize.
     rows = lb.collapse_to(x, [shape[0], groups, pymath.prod(shape[1:]) // groups])
-    y = lb.collapse_to(_standardize(rows, [2], _float(op, "epsilon")), shape)
+    y = lb.collapse_to(_standardize(rows, [2], _float(op, "epsilon"))[0], shape)
     return _per_channel_affine(result, y, scale, bias)
 
 
@@ -150,6 +155,38 @@ def lower_softmax(op):
                       lambda e, s, _: arith.divf(e, s))
 
 
+def lower_hardmax(op):
+    """The first index of the maximum along `axis`, then 1 where the index matches."""
+    x = op.operands[0]
+    result = _result(op)
+    elem = result.element_type
+    shape = list(result.shape)
+    rank = len(shape)
+    axis = ir.IntegerAttr(op.attributes["axis"]).value
+    kept = [d for d in range(rank) if d != axis]
+    i64 = ir.IntegerType.get_signless(64)
+    best = lb.filled([shape[d] for d in kept], elem, lb.lowest(elem))
+    first = lb.filled([shape[d] for d in kept], i64, lb.const(0, i64))
+
+    def argmax(v, b, i):
+        better = (arith.cmpf(arith.CmpFPredicate.OGT, v, b) if lb.is_float(elem)
+                  else arith.cmpi(arith.CmpIPredicate.sgt, v, b))
+        here = arith.index_cast(i64, linalg.IndexOp(axis).result)
+        return [arith.select(better, v, b), arith.select(better, here, i)]
+
+    reduced = lb.dims_map(rank, kept)
+    _, index = lb.generic([x], [best, first], [lb.identity_map(rank), reduced, reduced],
+                          ["reduction" if d == axis else "parallel" for d in range(rank)], argmax)
+
+    def one_hot(i, _):
+        here = arith.index_cast(i64, linalg.IndexOp(axis).result)
+        hit = arith.cmpi(arith.CmpIPredicate.eq, here, i)
+        return arith.select(hit, lb.const(1, elem), lb.const(0, elem))
+
+    return lb.generic([index], [lb.empty(shape, elem)], [reduced, lb.identity_map(rank)],
+                      ["parallel"] * rank, one_hot)
+
+
 PATTERNS = {
     "mlc.batch_norm": lower_batch_norm,
     "mlc.layer_norm": lower_layer_norm,
@@ -157,4 +194,5 @@ PATTERNS = {
     "mlc.group_norm": lower_group_norm,
     "mlc.lrn": lower_lrn,
     "mlc.softmax": lower_softmax,
+    "mlc.hardmax": lower_hardmax,
 }

@@ -68,6 +68,22 @@ def test_layer_norm_f16(check_against_ort):
                                     weights=weights, dtype=np.float16), rtol=1e-2, atol=1e-2)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_layer_norm_statistics(check_against_ort, dtype):
+    """The optional Mean and InvStdDev outputs, in f32 whatever the input type."""
+    rng = np.random.default_rng(6)
+    x = _random(rng, (3, 4, 5), 2.0, dtype)
+    node = helper.make_node("LayerNormalization", ["x", "scale", "bias"], ["y", "mean", "inv_std"],
+                            axis=1)
+    model = make_model([node], [tensor("x", dtype, x.shape)],
+                       [tensor("y", dtype, x.shape), tensor("mean", np.float32, (3, 1, 1)),
+                        tensor("inv_std", np.float32, (3, 1, 1))], opset=17,
+                       initializers=[numpy_helper.from_array(_random(rng, (4, 5), dtype=dtype), "scale"),
+                                     numpy_helper.from_array(_random(rng, (4, 5), dtype=dtype), "bias")])
+    tol = 1e-2 if dtype == np.float16 else 1e-5
+    check_against_ort(model, {"x": x}, rtol=tol, atol=tol)
+
+
 @pytest.mark.parametrize("shape", [(2, 3, 7), (1, 4, 5, 6), (2, 2, 3, 4, 5)])
 def test_instance_norm(check_against_ort, shape):
     rng = np.random.default_rng(3)
@@ -88,3 +104,117 @@ def test_group_norm(check_against_ort, shape, groups):
                             num_groups=groups)
     check_against_ort(*_single_node(node, _random(rng, shape, 2.0), opset=21, weights=weights),
                       rtol=1e-4, atol=1e-5)
+
+
+# -- convolution ------------------------------------------------------------------------------
+CONV_CASES = [
+    # (input shape, weight shape, attributes, bias)
+    ((2, 3, 11), (4, 3, 3), {}, True),  # 1-D
+    ((1, 4, 20), (6, 4, 5), {"strides": [2], "pads": [2, 1], "dilations": [2]}, True),
+    ((1, 6, 9), (6, 2, 3), {"group": 3, "pads": [1, 1]}, False),  # grouped 1-D (generic)
+    ((1, 4, 9), (4, 1, 3), {"group": 4, "auto_pad": "SAME_UPPER"}, True),  # depthwise 1-D
+    ((1, 2, 5, 6, 7), (3, 2, 3, 3, 3), {"pads": [1, 1, 1, 1, 1, 1]}, True),  # 3-D
+    ((1, 2, 7, 7, 7), (4, 2, 2, 3, 2), {"strides": [2, 1, 2], "dilations": [1, 2, 1]}, False),
+    ((2, 4, 4, 5, 6), (4, 2, 3, 1, 3), {"group": 2, "pads": [1, 0, 1, 1, 0, 1]}, True),  # grouped 3-D
+]
+
+
+@pytest.mark.parametrize("x_shape,w_shape,attrs,bias", CONV_CASES,
+                         ids=[f"conv{i}" for i in range(len(CONV_CASES))])
+def test_conv_1d_3d(check_against_ort, x_shape, w_shape, attrs, bias):
+    rng = np.random.default_rng(10)
+    weights = [("w", _random(rng, w_shape))] + ([("b", _random(rng, (w_shape[0],)))] if bias else [])
+    node = helper.make_node("Conv", ["x"] + [n for n, _ in weights], ["y"], **attrs)
+    check_against_ort(*_single_node(node, _random(rng, x_shape), opset=13, weights=weights),
+                      rtol=1e-4, atol=1e-4)
+
+
+CONV_TRANSPOSE_CASES = [
+    # (input shape, weight shape [C, F/G, k..], attributes, bias)
+    ((1, 3, 4, 4), (3, 2, 3, 3), {}, False),
+    ((2, 2, 3, 4), (2, 3, 3, 3), {"strides": [2, 2]}, True),
+    ((1, 2, 5, 5), (2, 2, 3, 3), {"strides": [2, 2], "pads": [1, 1, 1, 1],
+                                  "output_padding": [1, 1]}, True),
+    ((1, 1, 3, 3), (1, 2, 3, 3), {"strides": [3, 2], "pads": [1, 2, 1, 2]}, False),
+    ((1, 2, 4, 4), (2, 1, 2, 2), {"dilations": [2, 2], "strides": [2, 1]}, True),
+    ((1, 4, 3, 3), (4, 2, 3, 3), {"group": 2, "strides": [2, 2]}, True),  # grouped
+    ((1, 4, 3, 3), (4, 1, 3, 3), {"group": 4, "pads": [1, 1, 1, 1]}, False),  # depthwise
+    ((1, 3, 3, 3), (3, 2, 3, 3), {"strides": [3, 2], "output_shape": [10, 8]}, True),
+    ((1, 3, 3, 3), (3, 2, 3, 3), {"strides": [2, 2], "auto_pad": "VALID"}, False),
+    ((2, 3, 7), (3, 2, 4), {"strides": [3], "pads": [1, 2]}, True),  # 1-D
+    ((1, 2, 2, 3, 2), (2, 3, 2, 2, 3), {"strides": [2, 1, 2], "pads": [0, 1, 0, 0, 1, 1]}, True),
+]
+
+
+@pytest.mark.parametrize("x_shape,w_shape,attrs,bias", CONV_TRANSPOSE_CASES,
+                         ids=[f"convT{i}" for i in range(len(CONV_TRANSPOSE_CASES))])
+def test_conv_transpose(check_against_ort, x_shape, w_shape, attrs, bias):
+    rng = np.random.default_rng(11)
+    group = attrs.get("group", 1)
+    weights = [("w", _random(rng, w_shape))]
+    if bias:
+        weights.append(("b", _random(rng, (w_shape[1] * group,))))
+    node = helper.make_node("ConvTranspose", ["x"] + [n for n, _ in weights], ["y"], **attrs)
+    check_against_ort(*_single_node(node, _random(rng, x_shape), opset=13, weights=weights),
+                      rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("auto_pad,expected_shape", [("SAME_UPPER", (1, 1, 6, 6)),
+                                                     ("SAME_LOWER", (1, 1, 6, 6))])
+def test_conv_transpose_same(compile_and_run, auto_pad, expected_shape):
+    """auto_pad SAME: the output is input * stride; the odd padding goes to the end with
+    SAME_UPPER, to the start with SAME_LOWER (onnx's reference; onnxruntime swaps them)."""
+    from onnx.reference import ReferenceEvaluator
+
+    rng = np.random.default_rng(12)
+    x, w = _random(rng, (1, 1, 3, 3)), _random(rng, (1, 1, 3, 3))
+    node = helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[2, 2], auto_pad=auto_pad)
+    model = make_model([node], [tensor("x", np.float32, x.shape)],
+                       [tensor("y", np.float32, expected_shape)], opset=13,
+                       initializers=[numpy_helper.from_array(w, "w")])
+    (expected,) = ReferenceEvaluator(model).run(None, {"x": x})
+    (y,) = compile_and_run(model, {"x": x})
+    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
+
+
+# -- pooling ----------------------------------------------------------------------------------
+POOL_CASES = [
+    # (op, input shape, attributes)
+    ("MaxPool", (1, 3, 10), {"kernel_shape": [3]}),
+    ("MaxPool", (2, 2, 11), {"kernel_shape": [3], "strides": [2], "pads": [1, 1], "ceil_mode": 1}),
+    ("MaxPool", (1, 2, 6, 7, 8), {"kernel_shape": [2, 3, 2], "strides": [2, 2, 2]}),
+    ("MaxPool", (1, 2, 5, 5, 5), {"kernel_shape": [3, 3, 3], "pads": [1, 1, 1, 1, 1, 1],
+                                  "dilations": [1, 2, 1]}),
+    ("AveragePool", (1, 3, 9), {"kernel_shape": [4], "strides": [2], "pads": [1, 2]}),
+    ("AveragePool", (1, 3, 9), {"kernel_shape": [3], "pads": [1, 1], "count_include_pad": 1}),
+    ("AveragePool", (1, 2, 6, 5, 4), {"kernel_shape": [3, 2, 2], "pads": [1, 0, 1, 1, 1, 0]}),
+    ("AveragePool", (1, 2, 5, 5, 5), {"kernel_shape": [2, 2, 2], "strides": [2, 2, 2],
+                                      "ceil_mode": 1, "count_include_pad": 1}),
+    ("LpPool", (1, 3, 6, 6), {"kernel_shape": [3, 3], "strides": [1, 1]}),
+    ("LpPool", (1, 3, 6, 6), {"kernel_shape": [2, 2], "strides": [2, 2], "p": 1}),
+    ("LpPool", (1, 2, 7), {"kernel_shape": [3], "pads": [1, 1], "p": 3}),
+    ("LpPool", (1, 2, 4, 4, 4), {"kernel_shape": [2, 2, 2], "auto_pad": "SAME_UPPER"}),
+    ("GlobalMaxPool", (2, 3, 5, 4), {}),
+    ("GlobalMaxPool", (1, 3, 7), {}),
+    ("GlobalMaxPool", (1, 2, 3, 4, 5), {}),
+    ("GlobalLpPool", (1, 3, 4, 5), {}),
+    ("GlobalLpPool", (1, 3, 4, 5), {"p": 1}),
+]
+
+
+@pytest.mark.parametrize("op,shape,attrs", POOL_CASES, ids=[f"{c[0]}{i}" for i, c in enumerate(POOL_CASES)])
+def test_pool(check_against_ort, op, shape, attrs):
+    rng = np.random.default_rng(13)
+    node = helper.make_node(op, ["x"], ["y"], **attrs)
+    check_against_ort(*_single_node(node, _random(rng, shape), opset=18), rtol=1e-4, atol=1e-5)
+
+
+# -- hardmax ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape,axis,opset", [((3, 5), -1, 13), ((2, 3, 4), 1, 13),
+                                              ((2, 3, 4), 1, 11), ((2, 3, 4), 0, 11)])
+def test_hardmax(check_against_ort, shape, axis, opset):
+    rng = np.random.default_rng(14)
+    x = _random(rng, shape)
+    x.flat[3] = x.flat[4] = x.max() + 1  # a tie: the first maximum wins
+    node = helper.make_node("Hardmax", ["x"], ["y"], axis=axis)
+    check_against_ort(*_single_node(node, x, opset=opset))
