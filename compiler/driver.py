@@ -92,6 +92,8 @@ def compile_model(input_path: str | Path, options: CompileOptions, emit: str = "
     module, store, at = load_input(input_path, context, options.input_shapes)
     result.stage_seconds["import"] = time.perf_counter() - started
     interface = from_module(module)
+    with context:  # schedules size their tiles for --target, not for the compiling host
+        module.operation.attributes["mlc.target"] = ir.StringAttr.get(options.target.name)
     _verify(module, at)
     if dump_dir:
         dump_dir.mkdir(parents=True, exist_ok=True)
