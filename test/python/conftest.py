@@ -5,8 +5,6 @@ without sharing file names.
 """
 
 import itertools
-import subprocess
-import sys
 
 import numpy as np
 import onnx
@@ -16,13 +14,6 @@ import mlc.runtime
 from mlc.driver import compile_model
 from mlc.options import CompileOptions
 from mlc.target import resolve
-
-# Bool tensors crossing a buffer (model inputs/outputs, intermediate i1 memrefs) hit an LLVM
-# assertion in MemRefToLLVM (i1 stores); these cases compile in a child process until it is fixed.
-BOOL_MEMREF_BUG = [
-    pytest.mark.isolated_compile,
-    pytest.mark.xfail(reason="i1 memref store asserts in finalize-memref-to-llvm", strict=False),
-]
 
 # onnxruntime 1.31 reads IR versions up to 11; models built here use IR 8 or 10.
 IR_VERSION = 8
@@ -56,35 +47,17 @@ def ort_run(model: onnx.ModelProto, feeds: dict) -> list[np.ndarray]:
     return session.run(None, feeds)
 
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "isolated_compile: compile in a child process, for cases that may abort the "
-                   "compiler (an LLVM assertion would otherwise take the pytest worker down)")
-
-
-def _compile_in_child(source, so, target):
-    done = subprocess.run([sys.executable, "-m", "mlc", "compile", str(source), "-o", str(so),
-                           "--target", target], capture_output=True, text=True)
-    if done.returncode != 0:
-        how = f"signal {-done.returncode}" if done.returncode < 0 else f"exit {done.returncode}"
-        raise AssertionError(f"mlc compile failed ({how}):\n{done.stderr[-4000:]}")
-
-
 @pytest.fixture
-def compile_model_so(tmp_path, request):
+def compile_model_so(tmp_path):
     """compile(model) -> a loaded mlc.runtime.Model, built under this test's tmp_path."""
     counter = itertools.count()
-    isolated = request.node.get_closest_marker("isolated_compile") is not None
 
     def compile_(model: onnx.ModelProto, target: str = "native") -> mlc.runtime.Model:
         index = next(counter)
         source = tmp_path / f"model{index}.onnx"
         onnx.save(model, source)
         so = tmp_path / f"model{index}.so"
-        if isolated:
-            _compile_in_child(source, so, target)
-        else:
-            compile_model(source, CompileOptions(resolve(target)), "so", so)
+        compile_model(source, CompileOptions(resolve(target)), "so", so)
         return mlc.runtime.load(so)
 
     return compile_

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from onnx import helper, numpy_helper
 
-from conftest import BOOL_MEMREF_BUG, make_model, tensor
+from conftest import make_model, tensor
 
 BROADCAST_SHAPES = [
     ((3, 4), (3, 4)),
@@ -106,10 +106,9 @@ _FLOAT_SAMPLE = np.array([[-3.7, -1.5, -0.5, 0.0], [0.25, 0.9, 2.5, 127.9]], np.
 
 
 @pytest.mark.parametrize("src,dst", [
-    (np.float32, np.int32), (np.float32, np.int64), (np.float32, np.float64),
-    pytest.param(np.float32, np.bool_, marks=BOOL_MEMREF_BUG),
-    (np.int32, np.float32), (np.int64, np.float32), (np.float64, np.float32),
-    pytest.param(np.bool_, np.float32, marks=BOOL_MEMREF_BUG),
+    (np.float32, np.int32), (np.float32, np.int64), (np.float32, np.float64), (np.float32, np.bool_),
+    (np.int32, np.float32), (np.int64, np.float32), (np.float64, np.float32), (np.bool_, np.float32),
+    (np.int32, np.bool_), (np.bool_, np.int64),
     (np.int64, np.int32), (np.int32, np.int64), (np.float32, np.float32),
 ])
 def test_cast(check_against_ort, src, dst):
@@ -125,7 +124,7 @@ def test_cast(check_against_ort, src, dst):
     check_against_ort(model, {"x": x})
 
 
-@pytest.mark.parametrize("via", [np.int64, np.int32, pytest.param(np.bool_, marks=BOOL_MEMREF_BUG)])
+@pytest.mark.parametrize("via", [np.int64, np.int32, np.bool_])
 def test_cast_chain(check_against_ort, via):
     """float -> int -> float truncates toward zero; float -> bool -> float gives 0 or 1."""
     to = helper.np_dtype_to_tensor_dtype(np.dtype(via))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from onnx import helper, numpy_helper
 
-from conftest import BOOL_MEMREF_BUG, assert_close, make_model, ort_run, tensor
+from conftest import assert_close, make_model, ort_run, tensor
 
 
 def _random(rng, shape, scale=1.0):
@@ -248,8 +248,7 @@ def test_softmax_large_values(check_against_ort):
     check_against_ort(*_single_node(helper.make_node("Softmax", ["x"], ["y"], axis=1), x))
 
 
-@pytest.mark.parametrize("opset,mask", [(7, False), pytest.param(10, True, marks=BOOL_MEMREF_BUG),
-                                        (12, False), pytest.param(13, True, marks=BOOL_MEMREF_BUG)])
+@pytest.mark.parametrize("opset,mask", [(7, False), (10, True), (12, False), (13, True)])
 def test_dropout(compile_and_run, opset, mask):
     """Inference-mode Dropout: identity, and an all-true mask when asked for."""
     from onnx.reference import ReferenceEvaluator

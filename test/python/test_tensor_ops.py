@@ -156,19 +156,18 @@ def test_concat_with_weight_and_nested(check_against_ort):
     check_against_ort(model, {"x": _random(rng, (1, 4, 3, 3))})
 
 
-@pytest.mark.parametrize("value", [
-    np.arange(6, dtype=np.float32).reshape(2, 3),
-    np.full((2, 3), 2.5, np.float32),
-    np.array(3.0, np.float32),
-    np.arange(12, dtype=np.float32).reshape(3, 4) / 7,
+@pytest.mark.parametrize("value,x_shape", [
+    (np.arange(6, dtype=np.float32).reshape(2, 3), (2, 3)),
+    (np.full((2, 3), 2.5, np.float32), (2, 3)),  # a splat
+    (np.array(3.0, np.float32), (2, 3)),  # a scalar
+    (np.arange(12, dtype=np.float32).reshape(3, 4) / 7, (2, 3, 4)),  # broadcast over x's batch
 ])
-def test_constant_operand(check_against_ort, value):
+def test_constant_operand(check_against_ort, value, x_shape):
     rng = np.random.default_rng(7)
-    shape = np.broadcast_shapes(value.shape, (2, 3)) if value.shape != (3, 4) else (2, 3, 4)
-    x_shape = (2, 3) if value.shape != (3, 4) else (2, 3, 4)
     model = make_model([helper.make_node("Constant", [], ["c"], value=numpy_helper.from_array(value)),
                         helper.make_node("Add", ["x", "c"], ["y"])],
-                       [tensor("x", np.float32, x_shape)], [tensor("y", np.float32, shape)])
+                       [tensor("x", np.float32, x_shape)],
+                       [tensor("y", np.float32, np.broadcast_shapes(x_shape, value.shape))])
     check_against_ort(model, {"x": _random(rng, x_shape)})
 
 
