@@ -122,6 +122,13 @@ irdl.dialect @mlc {
     irdl.operands(lhs: %in0, rhs: %in1)
     irdl.results(result: %out0)
   }
+  // The input broadcast to the result shape (numpy rules)
+  irdl.operation @broadcast {
+    %in0 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    irdl.operands(input: %in0)
+    irdl.results(result: %out0)
+  }
   // Element type conversion to the result's element type
   irdl.operation @cast {
     %in0 = irdl.base "!builtin.tensor"
@@ -222,6 +229,28 @@ irdl.dialect @mlc {
     %in1 = irdl.base "!builtin.tensor"
     %out0 = irdl.base "!builtin.tensor"
     irdl.operands(lhs: %in0, rhs: %in1)
+    irdl.results(result: %out0)
+  }
+  // ONNX Pad with run-time pads ([begin..., end...] over `axes`); the result type gives the padded sizes; mode constant (with `value`), reflect, edge or wrap
+  irdl.operation @dynamic_pad {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %in2 = irdl.base "!builtin.tensor"
+    %in3 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_mode = irdl.base "#builtin.string"
+    irdl.attributes {"mode" = %a_mode}
+    irdl.operands(input: %in0, pads: %in1, value: %in2, axes: %in3)
+    irdl.results(result: %out0)
+  }
+  // ONNX Slice with run-time starts, axes and steps (1-D, one entry per sliced axis); the result type gives the sizes
+  irdl.operation @dynamic_slice {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %in2 = irdl.base "!builtin.tensor"
+    %in3 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    irdl.operands(input: %in0, starts: %in1, axes: %in2, steps: %in3)
     irdl.results(result: %out0)
   }
   // x if x >= 0 else alpha * (exp(x) - 1)
@@ -491,12 +520,31 @@ irdl.dialect @mlc {
     irdl.operands(lhs: %in0, rhs: %in1)
     irdl.results(result: %out0)
   }
+  // Padding by `pads` ([begin..., end...], negative crops); mode constant (with `value`, else 0), reflect, edge or wrap
+  irdl.operation @pad {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_pads = irdl.base "#builtin.dense_array"
+    %a_mode = irdl.base "#builtin.string"
+    irdl.attributes {"pads" = %a_pads, "mode" = %a_mode}
+    irdl.operands(input: %in0, value: optional %in1)
+    irdl.results(result: %out0)
+  }
   // lhs ** rhs (rhs converted to lhs's element type) (numpy broadcasting)
   irdl.operation @pow {
     %in0 = irdl.base "!builtin.tensor"
     %in1 = irdl.base "!builtin.tensor"
     %out0 = irdl.base "!builtin.tensor"
     irdl.operands(lhs: %in0, rhs: %in1)
+    irdl.results(result: %out0)
+  }
+  // result[i] = start + i * delta for the result's length
+  irdl.operation @range {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    irdl.operands(start: %in0, delta: %in1)
     irdl.results(result: %out0)
   }
   // 1 / x
@@ -655,6 +703,16 @@ irdl.dialect @mlc {
     irdl.operands(input: %in0)
     irdl.results(result: %out0)
   }
+  // result[i...] = input[offsets + strides * i...]; strides may be negative, sizes from the result type
+  irdl.operation @slice {
+    %in0 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_offsets = irdl.base "#builtin.dense_array"
+    %a_strides = irdl.base "#builtin.dense_array"
+    irdl.attributes {"offsets" = %a_offsets, "strides" = %a_strides}
+    irdl.operands(input: %in0)
+    irdl.results(result: %out0)
+  }
   // exp(x - max) / sum(exp(x - max)) along one axis
   irdl.operation @softmax {
     %in0 = irdl.base "!builtin.tensor"
@@ -723,6 +781,17 @@ irdl.dialect @mlc {
     %a_perm = irdl.base "#builtin.dense_array"
     irdl.attributes {"perm" = %a_perm}
     irdl.operands(input: %in0)
+    irdl.results(result: %out0)
+  }
+  // The upper (upper = 1: j - i >= k) or lower (j - i <= k) triangle of the last two dims; the rest is 0. A run-time `k` operand is added to attribute k
+  irdl.operation @trilu {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_upper = irdl.base "#builtin.integer"
+    %a_k = irdl.base "#builtin.integer"
+    irdl.attributes {"upper" = %a_upper, "k" = %a_k}
+    irdl.operands(input: %in0, k: optional %in1)
     irdl.results(result: %out0)
   }
   // lhs where condition else rhs (numpy broadcasting)

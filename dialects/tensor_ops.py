@@ -15,4 +15,19 @@ OPS = [
           attrs={"axis": "int"}),
     OpDef("gather", "Slices of `data` along `axis` at run-time `indices` (negative counts from "
           "the end)", ("data", "indices"), attrs={"axis": "int"}),
+    OpDef("broadcast", "The input broadcast to the result shape (numpy rules)", ("input",)),
+    OpDef("slice", "result[i...] = input[offsets + strides * i...]; strides may be negative, "
+          "sizes from the result type", ("input",), attrs={"offsets": "ints", "strides": "ints"}),
+    OpDef("pad", "Padding by `pads` ([begin..., end...], negative crops); mode constant (with "
+          "`value`, else 0), reflect, edge or wrap", ("input", "value?"),
+          attrs={"pads": "ints", "mode": "str"}),
+    OpDef("trilu", "The upper (upper = 1: j - i >= k) or lower (j - i <= k) triangle of the last "
+          "two dims; the rest is 0. A run-time `k` operand is added to attribute k",
+          ("input", "k?"), attrs={"upper": "int", "k": "int"}),
+    OpDef("dynamic_slice", "ONNX Slice with run-time starts, axes and steps (1-D, one entry per "
+          "sliced axis); the result type gives the sizes", ("input", "starts", "axes", "steps")),
+    OpDef("dynamic_pad", "ONNX Pad with run-time pads ([begin..., end...] over `axes`); the result "
+          "type gives the padded sizes; mode constant (with `value`), reflect, edge or wrap",
+          ("input", "pads", "value", "axes"), attrs={"mode": "str"}),
+    OpDef("range", "result[i] = start + i * delta for the result's length", ("start", "delta")),
 ]

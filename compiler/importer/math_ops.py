@@ -60,6 +60,7 @@ def _cast(n: NodeImport):
 
 HANDLERS["Sum"] = _sum
 HANDLERS["Cast"] = _cast
+HANDLERS["CastLike"] = _cast  # the target type is output 0's
 
 
 # -- unary math and activations -----------------------------------------------------------

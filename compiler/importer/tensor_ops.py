@@ -104,3 +104,220 @@ HANDLERS.update({
     "Shape": _shape,
     "Gather": _gather,
 })
+
+
+# -- data movement: broadcast, slices, padding, tiling, block rearrangement ------------------
+def _typed(n: NodeImport, shape) -> ir.RankedTensorType:
+    """A tensor type of `shape` with the element type of output 0."""
+    return ir.RankedTensorType.get([int(d) for d in shape], n.out_type().element_type)
+
+
+def _axis(n: NodeImport, axis: int, rank: int) -> int:
+    if not -rank <= axis < max(rank, 1):
+        raise n.unsupported(f"axis {axis} is out of range for rank {rank}")
+    return axis + rank if axis < 0 else axis
+
+
+def _reshape(n: NodeImport, value: ir.Value, shape) -> ir.Value:
+    if list(ir.RankedTensorType(value.type).shape) == list(shape):
+        return value
+    return n.op("reshape", [value], _typed(n, shape))
+
+
+def _expand(n: NodeImport):
+    target = n.const(1)
+    shape = n.in_shape(0)
+    # A run-time target shape is fine when shape inference made the result static.
+    target = n.out_shape() if target is None else [int(d) for d in target]
+    try:
+        out = list(np.broadcast_shapes(tuple(shape), tuple(target)))
+    except ValueError:
+        raise n.unsupported(f"shape {shape} does not broadcast to {list(target)}") from None
+    if out == shape:
+        return n.input(0)
+    return n.op("broadcast", [n.input(0)], _typed(n, out))
+
+
+def _slice_op(n: NodeImport, value: ir.Value, offsets, sizes, strides) -> ir.Value:
+    shape = list(ir.RankedTensorType(value.type).shape)
+    if list(sizes) == shape and all(s == 1 for s in strides):
+        return value
+    return n.op("slice", [value], _typed(n, sizes), offsets=list(offsets), strides=list(strides))
+
+
+def _slice(n: NodeImport):
+    shape = n.in_shape(0)
+    rank = len(shape)
+    if n.opset < 10:
+        starts, ends = n.attr("starts"), n.attr("ends")
+        axes, steps = n.attr("axes"), None
+    else:
+        starts, ends = n.const(1), n.const(2)
+        axes = n.const(3) if n.has_input(3) else None
+        steps = n.const(4) if n.has_input(4) else None
+        if any(n.has_input(i) and n.const(i) is None for i in (1, 3, 4)):
+            return _runtime_slice(n)
+    axes = list(range(len(starts))) if axes is None else [int(a) for a in axes]
+    steps = [1] * len(starts) if steps is None else [int(s) for s in steps]
+    offsets, sizes, strides = [0] * rank, list(shape), [1] * rank
+    for start, end, axis, step in zip(starts, ends, axes, steps):
+        if step == 0:
+            raise n.unsupported("a slice step of 0")
+        axis = _axis(n, axis, rank)
+        # ONNX clamps starts and ends as Python's slice.indices does.
+        picked = range(shape[axis])[slice(int(start), int(end), step)]
+        offsets[axis] = picked.start if len(picked) else 0
+        sizes[axis], strides[axis] = len(picked), step
+    return _slice_op(n, n.input(0), offsets, sizes, strides)
+
+
+def _index_vector(n: NodeImport, i: int, default) -> ir.Value:
+    """Input i as a value, or `default` (a list of ints) as an i64 constant when it is absent."""
+    return n.input(i) if n.has_input(i) else n.constant(np.array(default, np.int64))
+
+
+def _runtime_slice(n: NodeImport):
+    """Slice with run-time starts, axes or steps: the sizes come from the static output type."""
+    count = n.in_shape(1)[0]
+    return n.op("dynamic_slice", [n.input(0), n.input(1), _index_vector(n, 3, list(range(count))),
+                                  _index_vector(n, 4, [1] * count)])
+
+
+def _runtime_pad(n: NodeImport, mode: str):
+    """Pad with run-time pads or axes: the padded sizes come from the static output type."""
+    rank = len(n.in_shape(0))
+    value = (n.input(2) if mode == "constant" and n.has_input(2)
+             else n.constant(np.zeros((), n.out_dtype().numpy)))
+    return n.op("dynamic_pad", [n.input(0), n.input(1), value,
+                                _index_vector(n, 3, list(range(rank)))], mode=mode)
+
+
+def _split(n: NodeImport):
+    shape = n.in_shape(0)
+    axis = _axis(n, n.attr("axis", 0), len(shape))
+    count = len(n.node.output)
+    if n.opset >= 13 and n.has_input(1):
+        split = n.const(1)  # run-time sizes: the static output shapes say them
+        sizes = ([n.out_shape(i)[axis] for i in range(count)] if split is None
+                 else [int(s) for s in split])
+    elif n.opset < 13 and n.attr("split") is not None:
+        sizes = [int(s) for s in n.attr("split")]
+    else:
+        parts = n.attr("num_outputs", count)
+        chunk = -(-shape[axis] // parts)  # ceil: the last part takes what is left
+        sizes = [min(chunk, max(shape[axis] - i * chunk, 0)) for i in range(parts)]
+    if sum(sizes) != shape[axis] or len(sizes) != count:
+        raise n.unsupported(f"split sizes {sizes} do not cover dim {shape[axis]} in {count} outputs")
+    results, offset = [], 0
+    for size in sizes:
+        offsets = [offset if d == axis else 0 for d in range(len(shape))]
+        out = [size if d == axis else s for d, s in enumerate(shape)]
+        results.append(_slice_op(n, n.input(0), offsets, out, [1] * len(shape)))
+        offset += size
+    return results
+
+
+def _tile(n: NodeImport):
+    shape = n.in_shape(0)
+    repeats = n.const(1)
+    if repeats is None:  # run-time repeats: the static output shape says them
+        repeats = [o // d if d else 1 for o, d in zip(n.out_shape(), shape)]
+    repeats = [int(r) for r in repeats]
+    if all(r == 1 for r in repeats):
+        return n.input(0)
+    # [d0, d1] -> [1, d0, 1, d1] -> broadcast [r0, d0, r1, d1] -> [r0 * d0, r1 * d1]
+    interleaved = [x for d in shape for x in (1, d)]
+    expanded = [x for r, d in zip(repeats, shape) for x in (r, d)]
+    x = _reshape(n, n.input(0), interleaved)
+    x = n.op("broadcast", [x], _typed(n, expanded))
+    return _reshape(n, x, [r * d for r, d in zip(repeats, shape)])
+
+
+def _pad(n: NodeImport):
+    shape = n.in_shape(0)
+    rank = len(shape)
+    mode = n.attr("mode", "constant")
+    if mode not in ("constant", "reflect", "edge", "wrap"):
+        raise n.unsupported(f"pad mode '{mode}' is not supported")
+    operands = [n.input(0)]
+    if n.opset < 11:
+        pads = [int(p) for p in n.attr("pads")]
+        value = n.attr("value", 0.0)
+        if mode == "constant" and value != 0:
+            operands.append(n.constant(np.array(value, n.out_dtype().numpy)))
+    else:
+        if n.const(1) is None or (n.has_input(3) and n.const(3) is None):
+            return _runtime_pad(n, mode)
+        raw = [int(p) for p in n.const(1)]
+        axes = list(range(rank))
+        if n.has_input(3):
+            axes = [_axis(n, int(a), rank) for a in n.const(3)]
+        pads = [0] * (2 * rank)
+        for i, axis in enumerate(axes):
+            pads[axis], pads[rank + axis] = raw[i], raw[len(axes) + i]
+        if mode == "constant" and n.has_input(2):
+            operands.append(n.input(2))
+    if mode in ("reflect", "edge", "wrap") and any(
+            pads[d] > 0 or pads[rank + d] > 0 for d in range(rank) if shape[d] == 0):
+        raise n.unsupported(f"{mode} padding of an empty dim")
+    if mode == "reflect" and any(max(pads[d], pads[rank + d]) >= shape[d] for d in range(rank)
+                                 if pads[d] > 0 or pads[rank + d] > 0):
+        raise n.unsupported("reflect padding at least as wide as the dim")
+    if not any(pads):
+        return n.input(0)
+    out = [s + lo + hi for s, lo, hi in zip(shape, pads[:rank], pads[rank:])]
+    return n.op("pad", operands, _typed(n, out), pads=pads, mode=mode)
+
+
+def _trilu(n: NodeImport):
+    upper = n.attr("upper", 1)
+    if n.has_input(1) and n.const(1) is None:  # a run-time k is read inside the loop
+        return n.op("trilu", [n.input(0), n.input(1)], upper=upper, k=0)
+    k = int(n.const(1).reshape(-1)[0]) if n.has_input(1) else 0
+    return n.op("trilu", [n.input(0)], upper=upper, k=k)
+
+
+def _range(n: NodeImport):
+    # Constant operands fold before this handler runs; here the bounds are run-time values
+    # and the element count must have come out static from shape inference.
+    if len(n.out_shape()) != 1:
+        raise n.unsupported("the number of elements depends on run-time values")
+    return n.op("range", [n.input(0), n.input(2)])
+
+
+def _eye_like(n: NodeImport):
+    rows, cols = n.in_shape(0)
+    return np.eye(rows, cols, k=n.attr("k", 0), dtype=n.out_dtype().numpy)
+
+
+def _block_rearrange(to_depth: bool):
+    """DepthToSpace / SpaceToDepth as reshape, transpose, reshape."""
+    def handler(n: NodeImport):
+        b = n.attr("blocksize")
+        mode = n.attr("mode", "DCR")
+        batch, c, h, w = n.in_shape(0)
+        if to_depth:
+            split = [batch, c, h // b, b, w // b, b]
+            perm = [0, 3, 5, 1, 2, 4] if mode == "DCR" else [0, 1, 3, 5, 2, 4]
+        elif mode == "DCR":
+            split, perm = [batch, b, b, c // (b * b), h, w], [0, 3, 4, 1, 5, 2]
+        else:
+            split, perm = [batch, c // (b * b), b, b, h, w], [0, 1, 4, 2, 5, 3]
+        x = _reshape(n, n.input(0), split)
+        x = n.op("transpose", [x], _typed(n, [split[p] for p in perm]), perm=perm)
+        return _reshape(n, x, n.out_shape())
+    return handler
+
+
+HANDLERS.update({
+    "Expand": _expand,
+    "Slice": _slice,
+    "Split": _split,
+    "Tile": _tile,
+    "Pad": _pad,
+    "Trilu": _trilu,
+    "Range": _range,
+    "EyeLike": _eye_like,
+    "DepthToSpace": _block_rearrange(False),
+    "SpaceToDepth": _block_rearrange(True),
+})

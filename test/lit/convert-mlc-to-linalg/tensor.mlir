@@ -37,3 +37,29 @@ func.func @constant() -> tensor<2xf32> {
   %0 = "mlc.constant"() {value = dense<[1.0, 2.0]> : tensor<2xf32>} : () -> tensor<2xf32>
   return %0 : tensor<2xf32>
 }
+
+// -----
+
+// Forward slices are views; a backward one reads through the affine map offset - step * d.
+// CHECK-DAG: #[[BACK:.*]] = affine_map<(d0, d1) -> (d0 + 1, d1 * -2 + 4)>
+// CHECK-LABEL: func.func @slices
+// CHECK: tensor.extract_slice %arg0[1, 0] [2, 3] [1, 2]
+// CHECK: linalg.generic {indexing_maps = [#[[BACK]],
+func.func @slices(%x: tensor<4x5xf32>) -> (tensor<2x3xf32>, tensor<2x3xf32>) {
+  %0 = "mlc.slice"(%x) {offsets = array<i64: 1, 0>, strides = array<i64: 1, 2>} : (tensor<4x5xf32>) -> tensor<2x3xf32>
+  %1 = "mlc.slice"(%x) {offsets = array<i64: 1, 4>, strides = array<i64: 1, -2>} : (tensor<4x5xf32>) -> tensor<2x3xf32>
+  return %0, %1 : tensor<2x3xf32>, tensor<2x3xf32>
+}
+
+// -----
+
+// Constant padding is tensor.pad; the other modes read the input at a computed index.
+// CHECK-LABEL: func.func @pads
+// CHECK: tensor.pad %arg0 low[0, 1] high[0, 2]
+// CHECK: linalg.generic
+// CHECK: tensor.extract %arg0
+func.func @pads(%x: tensor<2x3xf32>) -> (tensor<2x6xf32>, tensor<2x6xf32>) {
+  %0 = "mlc.pad"(%x) {pads = array<i64: 0, 1, 0, 2>, mode = "constant"} : (tensor<2x3xf32>) -> tensor<2x6xf32>
+  %1 = "mlc.pad"(%x) {pads = array<i64: 0, 1, 0, 2>, mode = "reflect"} : (tensor<2x3xf32>) -> tensor<2x6xf32>
+  return %0, %1 : tensor<2x6xf32>, tensor<2x6xf32>
+}
