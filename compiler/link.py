@@ -109,7 +109,26 @@ def shim_source(interface: Interface, splats: dict[str, ir.Attribute], target_na
         fills.append(f"  for (int64_t i = 0; i < {count}; ++i) {symbol}[i] = ({ctype}){bits}ull;")
     if fills:
         out += ["", "__attribute__((constructor)) static void mlc_fill_splats(void) {", *fills, "}"]
+    out += _BF16_ROUNDING
     return "\n".join(out) + "\n"
+
+
+# LLVM rounds f32 to bf16 (x86 has no such instruction before AVX512-BF16) by calling
+# __truncsfbf2, which libgcc only has from GCC 13 and the C compiler may not link: the .so
+# defines its own, hidden. Round to nearest even; a NaN stays a (quiet) NaN. Written in
+# assembly because C compilers before GCC 13 have no bf16 type to return in xmm0.
+_BF16_ROUNDING = [
+    "",
+    "__asm__(",
+    '  ".pushsection .text\\n.globl __truncsfbf2\\n.hidden __truncsfbf2\\n.type __truncsfbf2, @function\\n"',
+    '  "__truncsfbf2:\\n"',
+    '  "  movd %xmm0, %eax\\n  movl %eax, %ecx\\n  andl $0x7fffffff, %ecx\\n"',
+    '  "  cmpl $0x7f800000, %ecx\\n  ja 1f\\n"',
+    '  "  movl %eax, %ecx\\n  shrl $16, %ecx\\n  andl $1, %ecx\\n  addl $0x7fff, %ecx\\n"',
+    '  "  addl %ecx, %eax\\n  shrl $16, %eax\\n  movd %eax, %xmm0\\n  ret\\n"',
+    '  "1:\\n  shrl $16, %eax\\n  orl $0x40, %eax\\n  movd %eax, %xmm0\\n  ret\\n"',
+    '  ".size __truncsfbf2, .-__truncsfbf2\\n.popsection\\n");',
+]
 
 
 def _resource_name(attr: ir.Attribute) -> str | None:
