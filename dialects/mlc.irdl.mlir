@@ -293,6 +293,26 @@ irdl.dialect @mlc {
     irdl.operands(data: %in0, indices: %in1)
     irdl.results(result: %out0)
   }
+  // result[i...] = data[i...] with dim `axis` replaced by indices[i...]
+  irdl.operation @gather_elements {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_axis = irdl.base "#builtin.integer"
+    irdl.attributes {"axis" = %a_axis}
+    irdl.operands(data: %in0, indices: %in1)
+    irdl.results(result: %out0)
+  }
+  // ONNX GatherND: the last dim of `indices` addresses the leading dims of `data` after `batch_dims`
+  irdl.operation @gather_nd {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_batch_dims = irdl.base "#builtin.integer"
+    irdl.attributes {"batch_dims" = %a_batch_dims}
+    irdl.operands(data: %in0, indices: %in1)
+    irdl.results(result: %out0)
+  }
   // x * Phi(x); approximate = 1 uses the tanh form
   irdl.operation @gelu {
     %in0 = irdl.base "!builtin.tensor"
@@ -512,6 +532,16 @@ irdl.dialect @mlc {
     irdl.operands(input: %in0)
     irdl.results(result: %out0)
   }
+  // values[1] where the position along `axis` equals the index (negative counts from depth), values[0] elsewhere; depth from the result type
+  irdl.operation @one_hot {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_axis = irdl.base "#builtin.integer"
+    irdl.attributes {"axis" = %a_axis}
+    irdl.operands(indices: %in0, values: %in1)
+    irdl.results(result: %out0)
+  }
   // lhs | rhs, bitwise (logical on bools) (numpy broadcasting)
   irdl.operation @or {
     %in0 = irdl.base "!builtin.tensor"
@@ -663,6 +693,29 @@ irdl.dialect @mlc {
     %in0 = irdl.base "!builtin.tensor"
     %out0 = irdl.base "!builtin.tensor"
     irdl.operands(input: %in0)
+    irdl.results(result: %out0)
+  }
+  // A copy of `data` with updates[i...] written (or combined by `reduction`: none, add, mul, max, min) at i... with dim `axis` replaced by indices[i...], in order
+  irdl.operation @scatter_elements {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %in2 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_axis = irdl.base "#builtin.integer"
+    %a_reduction = irdl.base "#builtin.string"
+    irdl.attributes {"axis" = %a_axis, "reduction" = %a_reduction}
+    irdl.operands(data: %in0, indices: %in1, updates: %in2)
+    irdl.results(result: %out0)
+  }
+  // ONNX ScatterND: a copy of `data` with update slices written (or combined by `reduction`) where the last dim of `indices` addresses, in order
+  irdl.operation @scatter_nd {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %in2 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_reduction = irdl.base "#builtin.string"
+    irdl.attributes {"reduction" = %a_reduction}
+    irdl.operands(data: %in0, indices: %in1, updates: %in2)
     irdl.results(result: %out0)
   }
   // gamma * (x if x > 0 else alpha * (exp(x) - 1))

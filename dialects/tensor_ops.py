@@ -30,4 +30,19 @@ OPS = [
           "type gives the padded sizes; mode constant (with `value`), reflect, edge or wrap",
           ("input", "pads", "value", "axes"), attrs={"mode": "str"}),
     OpDef("range", "result[i] = start + i * delta for the result's length", ("start", "delta")),
+    # Indexing: indices are read at run time; negative ones count from the end of their dim.
+    OpDef("gather_elements", "result[i...] = data[i...] with dim `axis` replaced by indices[i...]",
+          ("data", "indices"), attrs={"axis": "int"}),
+    OpDef("gather_nd", "ONNX GatherND: the last dim of `indices` addresses the leading dims of "
+          "`data` after `batch_dims`", ("data", "indices"), attrs={"batch_dims": "int"}),
+    OpDef("scatter_elements", "A copy of `data` with updates[i...] written (or combined by "
+          "`reduction`: none, add, mul, max, min) at i... with dim `axis` replaced by "
+          "indices[i...], in order", ("data", "indices", "updates"),
+          attrs={"axis": "int", "reduction": "str"}),
+    OpDef("scatter_nd", "ONNX ScatterND: a copy of `data` with update slices written (or combined "
+          "by `reduction`) where the last dim of `indices` addresses, in order",
+          ("data", "indices", "updates"), attrs={"reduction": "str"}),
+    OpDef("one_hot", "values[1] where the position along `axis` equals the index (negative counts "
+          "from depth), values[0] elsewhere; depth from the result type", ("indices", "values"),
+          attrs={"axis": "int"}),
 ]

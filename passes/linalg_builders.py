@@ -182,3 +182,26 @@ def reduce(value: ir.Value, axes: Sequence[int], init: ir.Value,
 def expand_dims_to(value: ir.Value, shape: Sequence[int]) -> ir.Value:
     """Reshape a tensor to `shape` that only adds unit dims (e.g. a reduced axis kept)."""
     return collapse_to(value, shape)
+
+
+def loop_nest(shape: Sequence[int], init: ir.Value,
+              body: Callable[[list[ir.Value], ir.Value], ir.Value]) -> ir.Value:
+    """Sequential scf.for loops over `shape` carrying one tensor: `body(ivs, acc) -> acc`.
+
+    For updates whose order matters (scatters with duplicate indices); bufferization turns the
+    carried tensor into one buffer updated in place.
+    """
+    from mlir.dialects import scf
+
+    index = ir.IndexType.get()
+    c0, c1 = arith.constant(index, 0), arith.constant(index, 1)
+
+    def level(d: int, ivs: list[ir.Value], acc: ir.Value) -> ir.Value:
+        if d == len(shape):
+            return body(ivs, acc)
+        loop = scf.ForOp(c0, arith.constant(index, shape[d]), c1, [acc])
+        with ir.InsertionPoint(loop.body):
+            scf.YieldOp([level(d + 1, ivs + [loop.induction_variable], loop.inner_iter_args[0])])
+        return loop.results[0]
+
+    return level(0, [], init)
