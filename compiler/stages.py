@@ -44,6 +44,9 @@ STAGES = [
         # Frees every intermediate buffer at its last use (the .so is called repeatedly).
         "buffer-deallocation-pipeline",
         "convert-bufferization-to-memref",
+        # Intermediates share one arena by liveness, which @main takes as its last argument: the
+        # shim keeps one per thread, so a call neither mallocs nor page-faults.
+        "mlc-plan-memory",
         "convert-memref-copy-to-linalg",  # strided copies as loops, not a runtime library call
         "func.func(convert-linalg-to-affine-loops)",
         "canonicalize",

@@ -17,8 +17,8 @@ class PassInfo:
 
 
 def _registry() -> dict[str, PassInfo]:
-    from . import (entry_abi, externalize_weights, i1_tensors_to_i8, memref_copy_to_linalg,
-                   mlc_to_linalg, schedule)
+    from . import (entry_abi, externalize_weights, i1_tensors_to_i8, memory_plan,
+                   memref_copy_to_linalg, mlc_to_linalg, schedule)
 
     return {p.name: p for p in [
         PassInfo("convert-i1-tensors-to-i8", "bool tensors -> byte tensors (0 or 1), i1 scalars kept",
@@ -30,6 +30,8 @@ def _registry() -> dict[str, PassInfo]:
                  entry_abi.run),
         PassInfo("mlc-externalize-weights", "large constant globals -> external symbols",
                  externalize_weights.run),
+        PassInfo("mlc-plan-memory", "@main's intermediate buffers -> views into one arena argument",
+                 memory_plan.run),
         PassInfo("mlc-schedule", "matmul, conv, elementwise linalg -> tiled, vectorized loops",
                  schedule.run),
     ]}

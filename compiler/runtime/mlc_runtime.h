@@ -13,7 +13,13 @@
  *       mlc_model() gives. Buffers must not overlap. Returns 0 on success.
  *
  * Thread safety: mlc_run may be called from several threads at once. It reads the weights
- * (read-only after load) and allocates its intermediate buffers per call.
+ * (read-only after load) and keeps its intermediate buffers in an arena of
+ * mlc_model_info.arena_bytes bytes per calling thread: allocated on the thread's first call,
+ * reused by its later calls (no allocation, no page faults), freed when the thread exits.
+ *
+ * Memory: a call needs the arena of its thread plus the weights (the .so's size, about);
+ * the compiler places the intermediate buffers in the arena by liveness, so buffers that are
+ * never live at once share bytes.
  *
  * Weights: large weights are stored in the .so's read-only data; weights that are one value
  * repeated (splats) are written into zero-initialized storage once, when the .so is loaded.
@@ -27,7 +33,7 @@
 extern "C" {
 #endif
 
-#define MLC_ABI_VERSION 1
+#define MLC_ABI_VERSION 2
 
 typedef enum {
   MLC_FLOAT32 = 1, MLC_UINT8 = 2, MLC_INT8 = 3, MLC_UINT16 = 4, MLC_INT16 = 5,
@@ -50,6 +56,7 @@ typedef struct {
   const mlc_tensor_info *inputs;
   const mlc_tensor_info *outputs;
   const char *target;     /* the --target it was compiled for */
+  int64_t arena_bytes;    /* bytes of intermediate buffers each calling thread holds (ABI 2) */
 } mlc_model_info;
 
 const mlc_model_info *mlc_model(void);

@@ -8,7 +8,7 @@ import numpy as np
 
 from mlc import dtypes
 
-ABI_VERSION = 1
+ABI_VERSION = 2
 
 
 class RuntimeInputError(ValueError):
@@ -24,7 +24,7 @@ class _ModelInfo(ctypes.Structure):
     _fields_ = [("abi_version", ctypes.c_int32), ("model_name", ctypes.c_char_p),
                 ("num_inputs", ctypes.c_int32), ("num_outputs", ctypes.c_int32),
                 ("inputs", ctypes.POINTER(_TensorInfo)), ("outputs", ctypes.POINTER(_TensorInfo)),
-                ("target", ctypes.c_char_p)]
+                ("target", ctypes.c_char_p), ("arena_bytes", ctypes.c_int64)]
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,8 @@ def _specs(table, count: int) -> list[TensorSpec]:
 
 
 class Model:
-    """A loaded model. `inputs` and `outputs` list TensorSpecs in graph order."""
+    """A loaded model. `inputs` and `outputs` list TensorSpecs in graph order; `arena_bytes` is
+    the memory each calling thread holds for intermediate buffers (allocated on its first run)."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -70,6 +71,7 @@ class Model:
                                     f"this runtime speaks ABI {ABI_VERSION}; recompile the model")
         self.name = info.model_name.decode()
         self.target = info.target.decode()
+        self.arena_bytes = int(info.arena_bytes)
         self.inputs = _specs(info.inputs, info.num_inputs)
         self.outputs = _specs(info.outputs, info.num_outputs)
         self._run.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_void_p)]

@@ -64,6 +64,17 @@ def test_describes_model(two_input_model):
     assert "two_inputs" in repr(m) and "a: float32[4x8]" in repr(m)
 
 
+def test_arena_is_reused(two_input_model):
+    """Intermediates live in a per-thread arena: the ABI states its size; reruns stay correct."""
+    model, so = two_input_model
+    m = mlc.runtime.load(so)
+    assert m.arena_bytes > 0 and m.arena_bytes % 64 == 0
+    for seed in range(3):
+        feeds = _feeds(seed)
+        for got, want in zip(m.run(feeds).values(), ort_run(model, feeds)):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
 def test_outputs_in_graph_order(two_input_model):
     model, so = two_input_model
     feeds = _feeds()
