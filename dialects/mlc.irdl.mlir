@@ -223,6 +223,18 @@ irdl.dialect @mlc {
     irdl.operands(input: %in0)
     irdl.results(result: %out0)
   }
+  // Running sum along `axis` (a run-time `axis` operand overrides it); exclusive leaves out the element itself, reverse runs from the end
+  irdl.operation @cumsum {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_axis = irdl.base "#builtin.integer"
+    %a_exclusive = irdl.base "#builtin.integer"
+    %a_reverse = irdl.base "#builtin.integer"
+    irdl.attributes {"axis" = %a_axis, "exclusive" = %a_exclusive, "reverse" = %a_reverse}
+    irdl.operands(input: %in0, axis: optional %in1)
+    irdl.results(result: %out0)
+  }
   // lhs / rhs (integer division truncates) (numpy broadcasting)
   irdl.operation @div {
     %in0 = irdl.base "!builtin.tensor"
@@ -251,6 +263,16 @@ irdl.dialect @mlc {
     %in3 = irdl.base "!builtin.tensor"
     %out0 = irdl.base "!builtin.tensor"
     irdl.operands(input: %in0, starts: %in1, axes: %in2, steps: %in3)
+    irdl.results(result: %out0)
+  }
+  // Sum of products over the letters missing from the output, as `equation` says (explicit letters only: the importer spells out '...' and implicit outputs)
+  irdl.operation @einsum {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_equation = irdl.base "#builtin.string"
+    irdl.attributes {"equation" = %a_equation}
+    irdl.operands(lhs: %in0, rhs: optional %in1)
     irdl.results(result: %out0)
   }
   // x if x >= 0 else alpha * (exp(x) - 1)
@@ -485,6 +507,20 @@ irdl.dialect @mlc {
     irdl.operands(input: %in0)
     irdl.results(result: %out0)
   }
+  // Max pooling and the flat index of each maximum in the unpadded input (storage_order 1: spatial dims column-major)
+  irdl.operation @max_pool_with_indices {
+    %in0 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %out1 = irdl.base "!builtin.tensor"
+    %a_kernel = irdl.base "#builtin.dense_array"
+    %a_strides = irdl.base "#builtin.dense_array"
+    %a_pads = irdl.base "#builtin.dense_array"
+    %a_dilations = irdl.base "#builtin.dense_array"
+    %a_storage_order = irdl.base "#builtin.integer"
+    irdl.attributes {"kernel" = %a_kernel, "strides" = %a_strides, "pads" = %a_pads, "dilations" = %a_dilations, "storage_order" = %a_storage_order}
+    irdl.operands(input: %in0)
+    irdl.results(result: %out0, indices: %out1)
+  }
   // min(lhs, rhs) (numpy broadcasting)
   irdl.operation @min {
     %in0 = irdl.base "!builtin.tensor"
@@ -688,6 +724,17 @@ irdl.dialect @mlc {
     irdl.operands(input: %in0)
     irdl.results(result: %out0)
   }
+  // x / sqrt(mean(x * x) + epsilon) over dims axis.. of each row, times scale (broadcast to those dims)
+  irdl.operation @rms_norm {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_axis = irdl.base "#builtin.integer"
+    %a_epsilon = irdl.base "#builtin.float"
+    irdl.attributes {"axis" = %a_axis, "epsilon" = %a_epsilon}
+    irdl.operands(input: %in0, scale: %in1)
+    irdl.results(result: %out0)
+  }
   // round half to even
   irdl.operation @round {
     %in0 = irdl.base "!builtin.tensor"
@@ -826,6 +873,18 @@ irdl.dialect @mlc {
     irdl.attributes {"alpha" = %a_alpha}
     irdl.operands(input: %in0)
     irdl.results(result: %out0)
+  }
+  // The k (from the result type) largest (or smallest) elements along `axis`, sorted, ties to the lower index, and their int64 indices; unsigned orders integers as unsigned
+  irdl.operation @top_k {
+    %in0 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %out1 = irdl.base "!builtin.tensor"
+    %a_axis = irdl.base "#builtin.integer"
+    %a_largest = irdl.base "#builtin.integer"
+    %a_unsigned = irdl.base "#builtin.integer"
+    irdl.attributes {"axis" = %a_axis, "largest" = %a_largest, "unsigned" = %a_unsigned}
+    irdl.operands(input: %in0)
+    irdl.results(values: %out0, indices: %out1)
   }
   // Permutes dims: result dim i is input dim perm[i]
   irdl.operation @transpose {

@@ -26,4 +26,14 @@ OPS = [OpDef(name, f"The {what} over `axes`", ("input",), attrs={"axes": "ints"}
           ("input",), attrs={"axis": "int", "select_last_index": "int"}),
     OpDef("arg_min", "Index of the first (or, with select_last_index, last) minimum along `axis`",
           ("input",), attrs={"axis": "int", "select_last_index": "int"}),
+    OpDef("cumsum", "Running sum along `axis` (a run-time `axis` operand overrides it); "
+          "exclusive leaves out the element itself, reverse runs from the end",
+          ("input", "axis?"), attrs={"axis": "int", "exclusive": "int", "reverse": "int"}),
+    OpDef("top_k", "The k (from the result type) largest (or smallest) elements along `axis`, "
+          "sorted, ties to the lower index, and their int64 indices; unsigned orders integers "
+          "as unsigned", ("input",), ("values", "indices"),
+          attrs={"axis": "int", "largest": "int", "unsigned": "int"}),
+    OpDef("einsum", "Sum of products over the letters missing from the output, as `equation` "
+          "says (explicit letters only: the importer spells out '...' and implicit outputs)",
+          ("lhs", "rhs?"), attrs={"equation": "str"}),
 ]

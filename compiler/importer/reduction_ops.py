@@ -82,3 +82,99 @@ for _onnx, _mlc in {"ReduceSum": "reduce_sum", "ReduceMean": "reduce_mean",
     HANDLERS[_onnx] = _reduce(_mlc)
 HANDLERS["ArgMax"] = _arg("arg_max")
 HANDLERS["ArgMin"] = _arg("arg_min")
+
+
+# -- scans, selection and contractions ---------------------------------------------------------
+def _cumsum(n: NodeImport):
+    rank = len(n.in_shape(0))
+    flags = {"exclusive": n.attr("exclusive", 0), "reverse": n.attr("reverse", 0)}
+    axis = n.const(1)
+    if axis is None:  # chosen at run time among the rank possible axes
+        return n.op("cumsum", [n.input(0), n.input(1)], axis=0, **flags)
+    axis = int(np.asarray(axis).reshape(-1)[0])
+    if not -rank <= axis < rank:
+        raise n.unsupported(f"axis {axis} is out of range for rank {rank}")
+    return n.op("cumsum", [n.input(0)], axis=axis + rank if axis < 0 else axis, **flags)
+
+
+def _top_k(n: NodeImport):
+    from mlir import ir
+
+    rank = len(n.in_shape(0))
+    axis = n.attr("axis", -1)
+    if not -rank <= axis < rank:
+        raise n.unsupported(f"axis {axis} is out of range for rank {rank}")
+    axis = axis + rank if axis < 0 else axis
+    if n.opset < 10:
+        k = n.attr("k")
+    else:
+        k = n.const(1)  # a run-time k: the static output shape says it
+        k = n.out_shape(0)[axis] if k is None else int(np.asarray(k).reshape(-1)[0])
+    if k != n.out_shape(0)[axis]:
+        raise n.unsupported(f"k = {k} does not match the output shape {n.out_shape(0)}")
+    op = ir.Operation.create(
+        "mlc.top_k", results=[n.out_type(0), n.out_type(1)], operands=[n.input(0)],
+        attributes={"axis": ir.IntegerAttr.get(ir.IntegerType.get_signless(64), axis),
+                    "largest": ir.IntegerAttr.get(ir.IntegerType.get_signless(64),
+                                                  n.attr("largest", 1)),
+                    "unsigned": ir.IntegerAttr.get(ir.IntegerType.get_signless(64),
+                                                   int(n.in_dtype(0).is_unsigned))},
+        loc=n.loc)
+    return list(op.results)
+
+
+def _einsum_terms(n: NodeImport, equation: str, ranks: list[int]) -> tuple[list[str], str]:
+    """Explicit letter terms: '...' spelled out with spare letters, the implicit output made
+    explicit (letters used once, in alphabetical order, after the broadcast dims)."""
+    equation = equation.replace(" ", "")
+    inputs, arrow, output = equation.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(ranks):
+        raise n.unsupported(f"equation '{equation}' names {len(terms)} operands, not {len(ranks)}")
+    spare = [c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBA" if c not in equation]
+    widest = max([r - len(t.replace("...", "")) for t, r in zip(terms, ranks) if "..." in t],
+                 default=0)
+    dots = "".join(spare[:widest][::-1])
+    terms = [t.replace("...", dots[len(dots) - (r - len(t.replace("...", ""))):])
+             for t, r in zip(terms, ranks)]
+    if arrow:
+        output = output.replace("...", dots)
+    else:
+        letters = "".join(terms)
+        output = dots + "".join(sorted(c for c in set(letters)
+                                       if letters.count(c) == 1 and c not in dots))
+    for t, r in zip(terms, ranks):
+        if len(t) != r or (t and not t.isalpha()):
+            raise n.unsupported(f"equation term '{t}' does not fit an operand of rank {r}")
+    return terms, output
+
+
+def _einsum(n: NodeImport):
+    from mlir import ir
+
+    operands = n.inputs()
+    ranks = [len(n.in_shape(i)) for i in range(len(operands))]
+    terms, output = _einsum_terms(n, n.attr("equation"), ranks)
+    elem = n.out_type().element_type
+    sizes = {}
+    for i, term in enumerate(terms):
+        for c, d in zip(term, n.in_shape(i)):
+            sizes[c] = max(sizes.get(c, 1), d)
+    # More than two operands: contract pairwise, keeping the letters still needed later.
+    value, term = operands[0], terms[0]
+    if len(operands) == 1:
+        return n.op("einsum", [value], equation=f"{term}->{output}")
+    for i in range(1, len(operands)):
+        later = "".join(terms[i + 1:]) + output
+        if i == len(operands) - 1:
+            kept = output
+        else:
+            seen = term + terms[i]
+            kept = "".join(dict.fromkeys(c for c in seen if c in later))
+        type_ = ir.RankedTensorType.get([sizes[c] for c in kept], elem)
+        value = n.op("einsum", [value, operands[i]], type_, equation=f"{term},{terms[i]}->{kept}")
+        term = kept
+    return value
+
+
+HANDLERS.update({"CumSum": _cumsum, "TopK": _top_k, "Einsum": _einsum})
