@@ -13,6 +13,9 @@ OPS = [
           ("input", "filter", "bias?"),
           attrs={"strides": "ints", "pads": "ints", "dilations": "ints", "group": "int"}),
     OpDef("max_pool", "Max pooling over a window (padding never wins)", ("input",), attrs=_WINDOW),
+    OpDef("max_pool_with_indices", "Max pooling and the flat index of each maximum in the "
+          "unpadded input (storage_order 1: spatial dims column-major)", ("input",),
+          ("result", "indices"), attrs={**_WINDOW, "storage_order": "int"}),
     OpDef("avg_pool", "Average pooling; count_include_pad chooses the divisor at the borders",
           ("input",), attrs={**_WINDOW, "count_include_pad": "int"}),
     OpDef("global_avg_pool", "Mean over every spatial dim, keeping them as size 1", ("input",)),
@@ -30,6 +33,9 @@ OPS = [
           "scale plus bias (both broadcast to those dims); also each row's mean and "
           "1 / sqrt(var + epsilon), the normalized dims kept as size 1",
           ("input", "scale", "bias?"), ("result", "mean", "inv_std_dev"),
+          attrs={"axis": "int", "epsilon": "float"}),
+    OpDef("rms_norm", "x / sqrt(mean(x * x) + epsilon) over dims axis.. of each row, times "
+          "scale (broadcast to those dims)", ("input", "scale"),
           attrs={"axis": "int", "epsilon": "float"}),
     OpDef("instance_norm", "Normalization over the spatial dims of each (n, c), then "
           "per-channel scale and bias", ("input", "scale", "bias"), attrs={"epsilon": "float"}),

@@ -69,13 +69,16 @@ def _conv_transpose(n: NodeImport):
 
 
 def _pool_attrs(n: NodeImport) -> dict:
-    if len(n.node.output) > 1 and n.node.output[1]:
-        raise n.unsupported("the Indices output of MaxPool is not supported")
     kernel = list(n.attr("kernel_shape"))
     return {"kernel": kernel, **_spatial_attrs(n, kernel)}
 
 
 def _max_pool(n: NodeImport):
+    if len(n.node.output) > 1 and n.node.output[1]:
+        if not n.out_dtype().is_float:
+            raise n.unsupported(f"MaxPool's Indices output on {n.out_dtype().name} is not supported")
+        return n.multi_op("max_pool_with_indices", [n.input(0)], [n.out_type(0), n.out_type(1)],
+                          storage_order=n.attr("storage_order", 0), **_pool_attrs(n))
     return n.op("max_pool", [n.input(0)], **_pool_attrs(n))
 
 
@@ -142,6 +145,14 @@ def _layer_norm(n: NodeImport):
                           epsilon=n.attr("epsilon", 1e-5))
 
     return _stashed(n, build)
+
+
+def _rms_norm(n: NodeImport):
+    rank = len(n.in_shape(0))
+    axis = n.attr("axis", -1)
+    axis = axis + rank if axis < 0 else axis
+    return _stashed(n, lambda ops, t: n.op("rms_norm", ops, t, axis=axis,
+                                            epsilon=n.attr("epsilon", 1e-5)))
 
 
 def _instance_norm(n: NodeImport):
@@ -261,6 +272,7 @@ HANDLERS.update({
     "LRN": _lrn,
     "LayerNormalization": _layer_norm,
     "InstanceNormalization": _instance_norm,
+    "RMSNormalization": _rms_norm,
     "GroupNormalization": _group_norm,
     "Softmax": _softmax,
     "LogSoftmax": _log_softmax,

@@ -204,6 +204,46 @@ def lower_max_pool(op):
     return _pool("max", x, kernel, init, strides, dilations)
 
 
+def lower_max_pool_with_indices(op):
+    """Max pooling whose reduction also carries the flat input index of the best tap: the
+    first maximum in window order wins, and -inf padding never does."""
+    kernel = _ints(op, "kernel")
+    result = _result(op)
+    elem = result.element_type
+    in_shape = lb.shape_of(op.operands[0])
+    x, strides, dilations = _padded_input(op, kernel, lb.lowest(elem))
+    low = _ints(op, "pads")[:len(kernel)]
+    column_major = ir.IntegerAttr(op.attributes["storage_order"]).value == 1
+    r = len(kernel)
+    d = [ir.AffineDimExpr.get(i) for i in range(2 + 2 * r)]
+    o, k = d[2:2 + r], d[2 + r:]
+    rank = len(d)
+    x_map = lb.affine_map(rank, d[:2] + [o[i] * strides[i] + k[i] * dilations[i] for i in range(r)])
+    out_map = lb.affine_map(rank, d[:2 + r])
+    i64 = ir.IntegerType.get_signless(64)
+    out_shape = list(result.shape)
+    best = lb.filled(out_shape, elem, lb.lowest(elem))
+    first = lb.filled(out_shape, i64, lb.const(0, i64))
+
+    def body(v, _w, b, i):
+        at = [arith.index_cast(i64, linalg.IndexOp(j).result) for j in range(rank)]
+        # the tap's position in the unpadded input: o * s + k * d - pad_begin
+        pos = [arith.subi(arith.addi(arith.muli(at[2 + j], lb.const(strides[j], i64)),
+                                     arith.muli(at[2 + r + j], lb.const(dilations[j], i64))),
+                          lb.const(low[j], i64)) for j in range(r)]
+        flat = arith.addi(arith.muli(at[0], lb.const(in_shape[1], i64)), at[1])
+        order = list(reversed(range(r))) if column_major else list(range(r))
+        for j in order:
+            flat = arith.addi(arith.muli(flat, lb.const(in_shape[2 + j], i64)), pos[j])
+        better = arith.cmpf(arith.CmpFPredicate.OGT, v, b)
+        return [arith.select(better, v, b), arith.select(better, flat, i)]
+
+    window = lb.empty(kernel, elem)
+    return lb.generic([x, window], [best, first],
+                      [x_map, lb.affine_map(rank, k), out_map, out_map],
+                      ["parallel"] * (2 + r) + ["reduction"] * r, body)
+
+
 def _p_power(x, p: float):
     if p == 1:
         return math.absf(x)
@@ -292,5 +332,6 @@ PATTERNS = {
     "mlc.global_avg_pool": lower_global_avg_pool,
     "mlc.global_max_pool": lower_global_max_pool,
     "mlc.lp_pool": lower_lp_pool,
+    "mlc.max_pool_with_indices": lower_max_pool_with_indices,
     "mlc.conv_transpose": lower_conv_transpose,
 }

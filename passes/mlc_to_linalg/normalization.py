@@ -1,5 +1,5 @@
-"""Normalization mlc ops -> linalg.generic: batch_norm, layer/instance/group norm, lrn, softmax,
-hardmax.
+"""Normalization mlc ops -> linalg.generic: batch_norm, layer/instance/group/rms norm, lrn,
+softmax, hardmax.
 
 Layer, instance and group normalization share one standardization: the mean over the
 normalized dims, the centered values, their mean square (two passes, so no cancellation),
@@ -87,6 +87,27 @@ def lower_layer_norm(op):
         y = lb.elementwise(result, [y, scale], arith.mulf)
     stats_shape = list(ir.RankedTensorType(op.results[1].type).shape)
     return [y, lb.collapse_to(mean, stats_shape), lb.collapse_to(inv_std, stats_shape)]
+
+
+def lower_rms_norm(op):
+    x, scale = op.operands
+    result = _result(op)
+    shape, elem = list(result.shape), result.element_type
+    rank = len(shape)
+    axis = ir.IntegerAttr(op.attributes["axis"]).value
+    axes = list(range(axis, rank))
+    kept = list(range(axis))
+    inv_count = 1.0 / pymath.prod(shape[axis:])
+    eps = _float(op, "epsilon")
+    full, reduced = lb.identity_map(rank), lb.dims_map(rank, kept)
+    squares = lb.generic([x], [lb.filled(shape[:axis], elem, lb.const(0, elem))], [full, reduced],
+                         ["reduction" if d in axes else "parallel" for d in range(rank)],
+                         lambda v, acc: arith.addf(acc, arith.mulf(v, v)))
+    inv_rms = lb.elementwise(lb.tensor_of(shape[:axis], elem), [squares], lambda sq: math.rsqrt(
+        arith.addf(arith.mulf(sq, lb.const(inv_count, elem)), lb.const(eps, elem))))
+    y = lb.generic([x, inv_rms], [lb.empty(shape, elem)], [full, reduced, full],
+                   ["parallel"] * rank, lambda v, r, _: arith.mulf(v, r))
+    return lb.elementwise(result, [y, scale], arith.mulf)
 
 
 def lower_instance_norm(op):
@@ -191,6 +212,7 @@ PATTERNS = {
     "mlc.batch_norm": lower_batch_norm,
     "mlc.layer_norm": lower_layer_norm,
     "mlc.instance_norm": lower_instance_norm,
+    "mlc.rms_norm": lower_rms_norm,
     "mlc.group_norm": lower_group_norm,
     "mlc.lrn": lower_lrn,
     "mlc.softmax": lower_softmax,

@@ -84,6 +84,15 @@ def test_layer_norm_statistics(check_against_ort, dtype):
     check_against_ort(model, {"x": x}, rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("shape,axis", [((2, 5, 16), -1), ((3, 4, 6), 1), ((4, 8), 0)])
+def test_rms_norm(check_against_ort, shape, axis):
+    rng = np.random.default_rng(7)
+    weights = [("scale", _random(rng, shape[axis:]))]
+    node = helper.make_node("RMSNormalization", ["x", "scale"], ["y"], axis=axis, epsilon=1e-4)
+    check_against_ort(*_single_node(node, _random(rng, shape, 3.0), opset=23, weights=weights),
+                      rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("shape", [(2, 3, 7), (1, 4, 5, 6), (2, 2, 3, 4, 5)])
 def test_instance_norm(check_against_ort, shape):
     rng = np.random.default_rng(3)
@@ -218,3 +227,29 @@ def test_hardmax(check_against_ort, shape, axis, opset):
     x.flat[3] = x.flat[4] = x.max() + 1  # a tie: the first maximum wins
     node = helper.make_node("Hardmax", ["x"], ["y"], axis=axis)
     check_against_ort(*_single_node(node, x, opset=opset))
+
+
+MAX_POOL_INDICES_CASES = [
+    # (input shape, attributes)
+    ((1, 2, 5, 5), {"kernel_shape": [2, 2]}),
+    ((2, 3, 7, 6), {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}),
+    ((1, 2, 7, 6), {"kernel_shape": [3, 2], "strides": [2, 2], "storage_order": 1}),
+    ((1, 2, 9), {"kernel_shape": [3], "strides": [2], "ceil_mode": 1}),
+    ((1, 1, 4, 5, 6), {"kernel_shape": [2, 2, 3], "pads": [1, 0, 1, 0, 1, 1]}),
+]
+
+
+@pytest.mark.parametrize("shape,attrs", MAX_POOL_INDICES_CASES,
+                         ids=[f"argmax{i}" for i in range(len(MAX_POOL_INDICES_CASES))])
+def test_max_pool_indices(check_against_ort, shape, attrs):
+    rng = np.random.default_rng(15)
+    x = _random(rng, shape)
+    node = helper.make_node("MaxPool", ["x"], ["y", "indices"], **attrs)
+    probe = make_model([node], [tensor("x", np.float32, shape)],
+                       [helper.make_tensor_value_info("y", 1, None),
+                        helper.make_tensor_value_info("indices", 7, None)], opset=12, check=False)
+    y_shape = ort_run(probe, {"x": x})[0].shape
+    model = make_model([node], [tensor("x", np.float32, shape)],
+                       [tensor("y", np.float32, y_shape), tensor("indices", np.int64, y_shape)],
+                       opset=12)
+    check_against_ort(model, {"x": x})
