@@ -5,7 +5,10 @@ ConstantOfShape-made weights replaced by random initializers), a 1024^3 MatMul w
 weights, and an MLP 784-512-512-10 at batch 1 and 64. Each model is compiled by mlc (timed),
 checked against onnxruntime on a random input, then both run in alternation (mlc, ort, mlc,
 ...) so machine noise hits both alike. It prints medians, the ratio mlc/ORT, GFLOP/s (from
-the Conv/MatMul/Gemm FLOPs of the graph) and mlc's compile time. Not part of the test suite.
+the Conv/MatMul/Gemm FLOPs of the graph), mlc's compile time, mlc's arena (the intermediate
+buffers, planned by liveness) and the peak memory of each side (the peak RSS growth of a fresh
+process that loads the model and runs it: for mlc, the arena plus the weights). Not part of the
+test suite.
 
     python -m mlc.tools.bench                   # every model
     python -m mlc.tools.bench -k resnet -k mlp  # models whose name contains a pattern
@@ -172,6 +175,55 @@ def _ort_session(path: Path, threads: int):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
+# Run in a fresh interpreter: loads one model, runs it twice, prints the peak RSS growth (MiB)
+# over the interpreter with numpy and the runtime imported (so both sides pay the same base).
+# Writing 5 to clear_refs resets the peak (VmHWM) to the current RSS, so import spikes drop out.
+_PEAK_SCRIPT = """
+import sys
+import numpy as np
+
+
+def status(key):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(key))
+
+kind, path, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if kind == "mlc":
+    from mlc.runtime import Model
+else:
+    import onnxruntime as ort
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")
+base = status("VmRSS:")
+if kind == "mlc":
+    model = Model(path)
+    feeds = {s.name: np.zeros(s.shape, s.dtype) for s in model.inputs}
+    run = lambda: model.run(feeds)
+else:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    feeds = {i.name: np.zeros(i.shape, np.float32) for i in session.get_inputs()}
+    run = lambda: session.run(None, feeds)
+run(); run()
+print((status("VmHWM:") - base) / 1024)
+"""
+
+
+def _peak_mib(kind: str, path: Path, threads: int) -> float:
+    """Peak memory of running the model (mlc: arena + weights touched; ORT: its whole session)
+    as the peak RSS growth of a fresh process; NaN if that process fails."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, kind, str(path), str(threads)],
+                          capture_output=True, text=True)
+    try:
+        return float(done.stdout.split()[-1])
+    except (IndexError, ValueError):
+        return float("nan")
+
+
 def _max_rel_error(got: np.ndarray, ref: np.ndarray) -> float:
     scale = max(float(np.abs(ref).max()), 1e-6)
     return float(np.abs(got.astype(np.float64) - ref).max()) / scale
@@ -185,6 +237,9 @@ class Result:
     gflop: float = 0.0
     compile_s: float = float("nan")
     error: float = float("nan")
+    mlc_mib: float = float("nan")  # peak memory (see _peak_mib)
+    ort_mib: float = float("nan")
+    arena_mib: float = float("nan")
     note: str = ""
 
     @property
@@ -241,18 +296,23 @@ def time_case(result: Result, work: Path, threads: int, min_time: float, min_run
         spent += t2 - t0
     result.mlc_ms = 1e3 * float(np.median(mlc_times))
     result.ort_ms = 1e3 * float(np.median(ort_times))
+    result.arena_mib = model.arena_bytes / 2**20
+    result.mlc_mib = _peak_mib("mlc", work / f"{result.name}.so", threads)
+    result.ort_mib = _peak_mib("ort", path, threads)
     return result
 
 
 def print_table(results: list[Result]) -> None:
     header = (f"{'model':<14}{'mlc ms':>10}{'ORT ms':>10}{'mlc/ORT':>9}{'GFLOP':>8}"
-              f"{'mlc GF/s':>10}{'ORT GF/s':>10}{'compile s':>11}{'rel err':>10}  note")
+              f"{'mlc GF/s':>10}{'ORT GF/s':>10}{'compile s':>11}{'rel err':>10}"
+              f"{'arena MiB':>10}{'mlc MiB':>9}{'ORT MiB':>9}  note")
     print(header)
     print("-" * len(header))
     for r in results:
         print(f"{r.name:<14}{r.mlc_ms:>10.2f}{r.ort_ms:>10.2f}{r.ratio:>9.2f}{r.gflop:>8.2f}"
               f"{r.gflop / r.mlc_ms * 1e3:>10.1f}{r.gflop / r.ort_ms * 1e3:>10.1f}"
-              f"{r.compile_s:>11.1f}{r.error:>10.1e}  {r.note}")
+              f"{r.compile_s:>11.1f}{r.error:>10.1e}"
+              f"{r.arena_mib:>10.1f}{r.mlc_mib:>9.0f}{r.ort_mib:>9.0f}  {r.note}")
     ratios = [r.ratio for r in results if r.ratio == r.ratio]
     if ratios:
         geo = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
