@@ -41,7 +41,8 @@ STAGES = [
         # Results are written straight into the caller's output buffers; constants become
         # memref.globals.
         "one-shot-bufferize{bufferize-function-boundaries}",
-        # Frees every intermediate buffer at its last use (the .so is called repeatedly).
+        # Frees every intermediate buffer (the .so is called repeatedly); the deallocs land at
+        # the end of the block, so they say nothing of liveness: mlc-plan-memory works that out.
         "buffer-deallocation-pipeline",
         "convert-bufferization-to-memref",
         # Intermediates share one arena by liveness, which @main takes as its last argument: the
