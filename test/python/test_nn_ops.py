@@ -43,6 +43,7 @@ CONV_CASES = [
     ((1, 3, 9, 9), (4, 3, 3, 3), {"auto_pad": "SAME_UPPER", "strides": [2, 2]}, True),
     ((1, 3, 8, 8), (4, 3, 4, 4), {"auto_pad": "SAME_LOWER"}, True),
     ((1, 3, 8, 8), (4, 3, 3, 3), {"auto_pad": "VALID"}, False),
+    ((1, 3, 16), (4, 3, 5), {"pads": [2, 2], "strides": [2]}, True),  # 1-D
 ]
 
 
@@ -100,6 +101,7 @@ MAX_POOL_CASES = [
     ((1, 2, 8, 8), {"kernel_shape": [2, 2], "auto_pad": "SAME_UPPER"}),
     ((1, 2, 8, 8), {"kernel_shape": [3, 3], "auto_pad": "SAME_LOWER"}),
     ((1, 2, 10, 10), {"kernel_shape": [3, 3], "dilations": [2, 2]}),
+    ((1, 3, 12), {"kernel_shape": [3], "strides": [2], "pads": [1, 1]}),  # 1-D
 ]
 
 
@@ -124,6 +126,7 @@ AVG_POOL_CASES = [
     ((2, 3, 9, 8), {"kernel_shape": [3, 2], "strides": [2, 2], "pads": [1, 0, 1, 1], "count_include_pad": 1}),
     ((1, 2, 7, 7), {"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1}),
     ((1, 2, 9, 9), {"kernel_shape": [3, 3], "strides": [2, 2], "auto_pad": "SAME_UPPER"}),
+    ((1, 3, 10), {"kernel_shape": [4], "strides": [3], "pads": [1, 2]}),  # 1-D
 ]
 
 
