@@ -724,6 +724,27 @@ irdl.dialect @mlc {
     irdl.operands(input: %in0)
     irdl.results(result: %out0)
   }
+  // ONNX Resize over `axes` (the `resized` positions of them): `factors` are scales, or sizes when from_sizes = 1 (turned into scales by `policy`); sampling positions are computed at run time; `roi` for tf_crop_and_resize
+  irdl.operation @resize {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %in2 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_axes = irdl.base "#builtin.dense_array"
+    %a_resized = irdl.base "#builtin.dense_array"
+    %a_from_sizes = irdl.base "#builtin.integer"
+    %a_policy = irdl.base "#builtin.string"
+    %a_mode = irdl.base "#builtin.string"
+    %a_coordinate_mode = irdl.base "#builtin.string"
+    %a_nearest_mode = irdl.base "#builtin.string"
+    %a_cubic_a = irdl.base "#builtin.float"
+    %a_exclude_outside = irdl.base "#builtin.integer"
+    %a_extrapolation = irdl.base "#builtin.float"
+    %a_antialias = irdl.base "#builtin.integer"
+    irdl.attributes {"axes" = %a_axes, "resized" = %a_resized, "from_sizes" = %a_from_sizes, "policy" = %a_policy, "mode" = %a_mode, "coordinate_mode" = %a_coordinate_mode, "nearest_mode" = %a_nearest_mode, "cubic_a" = %a_cubic_a, "exclude_outside" = %a_exclude_outside, "extrapolation" = %a_extrapolation, "antialias" = %a_antialias}
+    irdl.operands(input: %in0, factors: %in1, roi: optional %in2)
+    irdl.results(result: %out0)
+  }
   // x / sqrt(mean(x * x) + epsilon) over dims axis.. of each row, times scale (broadcast to those dims)
   irdl.operation @rms_norm {
     %in0 = irdl.base "!builtin.tensor"

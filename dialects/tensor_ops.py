@@ -45,4 +45,12 @@ OPS = [
     OpDef("one_hot", "values[1] where the position along `axis` equals the index (negative counts "
           "from depth), values[0] elsewhere; depth from the result type", ("indices", "values"),
           attrs={"axis": "int"}),
+    OpDef("resize", "ONNX Resize over `axes` (the `resized` positions of them): `factors` are "
+          "scales, or sizes when from_sizes = 1 (turned into scales by `policy`); sampling "
+          "positions are computed at run time; `roi` for tf_crop_and_resize",
+          ("input", "factors", "roi?"),
+          attrs={"axes": "ints", "resized": "ints", "from_sizes": "int", "policy": "str",
+                 "mode": "str", "coordinate_mode": "str", "nearest_mode": "str",
+                 "cubic_a": "float", "exclude_outside": "int", "extrapolation": "float",
+                 "antialias": "int"}),
 ]

@@ -63,3 +63,20 @@ func.func @pads(%x: tensor<2x3xf32>) -> (tensor<2x6xf32>, tensor<2x6xf32>) {
   %1 = "mlc.pad"(%x) {pads = array<i64: 0, 1, 0, 2>, mode = "reflect"} : (tensor<2x3xf32>) -> tensor<2x6xf32>
   return %0, %1 : tensor<2x6xf32>, tensor<2x6xf32>
 }
+
+// -----
+
+// Nearest resizing: a table of source indices (computed at run time from the scales), then a
+// gather along the axis; the batch and channel axes are not resized.
+// CHECK-LABEL: func.func @resize_nearest
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<4x1xi64>)
+// CHECK: math.ceil %{{.*}} : f64
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<4x1xi64>) outs(%{{.*}} : tensor<1x1x4x2xf32>)
+// CHECK: tensor.extract %arg0
+func.func @resize_nearest(%x: tensor<1x1x2x2xf32>, %s: tensor<4xf32>) -> tensor<1x1x4x2xf32> {
+  %0 = "mlc.resize"(%x, %s) {axes = array<i64: 0, 1, 2, 3>, resized = array<i64: 2>, from_sizes = 0 : i64,
+       policy = "stretch", mode = "nearest", coordinate_mode = "asymmetric", nearest_mode = "floor",
+       cubic_a = -7.500000e-01 : f32, exclude_outside = 0 : i64, extrapolation = 0.000000e+00 : f32,
+       antialias = 0 : i64} : (tensor<1x1x2x2xf32>, tensor<4xf32>) -> tensor<1x1x4x2xf32>
+  return %0 : tensor<1x1x4x2xf32>
+}
