@@ -16,6 +16,7 @@ from mlir.dialects import llvm
 
 from mlc import stages
 from mlc.errors import CompilerBug, InputError
+from mlc.graph_opt import optimize
 from mlc.importer import import_onnx_file
 from mlc.interface import from_module
 from mlc.link import link_shared_object
@@ -111,6 +112,8 @@ def compile_model(input_path: str | Path, options: CompileOptions, emit: str = "
             break
         t0 = time.perf_counter()
         on_stage(stage.name)
+        if stage.name == "linalg":
+            optimize(module, store)  # needs the weights' bytes, which passes do not see
         _run_stage(module, stage, dump_dir, stem)
         result.stage_seconds[stage.name] = time.perf_counter() - t0
         dump(stage, print_module(module, elide=False))

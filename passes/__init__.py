@@ -17,8 +17,8 @@ class PassInfo:
 
 
 def _registry() -> dict[str, PassInfo]:
-    from . import (entry_abi, externalize_weights, i1_tensors_to_i8, memory_plan,
-                   memref_copy_to_linalg, mlc_to_linalg, schedule)
+    from . import (entry_abi, externalize_weights, fold_batch_norm, i1_tensors_to_i8,
+                   memory_plan, memref_copy_to_linalg, mlc_cse, mlc_to_linalg, schedule)
 
     return {p.name: p for p in [
         PassInfo("convert-i1-tensors-to-i8", "bool tensors -> byte tensors (0 or 1), i1 scalars kept",
@@ -26,10 +26,14 @@ def _registry() -> dict[str, PassInfo]:
         PassInfo("convert-mlc-to-linalg", "mlc ops -> linalg on tensors", mlc_to_linalg.run),
         PassInfo("convert-memref-copy-to-linalg", "memref.copy -> linalg.copy (no runtime library)",
                  memref_copy_to_linalg.run),
+        PassInfo("mlc-cse", "common-subexpression and dead-code elimination of mlc ops",
+                 mlc_cse.run),
         PassInfo("mlc-entry-abi", "@main -> destination-passing memref signature for the C ABI",
                  entry_abi.run),
         PassInfo("mlc-externalize-weights", "large constant globals -> external symbols",
                  externalize_weights.run),
+        PassInfo("mlc-fold-batch-norm", "conv + constant BatchNorm -> one conv (new weights)",
+                 fold_batch_norm.run),
         PassInfo("mlc-plan-memory", "@main's intermediate buffers -> views into one arena argument",
                  memory_plan.run),
         PassInfo("mlc-schedule", "matmul, conv, elementwise linalg -> tiled, vectorized loops",

@@ -1,0 +1,153 @@
+"""mlc-fold-batch-norm: an inference BatchNorm after a conv becomes the conv's weights and bias.
+
+Input: the mlc dialect. A `mlc.batch_norm` whose input is a `mlc.conv` used by it alone, whose
+filter, bias (if any), scale, bias, mean and variance are all `mlc.constant`s, folds:
+    s  = scale / sqrt(var + eps)
+    W' = W * s[:, None, ...]             (output channel is the filter's first dim)
+    b' = (b - mean) * s + bias           (b = 0 when the conv has none)
+Output: one `mlc.conv` with new constants (made by the `WeightStore`, so large ones stay
+binary resource blobs), the BatchNorm gone. Arithmetic is done in float64 and stored in the
+filter's dtype. Splat constants (`dense<0.02>`) are read as splats.
+
+Each folding, and each BatchNorm left alone with the reason, is returned as a record and kept
+on the module as `mlc.graph` (op -> what happened); `mlc compile --report` prints them.
+"""
+
+import re
+
+import numpy as np
+from mlir import ir
+
+from mlc.weights import WeightStore
+
+RECORD_ATTR = "mlc.graph"
+
+
+_FLOATS = {"f16": np.float16, "f32": np.float32, "f64": np.float64}
+
+
+def float_constant(value: ir.Value, store: WeightStore) -> np.ndarray | None:
+    """The array a float `mlc.constant` result holds, or None when `value` is not one."""
+    owner = producer(value)
+    if owner is None or owner.name != "mlc.constant":
+        return None
+    type_ = ir.RankedTensorType(value.type)
+    np_dtype = _FLOATS.get(str(type_.element_type))
+    if np_dtype is None:
+        return None
+    text = str(owner.attributes["value"])
+    if text.startswith("dense_resource<"):
+        data = store.blobs.get(re.match(r'dense_resource<"?([^">]+)"?>', text).group(1))
+        if data is None:
+            return None
+        # Blobs read back from MLIR text are bytes.
+        return np.ascontiguousarray(data).view(np_dtype).reshape(type_.shape)
+    dense = ir.DenseElementsAttr(owner.attributes["value"])
+    if dense.is_splat:
+        return np.full(type_.shape, ir.FloatAttr(dense.get_splat_value()).value, np_dtype)
+    return np.array(dense).astype(np_dtype).reshape(type_.shape)
+
+
+def producer(value: ir.Value):
+    """The op defining `value` (an `ir.Operation`), or None for a block argument."""
+    owner = value.owner
+    return owner.operation if hasattr(owner, "operation") else None
+
+
+def _floats(values: list[ir.Value], store: WeightStore) -> list[np.ndarray] | None:
+    arrays = [float_constant(v, store) for v in values]
+    return None if any(a is None for a in arrays) else arrays
+
+
+def _why_not(bn, store: WeightStore) -> str | tuple:
+    """The folded (filter, bias) arrays, or why this BatchNorm cannot fold."""
+    conv = producer(bn.operands[0])
+    if conv is None or conv.name != "mlc.conv":
+        return f"input is {conv.name if conv else 'a graph input'}, not a conv"
+    uses = list(bn.operands[0].uses)
+    if len(uses) != 1:
+        return "the conv's result has other users"
+    stats = _floats(list(bn.operands[1:5]), store)
+    if stats is None:
+        return "scale, bias, mean or variance is not a float constant"
+    conv_consts = _floats(list(conv.operands[1:]), store)
+    if conv_consts is None:
+        return "the conv's filter or bias is not a float constant"
+    filt = conv_consts[0]
+    scale, beta, mean, var = (a.astype(np.float64).reshape(-1) for a in stats)
+    channels = filt.shape[0]
+    if any(a.size != channels for a in (scale, beta, mean, var)):
+        return "statistics do not match the conv's output channels"
+    eps = ir.FloatAttr(bn.attributes["epsilon"]).value
+    s = scale / np.sqrt(var + eps)
+    bias = conv_consts[1].astype(np.float64).reshape(-1) if len(conv_consts) > 1 else 0.0
+    new_filter = (filt.astype(np.float64) * s.reshape((-1,) + (1,) * (filt.ndim - 1)))
+    new_bias = (bias - mean) * s + beta
+    return new_filter.astype(filt.dtype), new_bias.astype(filt.dtype)
+
+
+def fold_batch_norms(module_op, store: WeightStore) -> dict[str, str]:
+    """Folds every foldable BatchNorm in place; returns {op location: what happened}."""
+    bns = []
+    module_op.walk(lambda op: (bns.append(op) if op.name == "mlc.batch_norm" else None,
+                               ir.WalkResult.ADVANCE)[1])
+    records = {}
+    for bn in bns:
+        key = f"mlc.batch_norm at {_loc(bn.location)}"
+        folded = _why_not(bn, store)
+        if isinstance(folded, str):
+            records[key] = f"not folded: {folded}"
+            continue
+        conv = producer(bn.operands[0])
+        new_filter, new_bias = folded
+        name = _loc(conv.location)
+        with ir.InsertionPoint(conv), conv.location:
+            w = store.constant(new_filter, f"{name}_bn_filter", conv.location)
+            b = store.constant(new_bias, f"{name}_bn_bias", conv.location)
+            new_conv = ir.Operation.create("mlc.conv", results=[bn.results[0].type],
+                                           operands=[conv.operands[0], w, b],
+                                           attributes={n: conv.attributes[n] for n in conv.attributes},
+                                           loc=conv.location)
+        bn.results[0].replace_all_uses_with(new_conv.result)
+        old_consts = [producer(v) for v in list(conv.operands[1:]) + list(bn.operands[1:5])]
+        bn.erase()
+        conv.erase()
+        for const in old_consts:
+            if not list(const.results[0].uses):
+                const.erase()
+        records[key] = f"folded into mlc.conv at {name}"
+    return records
+
+
+def _loc(location: ir.Location) -> str:
+    """A location's name (`loc("conv1")` -> conv1), or its text."""
+    text = str(location)
+    named = re.match(r'loc\("([^"]*)"[()]', text)
+    if named:
+        return named.group(1)
+    return text[4:-1].replace('"', "") if text.startswith("loc(") else text
+
+
+def record(module_op, records: dict[str, str]) -> None:
+    """Adds `records` to the module's `mlc.graph` attribute."""
+    merged = {}
+    if RECORD_ATTR in module_op.attributes:
+        old = ir.DictAttr(module_op.attributes[RECORD_ATTR])
+        merged = {old[i].name: ir.StringAttr(old[i].attr).value for i in range(len(old))}
+    merged.update(records)
+    module_op.attributes[RECORD_ATTR] = ir.DictAttr.get(
+        {k: ir.StringAttr.get(v) for k, v in merged.items()})
+
+
+def run(module_op, pass_) -> None:
+    # Outside the driver the weights are only in the module's resource section.
+    store = WeightStore.from_mlir_text(_full_text(module_op))
+    record(module_op, fold_batch_norms(module_op, store))
+
+
+def _full_text(module_op) -> str:
+    import io
+
+    buffer = io.StringIO()
+    module_op.print(file=buffer)
+    return buffer.getvalue()
