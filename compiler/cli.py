@@ -60,7 +60,9 @@ def main():
 @click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=D0xD1x...",
               help="Pin a graph input's dims at compile time (repeatable), e.g. data=1x3x224x224.")
 @click.option("--time-stages", is_flag=True, help="Print the time each stage took (to stderr).")
-def compile(model, output, target, emit, opt_level, dump_dir, input_shapes, time_stages):
+@click.option("--report", is_flag=True,
+              help="Print what was folded, fused and scheduled, and what was not and why (to stderr).")
+def compile(model, output, target, emit, opt_level, dump_dir, input_shapes, time_stages, report):
     """Compile MODEL (.onnx, or .mlir at any MLIR stage) to a shared object or an intermediate."""
     from mlc.driver import compile_model
     from mlc.options import CompileOptions, parse_input_shape
@@ -76,6 +78,10 @@ def compile(model, output, target, emit, opt_level, dump_dir, input_shapes, time
     finally:
         if progress:
             progress.done()
+    if report and result.report is not None:
+        from mlc.report import format_report
+
+        click.echo(format_report(result.report), err=True, nl=False)
     if time_stages:
         for name, seconds in result.stage_seconds.items():
             click.echo(f"{name:>8}: {seconds:.3f} s", err=True)

@@ -23,6 +23,7 @@ from mlc.link import link_shared_object
 from mlc.mlir_context import make_context, parse_module
 from mlc.options import CompileOptions
 from mlc.pass_pipeline import PassTiming, run_passes
+from mlc.report import Report, collect
 from mlc.toolchain import run_tool, tool
 from mlc.weights import WeightStore
 
@@ -32,6 +33,7 @@ class CompileResult:
     stage: str
     text: str | None = None          # the printed form, for text stages
     stage_seconds: dict = field(default_factory=dict)
+    report: Report | None = None     # the decisions the passes recorded (`--report`)
 
 
 def print_module(module: ir.Module, elide: bool = True) -> str:
@@ -117,6 +119,7 @@ def compile_model(input_path: str | Path, options: CompileOptions, emit: str = "
         _run_stage(module, stage, dump_dir, stem)
         result.stage_seconds[stage.name] = time.perf_counter() - t0
         dump(stage, print_module(module, elide=False))
+    result.report = collect(module)
     if stages.BY_NAME[emit].is_mlir:
         result.text = print_module(module, elide=output is None)
         _write_output(output, result.text)

@@ -24,6 +24,9 @@ STAGES = [
     Stage("mlc", "the mlc dialect, as imported from ONNX", ".mlc.mlir"),
     Stage("linalg", "linalg, tensor and arith on tensors", ".linalg.mlir", [
         "convert-mlc-to-linalg",  # every mlc op becomes linalg on tensors
+        # Chains of elementwise ops (bias, residual add, ReLU, ...) become one loop nest, one
+        # pass over memory; the body ops keep their ONNX node locations, so the report can tell.
+        "linalg-fuse-elementwise-ops",
         "canonicalize",           # folds reshape chains and constant arithmetic
         "cse",
     ]),

@@ -24,7 +24,7 @@ from mlir import ir
 from mlir.dialects import transform
 from mlir.dialects.transform import interpreter, structured, vector
 
-from mlc.passes.schedule import conv, elementwise, matmul
+from mlc.passes.schedule import conv, elementwise, fusion, matmul
 from mlc.target import Target, resolve
 
 REPORT_ATTR = "mlc.schedule"
@@ -189,6 +189,7 @@ def run(module_op, pass_) -> None:
     target = _target_of(module_op)
     tags = _Tags()
     pieces, report = [], {}
+    fused = fusion.epilogues(module_op)
     for op in _walk(module_op, lambda op: op.name in conv.CONV_OPS):
         why = conv.rewrite_conv(op, target, tags, pieces)
         if why:
@@ -201,6 +202,8 @@ def run(module_op, pass_) -> None:
             pieces += split
     pieces += elementwise.tag_elementwise(module_op, target, tags)
     kernels = [Kernel(tag, config) for tag, config in pieces]
+    fused.update(fusion.kernel_nodes(module_op, KERNEL_ATTR))
+    fusion.record(module_op, fused)
     for kernel in kernels:
         report[kernel.tag] = kernel.config.describe()
     _apply_with_fallback(module_op, kernels, report)

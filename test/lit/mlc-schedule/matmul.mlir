@@ -2,7 +2,7 @@
 
 // An f32 matmul becomes loops around a register tile: vector.contract accumulating in a
 // vector carried by the reduction loop; the decision is recorded on the module.
-// CHECK: module attributes {mlc.schedule = {k1 = "reg {{.*}}"
+// CHECK: module attributes {{{.*}}mlc.schedule = {k1 = "reg {{.*}}"
 // CHECK-LABEL: func.func @f32_matmul
 // CHECK-NOT: linalg.matmul
 // CHECK: scf.for {{.*}} -> (vector<{{[0-9]+}}x16xf32>)

@@ -1,0 +1,48 @@
+"""Graph-level optimization against onnxruntime: BatchNorm folded into conv weights (with and
+without a conv bias, grouped convs, a residual Add and Relu after it), and its records."""
+
+import numpy as np
+import onnx
+import pytest
+from onnx import helper, numpy_helper
+
+from conftest import make_model, tensor
+from mlc.driver import compile_model
+from mlc.options import CompileOptions
+from mlc.target import resolve
+
+
+def _conv_bn_model(rng, channels, group, bias):
+    x_shape, w_shape = (1, channels, 9, 9), (channels, channels // group, 3, 3)
+    weights = {"w": rng.standard_normal(w_shape) * 0.2, "scale": rng.uniform(0.5, 1.5, channels),
+               "beta": rng.standard_normal(channels), "mean": rng.standard_normal(channels),
+               "var": rng.uniform(0.5, 1.5, channels)}
+    if bias:
+        weights["b"] = rng.standard_normal(channels)
+    inits = [numpy_helper.from_array(np.asarray(v, np.float32), k) for k, v in weights.items()]
+    nodes = [
+        helper.make_node("Conv", ["x", "w"] + (["b"] if bias else []), ["c"], pads=[1, 1, 1, 1],
+                         group=group, name="conv"),
+        helper.make_node("BatchNormalization", ["c", "scale", "beta", "mean", "var"], ["n"],
+                         epsilon=1e-3, name="bn"),
+        helper.make_node("Add", ["n", "x"], ["a"], name="add"),
+        helper.make_node("Relu", ["a"], ["y"], name="relu"),
+    ]
+    model = make_model(nodes, [tensor("x", np.float32, x_shape)],
+                       [tensor("y", np.float32, x_shape)], initializers=inits)
+    return model, {"x": np.asarray(rng.standard_normal(x_shape), np.float32)}
+
+
+@pytest.mark.parametrize("channels, group, bias", [(8, 1, True), (16, 1, False), (8, 2, True)])
+def test_conv_batch_norm_folded(check_against_ort, channels, group, bias):
+    rng = np.random.default_rng(channels + group)
+    check_against_ort(*_conv_bn_model(rng, channels, group, bias), rtol=1e-4, atol=1e-4)
+
+
+def test_folding_is_recorded(tmp_path):
+    model, _ = _conv_bn_model(np.random.default_rng(0), 8, 1, False)
+    onnx.save(model, tmp_path / "m.onnx")
+    result = compile_model(tmp_path / "m.onnx", CompileOptions(resolve("native")), "linalg",
+                           tmp_path / "m.linalg.mlir")
+    assert result.report.graph["mlc.batch_norm at bn"] == "folded into mlc.conv at conv"
+    assert "rsqrt" not in (tmp_path / "m.linalg.mlir").read_text()  # no normalization left
