@@ -10,6 +10,7 @@ import math
 import numpy as np
 from mlir import ir
 
+from .attention import attention
 from .node import NodeImport
 
 HANDLERS = {}
@@ -278,5 +279,6 @@ HANDLERS.update({
     "LogSoftmax": _log_softmax,
     "MatMul": _matmul,
     "Gemm": _gemm,
+    "Attention": attention,
     "Dropout": _dropout,
 })

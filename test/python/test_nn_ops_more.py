@@ -253,3 +253,55 @@ def test_max_pool_indices(check_against_ort, shape, attrs):
                        [tensor("y", np.float32, y_shape), tensor("indices", np.int64, y_shape)],
                        opset=12)
     check_against_ort(model, {"x": x})
+
+
+# -- attention --------------------------------------------------------------------------------
+ATTENTION_CASES = [
+    # (Q, K, V shapes, attributes, mask (shape, dtype) fed at run time or None, past length)
+    ((2, 3, 4, 8), (2, 3, 6, 8), (2, 3, 6, 5), {}, None, 0),
+    ((2, 4, 12), (2, 6, 12), (2, 6, 9), {"q_num_heads": 3, "kv_num_heads": 3, "is_causal": 1}, None, 0),
+    ((1, 4, 3, 8), (1, 2, 3, 8), (1, 2, 3, 8), {"is_causal": 1}, None, 2),  # GQA with a cache
+    ((2, 2, 4, 8), (2, 2, 6, 8), (2, 2, 6, 8), {"scale": 0.3}, ((2, 1, 4, 6), np.bool_), 0),
+    ((1, 2, 4, 8), (1, 2, 6, 8), (1, 2, 6, 8), {"softcap": 2.0, "qk_matmul_output_mode": 1},
+     ((4, 5), np.float32), 0),  # a float mask shorter than the keys: padded with -inf
+    ((1, 2, 5, 8), (1, 2, 5, 8), (1, 2, 5, 8), {"is_causal": 1, "qk_matmul_output_mode": 3},
+     ((1, 1, 5, 5), np.bool_), 0),
+]
+
+
+@pytest.mark.parametrize("q_shape,k_shape,v_shape,attrs,mask,past", ATTENTION_CASES,
+                         ids=[f"attention{i}" for i in range(len(ATTENTION_CASES))])
+def test_attention(compile_and_run, q_shape, k_shape, v_shape, attrs, mask, past):
+    """Against onnx's reference (onnxruntime's Attention predates the 1.23 errata)."""
+    from onnx.reference import ReferenceEvaluator
+
+    rng = np.random.default_rng(16)
+    feeds = {"q": _random(rng, q_shape), "k": _random(rng, k_shape), "v": _random(rng, v_shape)}
+    inputs = ["q", "k", "v", "", "", ""]
+    if mask is not None:
+        shape, dtype = mask
+        feeds["mask"] = (rng.random(shape) > 0.3 if dtype == np.bool_
+                         else np.where(rng.random(shape) > 0.3, _random(rng, shape), -np.inf).astype(dtype))
+        if dtype == np.bool_:
+            feeds["mask"][..., 0, :] = False  # one fully masked row: zeros, not NaN
+        inputs[3] = "mask"
+    if past:  # 4-D inputs: the cache is [B, H_kv, past, D]
+        b, h, _, d = k_shape
+        feeds["past_k"] = _random(rng, (b, h, past, d))
+        feeds["past_v"] = _random(rng, (b, h, past, v_shape[3]))
+        inputs[4:6] = ["past_k", "past_v"]
+    while not inputs[-1]:
+        inputs.pop()
+    outputs = ["y", "present_k", "present_v", "qk"] if past else ["y", "", "", "qk"]
+    node = helper.make_node("Attention", inputs, outputs, **attrs)
+    value_infos = [tensor(name, value.dtype, value.shape) for name, value in feeds.items()]
+    expected = ReferenceEvaluator(make_model(
+        [node], value_infos, [helper.make_tensor_value_info(o, 1, None) for o in outputs if o],
+        opset=24, check=False)).run(None, feeds)
+    model = make_model([node], value_infos,
+                       [tensor(o, np.float32, e.shape) for o, e in zip([o for o in outputs if o], expected)],
+                       opset=24)
+    actual = compile_and_run(model, feeds)
+    for a, e in zip(actual, expected):
+        assert a.shape == e.shape
+        np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5)
