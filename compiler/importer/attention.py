@@ -3,7 +3,8 @@
 The op is decomposed the way its spec draws it: Q and K scaled by sqrt(scale), K transposed,
 QK matmul, optional softcap, plus an additive bias, softmax, matmul with V. Every part of the
 bias that is known at compile time (causal frontier, sliding window, nonpad_kv_seqlen padding,
-a constant attn_mask) is folded into one numpy constant; a run-time attn_mask is added to it.
+a constant attn_mask) is folded into one numpy constant; a run-time attn_mask, and the
+frontiers of a run-time nonpad_kv_seqlen, are added to it.
 A query row whose bias is all -inf attends nothing and yields zeros, not NaN, as onnx's
 reference does: such rows are selected away after the softmax.
 """
@@ -68,6 +69,35 @@ def _frontier_bias(n: NodeImport, dtype, q_len: int, kv_len: int, offset) -> np.
     if right >= 0:
         allowed &= j - i <= right
     return _allowed_bias(allowed, dtype)
+
+
+def _run_time_frontier(b: _Values, n: NodeImport, batch: int, q_len: int, kv_len: int):
+    """The bias of a run-time nonpad_kv_seqlen L[b] (an external cache): key j is padding
+    when j >= L[b], and the causal and window frontiers sit at offset L[b] - q_len. Each rule
+    is a constant of (i, j) compared with L[b]."""
+    i64 = ir.IntegerType.get_signless(64)
+    lens = n.op("reshape", [n.input(6)], ir.RankedTensorType.get([batch, 1, 1, 1], i64))
+    i = np.arange(q_len).reshape(1, 1, q_len, 1)
+    j = np.arange(kv_len).reshape(1, 1, 1, kv_len)
+    rules = [("lt", j)]  # j < L
+    if n.attr("is_causal", 0):
+        rules.append(("le", j - i + q_len))  # j <= i + L - q_len
+    left, right = n.attr("left_window_size", -1), n.attr("right_window_size", -1)
+    if left >= 0:
+        rules.append(("ge", left + q_len + j - i))  # i + L - q_len - j <= left
+    if right >= 0:
+        rules.append(("le", j - i + q_len - right))  # j - (i + L - q_len) <= right
+    total = None
+    for predicate, lhs in rules:
+        shape = [batch, 1, lhs.shape[2], kv_len]
+        allowed = b.op("compare", [n.constant(lhs.astype(np.int64)), lens], shape,
+                       ir.IntegerType.get_signless(1), predicate=predicate, unsigned=0)
+        bias = b.op("where", [allowed, b.scalar(0), b.scalar(-np.inf)], shape)
+        if total is not None:
+            shape = list(np.broadcast_shapes(tuple(_shape(total)), tuple(shape)))
+            bias = b.op("add", [total, bias], shape)
+        total = bias
+    return total
 
 
 def _mask_bias(b: _Values, n: NodeImport, kv_len: int):
@@ -136,16 +166,24 @@ def attention(n: NodeImport):
 
     # The additive bias: compile-time parts folded into one array, a run-time mask added.
     nonpad = n.const(6) if n.has_input(6) else None
-    if n.has_input(6) and nonpad is None:
-        raise n.unsupported("a run-time nonpad_kv_seqlen is not supported (it must be a constant)")
-    offset = past_len if nonpad is None else nonpad.reshape(-1) - q_len
-    bias = _frontier_bias(n, b.dtype, q_len, kv_len, offset)
+    run_time_lengths = n.has_input(6) and nonpad is None
+    if run_time_lengths:
+        bias = np.zeros((q_len, kv_len), b.dtype)
+    else:
+        offset = past_len if nonpad is None else nonpad.reshape(-1) - q_len
+        bias = _frontier_bias(n, b.dtype, q_len, kv_len, offset)
     if nonpad is not None:
         padding = np.arange(kv_len)[None, :] < nonpad.reshape(-1, 1)
         bias = bias + _allowed_bias(padding, b.dtype).reshape(batch, 1, 1, kv_len)
     mask = _mask_bias(b, n, kv_len)
     if isinstance(mask, np.ndarray):
         bias, mask = bias + mask, None
+    if run_time_lengths:
+        frontier = _run_time_frontier(b, n, batch, q_len, kv_len)
+        if mask is not None:
+            shape = list(np.broadcast_shapes(tuple(_shape(mask)), tuple(_shape(frontier))))
+            frontier = b.op("add", [mask, frontier], shape)
+        mask = frontier
     if mask is None:
         bias_value = n.constant(bias) if (bias != 0).any() else None
         masked_rows = np.isneginf(bias.max(axis=-1, keepdims=True))

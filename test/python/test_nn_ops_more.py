@@ -305,3 +305,20 @@ def test_attention(compile_and_run, q_shape, k_shape, v_shape, attrs, mask, past
     for a, e in zip(actual, expected):
         assert a.shape == e.shape
         np.testing.assert_allclose(a, e, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("attrs", [{"is_causal": 1}, {}])
+def test_attention_run_time_nonpad_lengths(compile_and_run, attrs):
+    """An external cache: nonpad_kv_seqlen fed at run time masks each batch's padding keys and
+    moves its causal frontier to the last valid key."""
+    from onnx.reference import ReferenceEvaluator
+
+    rng = np.random.default_rng(17)
+    feeds = {"q": _random(rng, (2, 2, 3, 8)), "k": _random(rng, (2, 2, 7, 8)),
+             "v": _random(rng, (2, 2, 7, 4)), "lens": np.array([5, 7], np.int64)}
+    node = helper.make_node("Attention", ["q", "k", "v", "", "", "", "lens"], ["y"], **attrs)
+    value_infos = [tensor(name, value.dtype, value.shape) for name, value in feeds.items()]
+    model = make_model([node], value_infos, [tensor("y", np.float32, (2, 2, 3, 4))], opset=24)
+    (expected,) = ReferenceEvaluator(model).run(None, feeds)
+    (y,) = compile_and_run(model, feeds)
+    np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-5)
