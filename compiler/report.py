@@ -73,6 +73,10 @@ def _kernel_rows(report: Report) -> list[tuple]:
 
 def format_report(report: Report) -> str:
     lines = ["mlc report", "", "graph:"]
+    folded = sum(what.startswith("folded into") for what in report.graph.values())
+    shifted = sum("became x * s + t" in what for what in report.graph.values())
+    if folded or shifted:
+        lines.append(f"  {folded} BatchNorms folded into convs, {shifted} became multiply-adds")
     lines += [f"  {op}: {what}" for op, what in report.graph.items()] or ["  (nothing recorded)"]
     lines += ["", "kernels:"]
     rows = _kernel_rows(report)

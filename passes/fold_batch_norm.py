@@ -86,6 +86,46 @@ def _why_not(bn, store: WeightStore) -> str | tuple:
     return new_filter.astype(filt.dtype), new_bias.astype(filt.dtype)
 
 
+def _to_scale_shift(bn, store: WeightStore) -> bool:
+    """A BatchNorm with constant statistics -> mlc.mul and mlc.add by per-channel constants
+    (shaped [C, 1, ...] to broadcast), so no rsqrt is left per element; False when the
+    statistics are not constants."""
+    stats = _floats(list(bn.operands[1:5]), store)
+    result_type = ir.RankedTensorType(bn.results[0].type)
+    if stats is None or result_type.rank < 2:
+        return False
+    scale, beta, mean, var = (a.astype(np.float64).reshape(-1) for a in stats)
+    eps = ir.FloatAttr(bn.attributes["epsilon"]).value
+    s = scale / np.sqrt(var + eps)
+    shape = (-1,) + (1,) * (result_type.rank - 2)
+    dtype = stats[0].dtype
+    name = _loc(bn.location)
+    with ir.InsertionPoint(bn), bn.location:
+        s_value = store.constant(s.astype(dtype).reshape(shape), f"{name}_scale", bn.location)
+        t_value = store.constant((beta - mean * s).astype(dtype).reshape(shape), f"{name}_shift",
+                                 bn.location)
+        scaled = ir.Operation.create("mlc.mul", results=[result_type],
+                                     operands=[bn.operands[0], s_value], loc=bn.location)
+        shifted = ir.Operation.create("mlc.add", results=[result_type],
+                                      operands=[scaled.result, t_value], loc=bn.location)
+    bn.results[0].replace_all_uses_with(shifted.result)
+    old = list(bn.operands[1:5])
+    bn.erase()
+    _erase_unused(old)
+    return True
+
+
+def _erase_unused(values: list[ir.Value]) -> None:
+    """Erases the (constant) ops defining `values` that nothing uses any more, each once."""
+    erased = []
+    for value in values:
+        op = producer(value)
+        if op is not None and not any(op == e for e in erased) and not list(value.uses):
+            erased.append(op)
+    for op in erased:
+        op.erase()
+
+
 def fold_batch_norms(module_op, store: WeightStore) -> dict[str, str]:
     """Folds every foldable BatchNorm in place; returns {op location: what happened}."""
     bns = []
@@ -97,6 +137,8 @@ def fold_batch_norms(module_op, store: WeightStore) -> dict[str, str]:
         folded = _why_not(bn, store)
         if isinstance(folded, str):
             records[key] = f"not folded: {folded}"
+            if _to_scale_shift(bn, store):
+                records[key] += "; became x * s + t (constant per-channel s, t)"
             continue
         conv = producer(bn.operands[0])
         new_filter, new_bias = folded
@@ -109,12 +151,10 @@ def fold_batch_norms(module_op, store: WeightStore) -> dict[str, str]:
                                            attributes={n: conv.attributes[n] for n in conv.attributes},
                                            loc=conv.location)
         bn.results[0].replace_all_uses_with(new_conv.result)
-        old_consts = [producer(v) for v in list(conv.operands[1:]) + list(bn.operands[1:5])]
+        old = list(conv.operands[1:]) + list(bn.operands[1:5])
         bn.erase()
         conv.erase()
-        for const in old_consts:
-            if not list(const.results[0].uses):
-                const.erase()
+        _erase_unused(old)
         records[key] = f"folded into mlc.conv at {name}"
     return records
 

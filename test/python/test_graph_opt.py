@@ -39,6 +39,21 @@ def test_conv_batch_norm_folded(check_against_ort, channels, group, bias):
     check_against_ort(*_conv_bn_model(rng, channels, group, bias), rtol=1e-4, atol=1e-4)
 
 
+def test_batch_norm_without_conv(check_against_ort):
+    """A BatchNorm after a Concat (DenseNet's) becomes a per-channel multiply-add."""
+    rng = np.random.default_rng(1)
+    stats = {"scale": rng.uniform(0.5, 1.5, 6), "beta": rng.standard_normal(6),
+             "mean": rng.standard_normal(6), "var": rng.uniform(0.5, 1.5, 6)}
+    inits = [numpy_helper.from_array(np.asarray(v, np.float32), k) for k, v in stats.items()]
+    nodes = [helper.make_node("Concat", ["x", "x"], ["c"], axis=1),
+             helper.make_node("BatchNormalization", ["c", "scale", "beta", "mean", "var"], ["n"]),
+             helper.make_node("Relu", ["n"], ["y"])]
+    model = make_model(nodes, [tensor("x", np.float32, (1, 3, 5, 7))],
+                       [tensor("y", np.float32, (1, 6, 5, 7))], initializers=inits)
+    x = np.asarray(rng.standard_normal((1, 3, 5, 7)), np.float32)
+    check_against_ort(model, {"x": x}, rtol=1e-4, atol=1e-5)
+
+
 def test_folding_is_recorded(tmp_path):
     model, _ = _conv_bn_model(np.random.default_rng(0), 8, 1, False)
     onnx.save(model, tmp_path / "m.onnx")

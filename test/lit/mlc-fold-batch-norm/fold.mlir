@@ -54,10 +54,13 @@ func.func @splat_filter(%x: tensor<1x4x3x3xf32>) -> tensor<1x2x3x3xf32> {
 // -----
 
 // The conv's result is also returned: folding would change that output, so the BatchNorm
-// stays, and the record says why.
-// CHECK: not folded: the conv's result has other users
+// stays apart (the record says why), as a per-channel multiply-add by constants.
+// CHECK: not folded: the conv's result has other users; became x * s + t
 // CHECK-LABEL: func.func @shared_conv
-// CHECK: mlc.batch_norm
+// CHECK: %[[C:.*]] = "mlc.conv"
+// CHECK: %[[S:.*]] = "mlc.mul"(%[[C]], %{{.*}}) : (tensor<1x2x3x3xf32>, tensor<2x1x1xf32>)
+// CHECK: "mlc.add"(%[[S]], %{{.*}}) : (tensor<1x2x3x3xf32>, tensor<2x1x1xf32>)
+// CHECK-NOT: mlc.batch_norm
 func.func @shared_conv(%x: tensor<1x4x3x3xf32>) -> (tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>) {
   %w = "mlc.constant"() {value = dense<0.5> : tensor<2x4x1x1xf32>} : () -> tensor<2x4x1x1xf32>
   %c = "mlc.conv"(%x, %w) {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x3x3xf32>, tensor<2x4x1x1xf32>) -> tensor<1x2x3x3xf32>
