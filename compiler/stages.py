@@ -63,17 +63,17 @@ STAGES = [
         "convert-scf-to-cf",
         "expand-strided-metadata",  # subviews into plain pointer arithmetic
         "lower-affine",             # ...which expand-strided-metadata writes as affine.apply
+        # bf16 arithmetic is done in f32 and rounded back with integer ops: LLVM would call
+        # __truncsfbf2 for each rounding, which the .so does not link.
+        "func.func(math-extend-to-supported-types)",
+        "func.func(arith-emulate-unsupported-floats{source-types=bf16 target-type=f32})",
+        "arith-expand{include-bf16=true}",
         "finalize-memref-to-llvm",
         "convert-math-to-llvm",     # math ops with an LLVM intrinsic
         "convert-math-to-libm",     # the rest (tanh, erf, ...) call libm
         # Register-tile contractions as outer products: one broadcast FMA per A element.
         "convert-vector-to-llvm{vector-contract-lowering=outerproduct}",
         "convert-to-llvm",
-        # bf16 arithmetic is done in f32 and rounded back with integer ops: LLVM would call
-        # __truncsfbf2 for each rounding, which the .so does not link.
-        "func.func(math-extend-to-supported-types)",
-        "func.func(arith-emulate-unsupported-floats{source-types=bf16 target-type=f32})",
-        "arith-expand{include-bf16=true}",
         "reconcile-unrealized-casts",
     ]),
     Stage("llvm-ir", "LLVM IR text", ".ll"),
