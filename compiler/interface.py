@@ -19,7 +19,11 @@ ATTR = "mlc.interface"
 class TensorSpec:
     name: str
     dtype: dtypes.DType
-    shape: tuple[int, ...]
+    shape: tuple[int | str, ...]  # a dynamic dim is its symbol's name
+
+    @property
+    def is_static(self) -> bool:
+        return all(isinstance(d, int) for d in self.shape)
 
     def to_json(self) -> dict:
         return {"name": self.name, "dtype": self.dtype.name, "shape": list(self.shape)}
@@ -58,7 +62,7 @@ _SIGNED = {"f32": "float32", "f64": "float64", "f16": "float16", "bf16": "bfloat
 
 
 def _derive(module: ir.Module) -> Interface:
-    from mlc.errors import InputError
+    from mlc.errors import InputError, UnsupportedError
 
     for op in module.body.operations:
         if op.operation.name == "func.func" and op.sym_name.value == "main":
@@ -71,6 +75,10 @@ def _derive(module: ir.Module) -> Interface:
         out = []
         for i, t in enumerate(types):
             shaped = ir.ShapedType(t)
+            if not shaped.has_static_shape:
+                raise UnsupportedError(f"@main's {prefix} {i} has dynamic dims but the module "
+                                       "carries no mlc.interface naming their symbols",
+                                       hint="compile the ONNX model instead")
             out.append(TensorSpec(f"{prefix}{i}", dtypes.BY_NAME[_SIGNED[str(shaped.element_type)]],
                                   tuple(shaped.shape)))
         return tuple(out)

@@ -20,10 +20,10 @@ from mlc.errors import InputError, UnsupportedError
 from mlc.interface import Interface, TensorSpec
 from mlc.weights import WeightStore
 
-from . import folding
+from . import dynamic, folding
 from .handlers import HANDLERS
-from .node import NodeImport, tensor_type
-from .onnx_loader import check_and_infer, default_opset, load_onnx, pin_input_shapes
+from .node import NodeImport, symbolic_dims, tensor_type
+from .onnx_loader import check_and_infer, default_opset, load_onnx, name_input_dims, pin_input_shapes
 
 
 @dataclass
@@ -45,7 +45,7 @@ def import_model(model: onnx.ModelProto, context: ir.Context, source: str = "<mo
     opset = default_opset(model, source)
     if input_shapes:
         model = pin_input_shapes(model, dict(input_shapes), source)
-    model = check_and_infer(model, source)
+    model = check_and_infer(name_input_dims(model), source)
     return _GraphImporter(model, context, source, opset).run()
 
 
@@ -83,15 +83,30 @@ class _GraphImporter:
                 results = [self.value(vi.name, ir.Location.name(f"output {vi.name}"))
                            for vi in self.graph.output]
                 func.ReturnOp(results, loc=self.file_loc)
-            for vi in self.graph.output:
-                self._value_type(vi.name, "graph output")  # static by now, or the error says so
+            in_specs = tuple(_spec(self.types[vi.name], vi.name) for vi in inputs)
+            symbols = {d for s in in_specs for d in s.shape if isinstance(d, str)}
+            out_specs = tuple(self._output_spec(vi.name, result, symbols)
+                              for vi, result in zip(self.graph.output, results))
             fn.attributes["function_type"] = ir.TypeAttr.get(
                 ir.FunctionType.get(in_types, [r.type for r in results]))
-            Interface(self._model_name(),
-                      tuple(_spec(self.types[vi.name], vi.name) for vi in inputs),
-                      tuple(_spec(self.types[vi.name], vi.name) for vi in self.graph.output),
-                      ).attach(module)
+            Interface(self._model_name(), in_specs, out_specs).attach(module)
         return ImportedModel(module, self.weights)
+
+    def _output_spec(self, name: str, result: ir.Value, symbols: set) -> TensorSpec:
+        """The output's spec; each dynamic dim must be a graph input's symbol, so the caller
+        can size the output buffer from the inputs' shapes alone."""
+        self._value_type(name, "graph output")
+        dims = symbolic_dims(self.types[name])
+        shape = ir.RankedTensorType(result.type).shape
+        for d, size in enumerate(shape):
+            if size < 0 and dims[d] not in symbols:
+                what = f"'{dims[d]}'" if dims[d] else "an unnamed size"
+                raise UnsupportedError(
+                    f"{self.source}: graph output '{name}' dim {d} is {what}, which no graph "
+                    "input's dims determine: its size is known only at run time",
+                    hint="mlc sizes outputs from the input dims' symbols; pin the input dims "
+                         "with --input-shape NAME=D0xD1x...")
+        return _spec(self.types[name], name)
 
     def _model_name(self) -> str:
         return self.graph.name or Path(self.source).stem
@@ -126,7 +141,9 @@ class _GraphImporter:
                 hint="supported ops: " + ", ".join(sorted(HANDLERS)))
         loc = ir.Location.name(label, childLoc=self.file_loc)
         with loc:
-            results = handler(NodeImport(self, node, label, loc))
+            view = NodeImport(self, node, label, loc)
+            dynamic.check(view)
+            results = handler(view)
         self._bind(node, results if isinstance(results, (list, tuple)) else [results])
 
     def _bind(self, node: onnx.NodeProto, results: list) -> None:
@@ -141,9 +158,14 @@ class _GraphImporter:
             else:
                 self.values[name] = result
                 if name in self.types and not folding.is_static(self.types[name]):
+                    # The handler may know sizes inference did not; dynamic dims keep their symbol.
                     elem = self.types[name].tensor_type.elem_type
                     shape = ir.RankedTensorType(result.type).shape
-                    self.types[name] = folding.static_type(elem, shape)
+                    dims = symbolic_dims(self.types[name])
+                    if len(dims) != len(shape):
+                        dims = [None] * len(shape)
+                    self.types[name] = onnx.helper.make_tensor_type_proto(
+                        elem, [size if size >= 0 else dims[d] for d, size in enumerate(shape)])
 
 
 def _name_attr(name: str) -> ir.DictAttr:
@@ -151,6 +173,6 @@ def _name_attr(name: str) -> ir.DictAttr:
 
 
 def _spec(type_proto, name) -> TensorSpec:
+    """Static dims as sizes, dynamic ones as their symbol (str)."""
     tt = type_proto.tensor_type
-    dims = tuple(d.dim_value if d.HasField("dim_value") else -1 for d in tt.shape.dim)
-    return TensorSpec(name, dtypes.from_onnx(tt.elem_type), dims)
+    return TensorSpec(name, dtypes.from_onnx(tt.elem_type), tuple(symbolic_dims(type_proto)))

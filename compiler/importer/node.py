@@ -22,14 +22,14 @@ def tensor_type(type_proto: onnx.TypeProto, what: str) -> ir.RankedTensorType:
         raise UnsupportedError(f"{what}: element type {name} is not supported")
     if not tt.HasField("shape"):
         raise UnsupportedError(f"{what}: the rank is unknown after shape inference")
-    dims = []
-    for d in tt.shape.dim:
-        if not d.HasField("dim_value"):
-            raise UnsupportedError(f"{what}: dimension '{d.dim_param or '?'}' is not static",
-                                   hint="symbolic dims are not compiled yet: pin the graph inputs' dims "
-                                        "with --input-shape NAME=D0xD1x...")
-        dims.append(d.dim_value)
+    dims = [d if isinstance(d, int) else ir.ShapedType.get_dynamic_size() for d in symbolic_dims(type_proto)]
     return ir.RankedTensorType.get(dims, element_type(dtype))
+
+
+def symbolic_dims(type_proto: onnx.TypeProto) -> list:
+    """Each dim as its size (int), its symbol (str) or None (a dynamic dim with no name)."""
+    return [d.dim_value if d.HasField("dim_value") else (d.dim_param or None)
+            for d in type_proto.tensor_type.shape.dim]
 
 
 def attr_value(value) -> ir.Attribute:
@@ -92,6 +92,19 @@ class NodeImport:
 
     def in_shape(self, i: int) -> list[int]:
         return list(self.in_type(i).shape)
+
+    def in_dims(self, i: int) -> list:
+        """Input i's dims as `symbolic_dims` gives them: sizes, symbols or None."""
+        name = self.node.input[i]
+        if name in self._importer.consts and name not in self._importer.values:
+            return list(self._importer.consts[name].shape)
+        if name in self._importer.types:
+            return symbolic_dims(self._importer.types[name])
+        return [None if d < 0 else d for d in self.in_shape(i)]
+
+    def out_dims(self, i: int = 0) -> list:
+        name = self.node.output[i]
+        return symbolic_dims(self._importer.types[name]) if name in self._importer.types else []
 
     def in_dtype(self, i: int) -> dtypes.DType:
         """The ONNX element type of input i (MLIR's signless integers lose signedness)."""

@@ -88,6 +88,25 @@ def pin_input_shapes(model: onnx.ModelProto, shapes: dict, source: str) -> onnx.
     return model
 
 
+def name_input_dims(model: onnx.ModelProto) -> onnx.ModelProto:
+    """A graph input dim with neither a size nor a name gets the name INPUT_dD: each dynamic
+    input dim is a symbol the runtime binds and shape inference can carry."""
+    weights = {init.name for init in model.graph.initializer}
+    unnamed = [(vi, d) for vi in model.graph.input if vi.name not in weights
+               for d in vi.type.tensor_type.shape.dim
+               if not d.HasField("dim_value") and not d.dim_param]
+    if not unnamed:
+        return model
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    for vi in model.graph.input:
+        if vi.name in weights:
+            continue
+        for i, d in enumerate(vi.type.tensor_type.shape.dim):
+            if not d.HasField("dim_value") and not d.dim_param:
+                d.dim_param = f"{vi.name}_d{i}"
+    return model
+
+
 def check_and_infer(model: onnx.ModelProto, source: str) -> onnx.ModelProto:
     """Runs the ONNX checker, then strict shape inference with data propagation."""
     try:

@@ -1,0 +1,140 @@
+"""Which nodes compile with dynamic (symbolic) dims, and the refusal for the others.
+
+A graph input dim with no static size stays symbolic: `?` in the mlc types, its ONNX name
+(`dim_param`) kept for the interface. ONNX shape inference carries the names to later values;
+the lowerings read the sizes at run time (`tensor.dim`). A node that has a dynamic dim on an
+input or output compiles only when its op is listed here and its dims pass the op's check:
+broadcasting must be decidable at compile time (a dynamic dim meets the same symbol or a static
+1) and contracted dims must be the same symbol or the same size, so the kernel never indexes
+past a buffer. Anything else is refused here, naming the node, the op and the dim, before any
+lowering could see a shape it does not handle.
+"""
+
+from mlc.errors import UnsupportedError
+
+from .node import NodeImport
+
+_HINT = "pin the graph inputs' dims with --input-shape NAME=D0xD1x..."
+
+# Output shape = input shape, elementwise.
+UNARY = {"Relu", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Reciprocal", "Floor", "Ceil", "Round",
+         "Erf", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh",
+         "Atanh", "Softplus", "Softsign", "Mish", "HardSwish", "Abs", "Neg", "Sign", "LeakyRelu",
+         "ThresholdedRelu", "Elu", "Celu", "Selu", "HardSigmoid", "Gelu", "Cast", "CastLike",
+         "Not", "BitwiseNot", "IsNaN", "IsInf", "Identity"}
+# numpy broadcasting over all inputs.
+BROADCAST = {"Add", "Sub", "Mul", "Div", "Pow", "Mod", "Max", "Min", "Sum", "Mean", "Clip",
+             "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor",
+             "BitwiseAnd", "BitwiseOr", "BitwiseXor", "Where", "BitShift", "PRelu"}
+REDUCE = {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare",
+          "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ArgMax", "ArgMin"}
+
+
+def _dynamic(dims) -> list[int]:
+    return [d for d, size in enumerate(dims) if not isinstance(size, int)]
+
+
+def _show(size) -> str:
+    return f"'{size}'" if size else "an unnamed dynamic size"
+
+
+def check(n: NodeImport) -> None:
+    """Raises UnsupportedError when node `n` has dynamic dims its lowering cannot handle."""
+    inputs = [(n.node.input[i], n.in_dims(i)) for i in range(n.num_inputs) if n.has_input(i)]
+    outputs = [(name, n.out_dims(i)) for i, name in enumerate(n.node.output) if name]
+    first = next(((kind, name, d, dims[d])
+                  for kind, group in (("input", inputs), ("output", outputs))
+                  for name, dims in group for d in _dynamic(dims)), None)
+    if first is None:
+        return
+    rule = _RULES.get(n.op_type)
+    if rule is None:
+        kind, name, d, size = first
+        raise UnsupportedError(n.error_text(f"{kind} '{name}' dim {d} is dynamic ({_show(size)}); "
+                                            f"{n.op_type} does not compile with dynamic dims yet"),
+                               hint=_HINT)
+    why = rule(n, inputs, outputs)
+    if why:
+        raise UnsupportedError(n.error_text(f"{why} (dynamic dims)"), hint=_HINT)
+
+
+def _size(size) -> str:
+    return str(size) if isinstance(size, int) else _show(size)
+
+
+def _broadcast(n: NodeImport, inputs, outputs) -> str | None:
+    """Each output dim must come from inputs whose dims are the same symbol or a static 1."""
+    rank = max((len(dims) for _, dims in inputs), default=0)
+    for pos in range(1, rank + 1):
+        seen = [(name, len(dims) - pos, dims[-pos]) for name, dims in inputs if len(dims) >= pos]
+        dynamic = [size for _, _, size in seen if not isinstance(size, int)]
+        symbols = set(dynamic)
+        if not symbols:
+            continue
+        if len(symbols) > 1 or (None in symbols and len(dynamic) > 1):
+            names = ", ".join(f"'{name}' dim {d} ({_size(s)})" for name, d, s in seen)
+            return f"cannot decide at compile time how {names} broadcast"
+        wide = [(name, d, s) for name, d, s in seen if isinstance(s, int) and s != 1]
+        if wide:
+            name, d, s = wide[0]
+            return (f"input '{name}' dim {d} is {s} where another input's is "
+                    f"{_show(symbols.pop())}: broadcasting is decided only at run time")
+    return None
+
+
+def _unary(n, inputs, outputs) -> str | None:
+    if n.op_type == "Cast" and n.in_dtype(0).name == "string":
+        return "Cast from strings"
+    return None
+
+
+def _matmul(n, inputs, outputs) -> str | None:
+    (_, a), (_, b) = inputs[:2]
+    if len(a) < 2 or len(b) < 2:
+        return "MatMul with a 1-D operand"
+    if a[-1] != b[-2] or a[-1] is None:  # a None (unnamed) dim equals no other
+        return (f"the contracted dims ({_size(a[-1])} and {_size(b[-2])}) are not known to "
+                "be equal")
+    return _broadcast(n, [(inputs[0][0], a[:-2]), (inputs[1][0], b[:-2])], outputs)
+
+
+def _gemm(n, inputs, outputs) -> str | None:
+    a, b = inputs[0][1], inputs[1][1]
+    if n.attr("transA", 0) and _dynamic(a):
+        return "Gemm with transA on a dynamic A"
+    if n.attr("transB", 0) and _dynamic(b) and n.const(1) is None:
+        return "Gemm with transB on a dynamic B"
+    k_a = a[0] if n.attr("transA", 0) else a[1]
+    k_b = b[1] if n.attr("transB", 0) else b[0]
+    if k_a != k_b or k_a is None:
+        return "the contracted dims are not known to be equal"
+    if len(inputs) > 2:
+        return _broadcast(n, [outputs[0], inputs[2]], outputs)
+    return None
+
+
+def _softmax(n, inputs, outputs) -> str | None:
+    rank = len(inputs[0][1])
+    axis = n.attr("axis", -1 if n.opset >= 13 else 1)
+    axis = axis + rank if axis < 0 else axis
+    if n.opset < 13 and axis != rank - 1:
+        return f"{n.op_type} before opset 13 over dims {axis}.. flattened"
+    return None
+
+
+def _reduce(n, inputs, outputs) -> str | None:
+    if n.has_input(1) and n.const(1) is None:
+        return "axes given at run time"
+    return None
+
+
+def _dropout(n, inputs, outputs) -> str | None:
+    if len(n.node.output) > 1 and n.node.output[1]:
+        return "Dropout's mask output"
+    return None
+
+
+_RULES = {**{op: _unary for op in UNARY}, **{op: _broadcast for op in BROADCAST},
+          **{op: _reduce for op in REDUCE},
+          "MatMul": _matmul, "Gemm": _gemm, "Softmax": _softmax, "LogSoftmax": _softmax,
+          "Dropout": _dropout}
