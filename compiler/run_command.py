@@ -8,12 +8,25 @@ import numpy as np
 from mlc.errors import InputError
 
 
-def _random_input(spec, rng: np.random.Generator) -> np.ndarray:
+def _random_input(spec, rng: np.random.Generator, sizes: dict) -> np.ndarray:
+    shape = tuple(sizes.get(d, 1) if isinstance(d, str) else d for d in spec.shape)
     if spec.dtype.kind == "f":
-        return rng.standard_normal(spec.shape).astype(spec.dtype)
+        return rng.standard_normal(shape).astype(spec.dtype)
     if spec.dtype.kind == "b":
-        return rng.integers(0, 2, spec.shape).astype(bool)
-    return rng.integers(0, 10, spec.shape).astype(spec.dtype)
+        return rng.integers(0, 2, shape).astype(bool)
+    return rng.integers(0, 10, shape).astype(spec.dtype)
+
+
+def _given_sizes(specs, feeds: dict) -> dict:
+    """Symbol sizes the given inputs show; random inputs use them (and 1 for the others)."""
+    sizes = {}
+    for spec in specs:
+        value = feeds.get(spec.name)
+        if value is not None and value.ndim == len(spec.shape):
+            for d, size in zip(spec.shape, value.shape):
+                if isinstance(d, str):
+                    sizes.setdefault(d, size)
+    return sizes
 
 
 @click.command()
@@ -41,8 +54,9 @@ def run(model, inputs, output, seed):
             except (OSError, ValueError) as e:
                 raise InputError(f"--input {name}: cannot read {file}: {e}") from None
         rng = np.random.default_rng(seed)
+        sizes = _given_sizes(m.inputs, feeds)
         for spec in m.inputs:
-            feeds.setdefault(spec.name, _random_input(spec, rng))
+            feeds.setdefault(spec.name, _random_input(spec, rng, sizes))
         results = m.run(feeds)
     except RuntimeInputError as e:
         raise InputError(str(e)) from None

@@ -2,6 +2,10 @@
 
 Every function builds at the current insertion point and location. Element-type dispatch
 (float vs. integer arith ops) lives here once, so op lowerings never branch on types.
+
+Dynamic dims: a builder that makes a tensor (`empty`, `filled`, `elementwise`, `reduce`) takes
+each dynamic size from an operand with `tensor.dim`; `like` says which operand dim a result
+dim has the size of (one value of the same rank, or one `(value, dim)` or None per dim).
 """
 
 from collections.abc import Callable, Sequence
@@ -33,6 +37,53 @@ def elem_of(value: ir.Value) -> ir.Type:
 
 def tensor_of(shape: Sequence[int], elem: ir.Type) -> ir.RankedTensorType:
     return ir.RankedTensorType.get(list(shape), elem)
+
+
+DYNAMIC = ir.ShapedType.get_dynamic_size()
+
+
+def is_dynamic(size: int) -> bool:
+    return size == DYNAMIC
+
+
+def dim(value: ir.Value, d: int) -> ir.Value:
+    """The run-time size of `value`'s dim d (an index)."""
+    return tensor.dim(value, arith.constant(ir.IndexType.get(), d))
+
+
+def _sizes(shape: Sequence[int], like) -> list:
+    """`shape` with each dynamic size replaced by the `tensor.dim` that `like` names for it."""
+    if isinstance(like, ir.Value):
+        like = [(like, d) for d in range(len(shape))]
+    sizes = []
+    for d, size in enumerate(shape):
+        if not is_dynamic(size):
+            sizes.append(size)
+        elif like is None or like[d] is None:
+            from mlc.errors import CompilerBug
+            raise CompilerBug(f"no operand gives the size of dynamic dim {d} of a "
+                              f"tensor<{'x'.join('?' if is_dynamic(x) else str(x) for x in shape)}>")
+        else:
+            sizes.append(dim(*like[d]))
+    return sizes
+
+
+def broadcast_sources(inputs: Sequence[ir.Value], out_shape: Sequence[int]) -> list:
+    """For each dim of a broadcast result: an input (value, dim) with that size, for `like`.
+
+    The importer admits a dynamic dim only against the same symbol or a static 1, so any input
+    whose aligned dim is dynamic has the result's size."""
+    rank, sources = len(out_shape), []
+    for d in range(rank):
+        found = None
+        for v in inputs:
+            shape = shape_of(v)
+            i = d - (rank - len(shape))
+            if i >= 0 and is_dynamic(shape[i]):
+                found = (v, i)
+                break
+        sources.append(found)
+    return sources
 
 
 # -- scalars ---------------------------------------------------------------------------------
@@ -75,12 +126,12 @@ def exp(a):
 
 
 # -- tensors ----------------------------------------------------------------------------------
-def empty(shape: Sequence[int], elem: ir.Type) -> ir.Value:
-    return tensor.empty(list(shape), elem)
+def empty(shape: Sequence[int], elem: ir.Type, like=None) -> ir.Value:
+    return tensor.empty(_sizes(shape, like), elem)
 
 
-def filled(shape: Sequence[int], elem: ir.Type, value: ir.Value) -> ir.Value:
-    return linalg.fill(value, outs=[empty(shape, elem)])
+def filled(shape: Sequence[int], elem: ir.Type, value: ir.Value, like=None) -> ir.Value:
+    return linalg.fill(value, outs=[empty(shape, elem, like)])
 
 
 def pad(value: ir.Value, low: Sequence[int], high: Sequence[int], fill: ir.Value) -> ir.Value:
@@ -95,10 +146,13 @@ def pad(value: ir.Value, low: Sequence[int], high: Sequence[int], fill: ir.Value
 
 
 def collapse_to(value: ir.Value, shape: Sequence[int]) -> ir.Value:
-    """Reshape by collapsing everything to 1-D and expanding to `shape` (static shapes)."""
+    """Reshape by collapsing everything to 1-D and expanding to `shape` (static shapes); with
+    dynamic dims, only unit dims may be added or removed."""
     src = shape_of(value)
     if src == list(shape):
         return value
+    if any(map(is_dynamic, [*src, *shape])):
+        return _reshape_units(value, list(shape))
     elem = elem_of(value)
     flat = value
     if not src:  # rank 0 grows to [1] by an expand; a collapse cannot raise the rank
@@ -111,6 +165,41 @@ def collapse_to(value: ir.Value, shape: Sequence[int]) -> ir.Value:
         return tensor.collapse_shape(tensor_of([], elem), flat, [])
     return tensor.expand_shape(tensor_of(shape, elem), flat, [list(range(len(shape)))], [],
                                list(shape))
+
+
+def _core_groups(shape: Sequence[int]) -> tuple[list[int], list[list[int]]]:
+    """The dims that are not a static 1, and a reassociation giving each unit dim to a core
+    dim's group (the one before it, or the first)."""
+    core = [d for d, size in enumerate(shape) if size != 1]
+    groups = [[d] for d in core]
+    for d, size in enumerate(shape):
+        if size == 1:
+            k = max((g for g, c in enumerate(core) if c < d), default=0)
+            groups[k].append(d)
+    return core, [sorted(g) for g in groups]
+
+
+def _reshape_units(value: ir.Value, shape: list[int]) -> ir.Value:
+    """A reshape that drops the unit dims of `value` and inserts those of `shape`."""
+    src, elem = shape_of(value), elem_of(value)
+    src_core, src_groups = _core_groups(src)
+    dst_core, dst_groups = _core_groups(shape)
+    core_shape = [src[d] for d in src_core]
+    if core_shape != [shape[d] for d in dst_core] or not core_shape:
+        from mlc.errors import CompilerBug
+        raise CompilerBug(f"reshape {src} -> {shape} with dynamic dims is not a unit-dim reshape")
+    core = value
+    if len(src_core) != len(src):
+        core = tensor.collapse_shape(tensor_of(core_shape, elem), value, src_groups)
+    if len(dst_core) == len(shape):
+        return core
+    sizes = _sizes(core_shape, core)
+    out_sizes = [1] * len(shape)
+    for d, size in zip(dst_core, sizes):
+        out_sizes[d] = size
+    dynamic = [x for x in out_sizes if isinstance(x, ir.Value)]
+    static = [DYNAMIC if isinstance(x, ir.Value) else x for x in out_sizes]
+    return tensor.expand_shape(tensor_of(shape, elem), core, dst_groups, dynamic, static)
 
 
 def _prod(xs):
@@ -154,7 +243,7 @@ def elementwise(result_type: ir.RankedTensorType, inputs: Sequence[ir.Value],
     rank = len(out_shape)
     maps = [broadcast_map(shape_of(v), out_shape) for v in inputs]
     maps.append(affine_map(rank, [ir.AffineDimExpr.get(d) for d in range(rank)]))
-    init = empty(out_shape, result_type.element_type)
+    init = empty(out_shape, result_type.element_type, broadcast_sources(inputs, out_shape))
     return generic(inputs, [init], maps, ["parallel"] * rank, lambda *args: body(*args[:-1]))
 
 
@@ -173,7 +262,7 @@ def reduce(value: ir.Value, axes: Sequence[int], init: ir.Value,
     shape = shape_of(value)
     rank = len(shape)
     kept = [d for d in range(rank) if d not in axes]
-    acc = filled([shape[d] for d in kept], elem_of(value), init)
+    acc = filled([shape[d] for d in kept], elem_of(value), init, [(value, d) for d in kept])
     iterators = ["reduction" if d in axes else "parallel" for d in range(rank)]
     return generic([value], [acc], [identity_map(rank), dims_map(rank, kept)], iterators,
                    lambda x, a: combine(a, x))

@@ -1,21 +1,38 @@
 /* mlc_runtime.h: the C ABI of a model compiled by mlc (`mlc compile model.onnx -o model.so`).
  *
  * A compiled model is a self-contained shared object: code, weights and metadata are all
- * inside it; it needs only libc and libm. It exports two functions:
+ * inside it; it needs only libc and libm. It exports three functions:
  *
  *   const mlc_model_info *mlc_model(void);
  *       Describes the model: its name and, for each input and output in graph order, the
  *       name, element type (an mlc_dtype, equal to ONNX's TensorProto.DataType) and shape.
+ *       A dim is either a size or a symbol (shape[d] == -1, symbols[d] its name): a symbolic
+ *       dim (batch, sequence length) takes any size at run time, the same size wherever the
+ *       same symbol appears. Every symbol of an output appears in some input.
+ *
+ *   int mlc_run_shaped(const void *const *inputs, const int64_t *const *input_shapes,
+ *                      void *const *outputs);
+ *       Runs the model. inputs[i] points to the i-th input's elements and input_shapes[i] to
+ *       its rank sizes; outputs[i] to a buffer for the i-th output, with the output's shape
+ *       after each symbol is replaced by the size the inputs give it. All dense row-major with
+ *       the dtypes mlc_model() gives; buffers must not overlap. Each symbol is bound at its
+ *       first appearance (inputs in order, dims in order); a size that disagrees with a static
+ *       dim or with a symbol's binding returns MLC_STATUS_BAD_SHAPE before anything runs.
  *
  *   int mlc_run(const void *const *inputs, void *const *outputs);
- *       Runs the model. inputs[i] points to the i-th input's elements, outputs[i] to a buffer
- *       for the i-th output, both dense row-major with exactly the shape and dtype that
- *       mlc_model() gives. Buffers must not overlap. Returns 0 on success.
+int mlc_run_shaped(const void *const *inputs, const int64_t *const *input_shapes,
+                   void *const *outputs);
+ *       mlc_run_shaped for a model without symbolic dims (the shapes are mlc_model()'s); a
+ *       model with symbolic dims returns MLC_STATUS_NEEDS_SHAPES.
+ *
+ * Both return MLC_STATUS_OK (0) on success.
  *
  * Thread safety: mlc_run may be called from several threads at once. It reads the weights
  * (read-only after load) and keeps its intermediate buffers in an arena of
  * mlc_model_info.arena_bytes bytes per calling thread: allocated on the thread's first call,
  * reused by its later calls (no allocation, no page faults), freed when the thread exits.
+ * Intermediates whose size depends on a symbol are not in the arena: a call mallocs and frees
+ * them.
  *
  * Memory: a call needs the arena of its thread plus the weights (the .so's size, about);
  * the compiler places the intermediate buffers in the arena by liveness, so buffers that are
@@ -33,7 +50,14 @@
 extern "C" {
 #endif
 
-#define MLC_ABI_VERSION 2
+#define MLC_ABI_VERSION 3
+
+enum {
+  MLC_STATUS_OK = 0,
+  MLC_STATUS_NO_MEMORY = 1,      /* the calling thread's arena could not be allocated */
+  MLC_STATUS_BAD_SHAPE = 2,      /* input_shapes disagree with the model or with each other */
+  MLC_STATUS_NEEDS_SHAPES = 3    /* mlc_run on a model with symbolic dims: use mlc_run_shaped */
+};
 
 typedef enum {
   MLC_FLOAT32 = 1, MLC_UINT8 = 2, MLC_INT8 = 3, MLC_UINT16 = 4, MLC_INT16 = 5,
@@ -45,7 +69,9 @@ typedef struct {
   const char *name;
   int32_t dtype;          /* an mlc_dtype */
   int32_t rank;
-  const int64_t *shape;   /* rank entries */
+  const int64_t *shape;   /* rank entries; -1 for a symbolic dim (ABI 3) */
+  const char *const *symbols;  /* rank entries, the symbol of each -1 dim and NULL for the
+                                  others; NULL itself when every dim is static (ABI 3) */
 } mlc_tensor_info;
 
 typedef struct {
@@ -61,6 +87,8 @@ typedef struct {
 
 const mlc_model_info *mlc_model(void);
 int mlc_run(const void *const *inputs, void *const *outputs);
+int mlc_run_shaped(const void *const *inputs, const int64_t *const *input_shapes,
+                   void *const *outputs);
 
 #ifdef __cplusplus
 }

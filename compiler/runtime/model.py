@@ -8,7 +8,7 @@ import numpy as np
 
 from mlc import dtypes
 
-ABI_VERSION = 2
+ABI_VERSION = 3
 
 
 class RuntimeInputError(ValueError):
@@ -17,7 +17,8 @@ class RuntimeInputError(ValueError):
 
 class _TensorInfo(ctypes.Structure):
     _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_int32), ("rank", ctypes.c_int32),
-                ("shape", ctypes.POINTER(ctypes.c_int64))]
+                ("shape", ctypes.POINTER(ctypes.c_int64)),
+                ("symbols", ctypes.POINTER(ctypes.c_char_p))]
 
 
 class _ModelInfo(ctypes.Structure):
@@ -29,12 +30,17 @@ class _ModelInfo(ctypes.Structure):
 
 @dataclass(frozen=True)
 class TensorSpec:
+    """`shape` holds a size per static dim and the symbol's name (str) per symbolic dim."""
     name: str
     dtype: np.dtype
-    shape: tuple[int, ...]
+    shape: tuple[int | str, ...]
 
     def __repr__(self) -> str:
         return f"{self.name}: {self.dtype.name}[{'x'.join(map(str, self.shape))}]"
+
+    def resolve(self, sizes: dict[str, int]) -> tuple[int, ...]:
+        """The shape with each symbol replaced by its size."""
+        return tuple(sizes[d] if isinstance(d, str) else d for d in self.shape)
 
 
 def _specs(table, count: int) -> list[TensorSpec]:
@@ -44,8 +50,36 @@ def _specs(table, count: int) -> list[TensorSpec]:
         dtype = dtypes.from_onnx(t.dtype)
         if dtype is None:
             raise RuntimeInputError(f"tensor {t.name!r} has unknown dtype code {t.dtype}")
-        out.append(TensorSpec(t.name.decode(), dtype.numpy, tuple(t.shape[d] for d in range(t.rank))))
+        shape = tuple(t.symbols[d].decode() if t.shape[d] < 0 and t.symbols else t.shape[d]
+                      for d in range(t.rank))
+        out.append(TensorSpec(t.name.decode(), dtype.numpy, shape))
     return out
+
+
+def bind_symbols(specs: list[TensorSpec], arrays: list[np.ndarray]) -> dict[str, int]:
+    """Each symbol's size, from the first input dim that has it; a disagreeing dim raises."""
+    sizes, where = {}, {}
+    for spec, value in zip(specs, arrays):
+        if value.ndim != len(spec.shape):
+            raise RuntimeInputError(f"input {spec.name!r}: shape {tuple(value.shape)} given, "
+                                    f"the model takes {_shape_text(spec.shape)} (rank {len(spec.shape)})")
+        for d, (want, got) in enumerate(zip(spec.shape, value.shape)):
+            if isinstance(want, int):
+                if want != got:
+                    raise RuntimeInputError(f"input {spec.name!r}: shape {tuple(value.shape)} given, "
+                                            f"the model takes {_shape_text(spec.shape)}")
+            elif want not in sizes:
+                sizes[want], where[want] = got, f"input {spec.name!r} dim {d}"
+            elif sizes[want] != got:
+                raise RuntimeInputError(
+                    f"input {spec.name!r} dim {d} ({want!r}) is {got}, but {where[want]} "
+                    f"gave {want!r} = {sizes[want]}: inputs must agree on each symbol's size")
+    return sizes
+
+
+def _shape_text(shape) -> str:
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
 
 
 class Model:
@@ -61,7 +95,7 @@ class Model:
         except OSError as e:
             raise RuntimeInputError(f"{self.path}: cannot load as a shared object ({e})") from None
         try:
-            describe, self._run = self._lib.mlc_model, self._lib.mlc_run
+            describe, _ = self._lib.mlc_model, self._lib.mlc_run
         except AttributeError:
             raise RuntimeInputError(f"{self.path}: not an mlc model (no mlc_model/mlc_run symbols)") from None
         describe.restype = ctypes.POINTER(_ModelInfo)
@@ -74,7 +108,10 @@ class Model:
         self.arena_bytes = int(info.arena_bytes)
         self.inputs = _specs(info.inputs, info.num_inputs)
         self.outputs = _specs(info.outputs, info.num_outputs)
-        self._run.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_void_p)]
+        self._run = self._lib.mlc_run_shaped
+        self._run.argtypes = [ctypes.POINTER(ctypes.c_void_p),
+                              ctypes.POINTER(ctypes.POINTER(ctypes.c_int64)),
+                              ctypes.POINTER(ctypes.c_void_p)]
         self._run.restype = ctypes.c_int
 
     def __repr__(self) -> str:
@@ -102,20 +139,25 @@ class Model:
             if value.dtype != spec.dtype:
                 raise RuntimeInputError(f"input {spec.name!r}: dtype {value.dtype} given, "
                                         f"the model takes {spec.dtype}")
-            if tuple(value.shape) != spec.shape:
-                raise RuntimeInputError(f"input {spec.name!r}: shape {tuple(value.shape)} given, "
-                                        f"the model takes {spec.shape}")
             arrays.append(np.ascontiguousarray(value))
         return arrays
+
+    def output_shapes(self, feeds: dict) -> dict[str, tuple[int, ...]]:
+        """The outputs' shapes for these inputs (their symbols bound from the inputs)."""
+        sizes = bind_symbols(self.inputs, self._check(feeds))
+        return {s.name: s.resolve(sizes) for s in self.outputs}
 
     def run(self, feeds: dict) -> dict:
         """Runs the model; returns {output name: array} in graph order."""
         arrays = self._check(feeds)
-        outputs = [np.empty(s.shape, s.dtype) for s in self.outputs]
-        # `arrays` and `outputs` hold every buffer until the call returns.
+        sizes = bind_symbols(self.inputs, arrays)
+        outputs = [np.empty(s.resolve(sizes), s.dtype) for s in self.outputs]
+        shapes = [(ctypes.c_int64 * max(1, a.ndim))(*a.shape) for a in arrays]
+        # `arrays`, `shapes` and `outputs` hold every buffer until the call returns.
         in_ptrs = (ctypes.c_void_p * max(1, len(arrays)))(*[a.ctypes.data for a in arrays])
+        shape_ptrs = (ctypes.POINTER(ctypes.c_int64) * max(1, len(shapes)))(*shapes)
         out_ptrs = (ctypes.c_void_p * max(1, len(outputs)))(*[o.ctypes.data for o in outputs])
-        status = self._run(in_ptrs, out_ptrs)
+        status = self._run(in_ptrs, shape_ptrs, out_ptrs)
         if status != 0:
             raise RuntimeError(f"model {self.name!r}: mlc_run failed with status {status}")
         return {s.name: o for s, o in zip(self.outputs, outputs)}

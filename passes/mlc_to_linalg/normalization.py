@@ -169,10 +169,10 @@ def lower_softmax(op):
     kept = [dd for dd in range(rank) if dd != axis]
     peak = lb.reduce(x, [axis], lb.lowest(elem), lb.maximum)
     maps = [lb.identity_map(rank), lb.dims_map(rank, kept), lb.identity_map(rank)]
-    shifted = lb.generic([x, peak], [lb.empty(shape, elem)], maps, ["parallel"] * rank,
+    shifted = lb.generic([x, peak], [lb.empty(shape, elem, x)], maps, ["parallel"] * rank,
                          lambda v, m, _: math.exp(arith.subf(v, m)))
     total = lb.reduce(shifted, [axis], lb.const(0, elem), lb.add)
-    return lb.generic([shifted, total], [lb.empty(shape, elem)], maps, ["parallel"] * rank,
+    return lb.generic([shifted, total], [lb.empty(shape, elem, x)], maps, ["parallel"] * rank,
                       lambda e, s, _: arith.divf(e, s))
 
 

@@ -37,7 +37,25 @@ def _abs(x):
 
 
 def _mean(total, count):
+    if isinstance(count, ir.Value):
+        return lb.div(total, count)
     return lb.div(total, lb.const(count, total.type))
+
+
+def _count(x: ir.Value, axes, elem: ir.Type):
+    """How many elements each total sums: an int, or a scalar of `elem` when a reduced dim is
+    dynamic."""
+    shape = lb.shape_of(x)
+    if not any(lb.is_dynamic(shape[a]) for a in axes):
+        return pymath.prod(shape[a] for a in axes)
+    index = ir.IndexType.get()
+    total = arith.constant(index, 1)
+    for a in axes:
+        total = arith.muli(total, lb.dim(x, a))
+    as_int = arith.index_cast(ir.IntegerType.get_signless(64), total)
+    if lb.is_float(elem):
+        return arith.sitofp(elem, as_int)
+    return as_int if elem == as_int.type else arith.trunci(elem, as_int)
 
 
 # name: (map, combine, identity, finish)
@@ -68,7 +86,7 @@ def _reduction(kind: str):
             x = lb.elementwise(lb.tensor_of(shape, elem), [x], pre)
         total = lb.reduce(x, axes, identity(elem), combine)
         if finish:
-            count = pymath.prod(shape[a] for a in axes)
+            count = _count(x, axes, elem)
             kept = [shape[d] for d in range(len(shape)) if d not in axes]
             total = lb.elementwise(lb.tensor_of(kept, elem), [total], lambda t: finish(t, count))
         return lb.collapse_to(total, list(result.shape))

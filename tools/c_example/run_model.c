@@ -1,10 +1,11 @@
 /* run_model: load a model compiled by mlc and run it from C, through mlc_runtime.h only.
  *
- *   run_model MODEL.so [COUNT]
+ *   run_model MODEL.so [COUNT] [SYMBOL=SIZE ...]
  *
  * Prints the model's inputs and outputs as mlc_model() describes them, fills every input with
- * deterministic values, calls mlc_run once and prints the first COUNT (default 8) values of
- * each output. Element i of every input is
+ * deterministic values, calls mlc_run_shaped once and prints the first COUNT (default 8) values
+ * of each output. A symbolic dim takes the size given for its symbol (default 1). Element i of
+ * every input is
  *     floating point: (i % 17) * 0.0625 - 0.5    (exact in f16, bf16, f32 and f64)
  *     integers:       i % 17 - 8                 (i % 17 for unsigned types)
  *     bool:           i % 2
@@ -23,7 +24,23 @@
 #include "mlc_runtime.h"
 
 typedef const mlc_model_info *(*describe_fn)(void);
-typedef int (*run_fn)(const void *const *, void *const *);
+typedef int (*run_fn)(const void *const *, const int64_t *const *, void *const *);
+
+/* The sizes given for symbols on the command line; a symbol not given has size 1. */
+static char **symbol_args;
+static int num_symbol_args;
+
+static int64_t symbol_size(const char *symbol) {
+  size_t n = strlen(symbol);
+  for (int i = 0; i < num_symbol_args; ++i)
+    if (strncmp(symbol_args[i], symbol, n) == 0 && symbol_args[i][n] == '=')
+      return strtoll(symbol_args[i] + n + 1, NULL, 10);
+  return 1;
+}
+
+static int64_t dim_size(const mlc_tensor_info *t, int32_t d) {
+  return t->shape[d] < 0 ? symbol_size(t->symbols[d]) : t->shape[d];
+}
 
 static const char *dtype_name(int32_t dtype) {
   switch (dtype) {
@@ -57,14 +74,18 @@ static size_t dtype_size(int32_t dtype) {
 static size_t element_count(const mlc_tensor_info *t) {
   size_t n = 1;
   for (int32_t d = 0; d < t->rank; ++d)
-    n *= (size_t)t->shape[d];
+    n *= (size_t)dim_size(t, d);
   return n;
 }
 
 static void print_tensor_info(const char *kind, int index, const mlc_tensor_info *t) {
   printf("%s %d: %s %s[", kind, index, t->name, dtype_name(t->dtype));
-  for (int32_t d = 0; d < t->rank; ++d)
-    printf("%s%" PRId64, d ? "x" : "", t->shape[d]);
+  for (int32_t d = 0; d < t->rank; ++d) {
+    if (t->shape[d] < 0)
+      printf("%s%s=%" PRId64, d ? "x" : "", t->symbols[d], dim_size(t, d));
+    else
+      printf("%s%" PRId64, d ? "x" : "", t->shape[d]);
+  }
   printf("]\n");
 }
 
@@ -165,11 +186,13 @@ static void **alloc_buffers(const mlc_tensor_info *tensors, int32_t count, const
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2 || argc > 3) {
-    fprintf(stderr, "usage: %s MODEL.so [COUNT]\n", argv[0]);
+  if (argc < 2) {
+    fprintf(stderr, "usage: %s MODEL.so [COUNT] [SYMBOL=SIZE ...]\n", argv[0]);
     return 1;
   }
-  size_t count = argc == 3 ? (size_t)strtoul(argv[2], NULL, 10) : 8;
+  size_t count = argc >= 3 ? (size_t)strtoul(argv[2], NULL, 10) : 8;
+  symbol_args = argv + 3;
+  num_symbol_args = argc > 3 ? argc - 3 : 0;
 
   /* dlopen needs a path with a slash to skip the library search path */
   char path[4096];
@@ -183,9 +206,10 @@ int main(int argc, char **argv) {
   describe_fn describe;
   run_fn run;
   *(void **)&describe = dlsym(lib, "mlc_model");
-  *(void **)&run = dlsym(lib, "mlc_run");
+  *(void **)&run = dlsym(lib, "mlc_run_shaped");
   if (!describe || !run) {
-    fprintf(stderr, "run_model: %s is not an mlc model (no mlc_model/mlc_run symbols)\n", argv[1]);
+    fprintf(stderr, "run_model: %s is not an mlc model (no mlc_model/mlc_run_shaped symbols)\n",
+            argv[1]);
     return 1;
   }
   const mlc_model_info *info = describe();
@@ -208,9 +232,22 @@ int main(int argc, char **argv) {
   for (int32_t i = 0; i < info->num_inputs; ++i)
     fill(inputs[i], info->inputs[i].dtype, element_count(&info->inputs[i]));
 
-  int status = run((const void *const *)inputs, (void *const *)outputs);
-  if (status != 0) {
-    fprintf(stderr, "run_model: mlc_run failed with status %d\n", status);
+  /* each input's sizes, symbols replaced by their sizes */
+  int64_t **shapes = calloc(info->num_inputs > 0 ? (size_t)info->num_inputs : 1, sizeof(int64_t *));
+  if (!shapes)
+    return 1;
+  for (int32_t i = 0; i < info->num_inputs; ++i) {
+    const mlc_tensor_info *t = &info->inputs[i];
+    shapes[i] = calloc(t->rank > 0 ? (size_t)t->rank : 1, sizeof(int64_t));
+    if (!shapes[i])
+      return 1;
+    for (int32_t d = 0; d < t->rank; ++d)
+      shapes[i][d] = dim_size(t, d);
+  }
+
+  int status = run((const void *const *)inputs, (const int64_t *const *)shapes, (void *const *)outputs);
+  if (status != MLC_STATUS_OK) {
+    fprintf(stderr, "run_model: mlc_run_shaped failed with status %d\n", status);
     return 1;
   }
 
@@ -225,8 +262,11 @@ int main(int argc, char **argv) {
     printf("%s\n", n > count ? " ..." : "");
   }
 
-  for (int32_t i = 0; i < info->num_inputs; ++i)
+  for (int32_t i = 0; i < info->num_inputs; ++i) {
     free(inputs[i]);
+    free(shapes[i]);
+  }
+  free(shapes);
   for (int32_t i = 0; i < info->num_outputs; ++i)
     free(outputs[i]);
   free(inputs);
