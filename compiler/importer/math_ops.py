@@ -39,11 +39,23 @@ for _onnx, _mlc in {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh"}.items(
     HANDLERS[_onnx] = _unary(_mlc)
 
 
+def broadcast_shape(shapes) -> list[int]:
+    """numpy's broadcast of MLIR shapes, where a dynamic dim (negative) meets only its own
+    symbol or a static 1 (the importer refuses other dynamic broadcasts)."""
+    rank = max((len(s) for s in shapes), default=0)
+    out = []
+    for pos in range(rank, 0, -1):
+        sizes = [s[-pos] for s in shapes if len(s) >= pos]
+        wide = [d for d in sizes if d != 1 and d >= 0]
+        out.append(wide[0] if wide else next((d for d in sizes if d < 0), 1))
+    return out
+
+
 def _sum(n: NodeImport):
     inputs = n.inputs()
     total = inputs[0]
     for i, value in enumerate(inputs[1:], start=1):
-        partial = np.broadcast_shapes(*[tuple(n.in_shape(j)) for j in range(i + 1)])
+        partial = broadcast_shape([n.in_shape(j) for j in range(i + 1)])
         type_ = ir.RankedTensorType.get(list(partial), n.out_type().element_type)
         total = n.op("add", [total, value], type_)
     return total
@@ -128,7 +140,7 @@ def _variadic(mlc_name: str):
         inputs = n.inputs()
         total = inputs[0]
         for i, value in enumerate(inputs[1:], start=1):
-            partial = np.broadcast_shapes(*[tuple(n.in_shape(j)) for j in range(i + 1)])
+            partial = broadcast_shape([n.in_shape(j) for j in range(i + 1)])
             type_ = ir.RankedTensorType.get(list(partial), n.out_type().element_type)
             total = n.op(mlc_name, [total, value], type_)
         return total

@@ -139,7 +139,8 @@ class Model:
             if value.dtype != spec.dtype:
                 raise RuntimeInputError(f"input {spec.name!r}: dtype {value.dtype} given, "
                                         f"the model takes {spec.dtype}")
-            arrays.append(np.ascontiguousarray(value))
+            # np.ascontiguousarray would make a 0-d array 1-d
+            arrays.append(np.require(value, requirements="C"))
         return arrays
 
     def output_shapes(self, feeds: dict) -> dict[str, tuple[int, ...]]:
