@@ -11,7 +11,8 @@ once, so a call neither mallocs nor page-faults.
 
 A buffer is planned when its alloc sits in @main's body block, has a static shape, the identity
 layout and a plain int/float element type, and its one dealloc is in the same block; others are
-left alone. Its live interval runs over the body's top-level ops, from the first to the last
+left alone: a buffer whose size depends on a symbolic dim stays a heap alloc freed by its
+dealloc. Its live interval runs over the body's top-level ops, from the first to the last
 that uses it or any memref derived from it (views, loop results), uses inside nested regions
 counted at their top-level op. Buffers with overlapping intervals get disjoint bytes; offsets are
 chosen greedily, largest buffer first, in the smallest gap that fits (best fit).

@@ -66,3 +66,27 @@ func.func @main(%x: memref<16xf32>, %n: index) {
   memref.dealloc %d : memref<?xf32>
   return
 }
+
+// -----
+
+// A buffer sized at run time stays on the heap (alloc and dealloc kept); the static one beside
+// it is planned.
+// CHECK: module attributes {mlc.arena_bytes = 64 : i64, mlc.buffer_bytes = 64 : i64}
+// CHECK-LABEL: func.func @main(
+// CHECK: %[[DYN:.*]] = memref.alloc(%{{.*}}) : memref<?xf32>
+// CHECK: memref.view %{{.*}}[%c0{{.*}}][] : memref<64xi8> to memref<16xf32>
+// CHECK: memref.dealloc %[[DYN]] : memref<?xf32>
+func.func @main(%x: memref<?xf32> {mlc.name = "x"}, %y: memref<?xf32> {mlc.name = "y"},
+                %s: memref<16xf32> {mlc.name = "s"}, %t: memref<16xf32> {mlc.name = "t"}) {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?xf32>
+  %a = memref.alloc(%n) : memref<?xf32>
+  memref.copy %x, %a : memref<?xf32> to memref<?xf32>
+  %b = memref.alloc() : memref<16xf32>
+  memref.copy %s, %b : memref<16xf32> to memref<16xf32>
+  memref.copy %a, %y : memref<?xf32> to memref<?xf32>
+  memref.copy %b, %t : memref<16xf32> to memref<16xf32>
+  memref.dealloc %a : memref<?xf32>
+  memref.dealloc %b : memref<16xf32>
+  return
+}
