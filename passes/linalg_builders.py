@@ -147,12 +147,12 @@ def pad(value: ir.Value, low: Sequence[int], high: Sequence[int], fill: ir.Value
 
 def collapse_to(value: ir.Value, shape: Sequence[int]) -> ir.Value:
     """Reshape by collapsing everything to 1-D and expanding to `shape` (static shapes); with
-    dynamic dims, only unit dims may be added or removed."""
+    dynamic dims, each stays and only the static dims between them are regrouped."""
     src = shape_of(value)
     if src == list(shape):
         return value
     if any(map(is_dynamic, [*src, *shape])):
-        return _reshape_units(value, list(shape))
+        return _reshape_dynamic(value, list(shape))
     elem = elem_of(value)
     flat = value
     if not src:  # rank 0 grows to [1] by an expand; a collapse cannot raise the rank
@@ -168,38 +168,56 @@ def collapse_to(value: ir.Value, shape: Sequence[int]) -> ir.Value:
 
 
 def _core_groups(shape: Sequence[int]) -> tuple[list[int], list[list[int]]]:
-    """The dims that are not a static 1, and a reassociation giving each unit dim to a core
-    dim's group (the one before it, or the first)."""
-    core = [d for d, size in enumerate(shape) if size != 1]
-    groups = [[d] for d in core]
+    """The shape's core: each dynamic dim alone, and each run of static dims between them
+    collapsed to its product; runs whose product is 1 join a neighbour's group. Returns the
+    core's sizes and the reassociation from the shape to it."""
+    core, groups, run = [], [], []
+
+    def close_run():
+        if run and _prod(shape[d] for d in run) != 1:
+            core.append(_prod(shape[d] for d in run))
+            groups.append(list(run))
+        elif run and groups:
+            groups[-1].extend(run)
+        elif run:
+            leftover.extend(run)
+        run.clear()
+
+    leftover: list[int] = []
     for d, size in enumerate(shape):
-        if size == 1:
-            k = max((g for g, c in enumerate(core) if c < d), default=0)
-            groups[k].append(d)
-    return core, [sorted(g) for g in groups]
+        if is_dynamic(size):
+            close_run()
+            core.append(size)
+            groups.append(leftover + [d])
+            leftover = []
+        else:
+            run.append(d)
+    close_run()
+    if leftover and groups:
+        groups[0] = sorted(leftover + groups[0])
+    return core, groups
 
 
-def _reshape_units(value: ir.Value, shape: list[int]) -> ir.Value:
-    """A reshape that drops the unit dims of `value` and inserts those of `shape`."""
+def _reshape_dynamic(value: ir.Value, shape: list[int]) -> ir.Value:
+    """A reshape that keeps each dynamic dim and regroups the static dims between them (the
+    importer admits only those): collapse to the core, then expand to `shape`."""
     src, elem = shape_of(value), elem_of(value)
     src_core, src_groups = _core_groups(src)
     dst_core, dst_groups = _core_groups(shape)
-    core_shape = [src[d] for d in src_core]
-    if core_shape != [shape[d] for d in dst_core] or not core_shape:
+    if src_core != dst_core or not src_core:
         from mlc.errors import CompilerBug
-        raise CompilerBug(f"reshape {src} -> {shape} with dynamic dims is not a unit-dim reshape")
+        raise CompilerBug(f"reshape {src} -> {shape} moves a dynamic dim")
     core = value
     if len(src_core) != len(src):
-        core = tensor.collapse_shape(tensor_of(core_shape, elem), value, src_groups)
+        core = tensor.collapse_shape(tensor_of(src_core, elem), value, src_groups)
     if len(dst_core) == len(shape):
         return core
-    sizes = _sizes(core_shape, core)
-    out_sizes = [1] * len(shape)
-    for d, size in zip(dst_core, sizes):
-        out_sizes[d] = size
+    out_sizes = []
+    for k, group in enumerate(dst_groups):
+        for d in group:
+            out_sizes.append(dim(core, k) if is_dynamic(shape[d]) else shape[d])
     dynamic = [x for x in out_sizes if isinstance(x, ir.Value)]
-    static = [DYNAMIC if isinstance(x, ir.Value) else x for x in out_sizes]
-    return tensor.expand_shape(tensor_of(shape, elem), core, dst_groups, dynamic, static)
+    return tensor.expand_shape(tensor_of(shape, elem), core, dst_groups, dynamic, list(shape))
 
 
 def _prod(xs):

@@ -100,10 +100,6 @@ def _matmul(n, inputs, outputs) -> str | None:
 
 def _gemm(n, inputs, outputs) -> str | None:
     a, b = inputs[0][1], inputs[1][1]
-    if n.attr("transA", 0) and _dynamic(a):
-        return "Gemm with transA on a dynamic A"
-    if n.attr("transB", 0) and _dynamic(b) and n.const(1) is None:
-        return "Gemm with transB on a dynamic B"
     k_a = a[0] if n.attr("transA", 0) else a[1]
     k_b = b[1] if n.attr("transB", 0) else b[0]
     if k_a != k_b or k_a is None:
@@ -128,6 +124,53 @@ def _reduce(n, inputs, outputs) -> str | None:
     return None
 
 
+def _core(dims) -> list:
+    """Dynamic dims in order, and the product of each run of static dims between them (runs
+    whose product is 1 left out): a reshape may regroup only the static runs."""
+    core, run = [], 1
+    for size in dims:
+        if isinstance(size, int):
+            run *= size
+            continue
+        if run != 1:
+            core.append(run)
+        core.append(("dim", size))
+        run = 1
+    if run != 1:
+        core.append(run)
+    return core
+
+
+def _reshape(n, inputs, outputs) -> str | None:
+    """Reshape/Flatten/Squeeze/Unsqueeze: each dynamic dim stays, in order, as itself."""
+    if n.num_inputs > 1 and n.has_input(1) and n.const(1) is None:
+        return f"{n.op_type} with its shape or axes given at run time"
+    (name, src), (out_name, dst) = inputs[0], outputs[0]
+    src_core, dst_core = _core(src), _core(dst)
+    known = {size for size in src if not isinstance(size, int)}
+    # A dim inference could not relate to the input has no name or a fresh one ('unk__0').
+    same = len(src_core) == len(dst_core) and all(
+        a == b or (isinstance(a, tuple) and isinstance(b, tuple) and b[1] not in known)
+        for a, b in zip(src_core, dst_core))
+    if not same:
+        return (f"{n.op_type} from {_dims_text(src)} to {_dims_text(dst)} moves or merges a "
+                "dynamic dim")
+    # A dynamic dim passes through as itself: it keeps the input's symbol.
+    dims = iter([size for size in src if not isinstance(size, int)])
+    for d in n.out_type_proto(0).tensor_type.shape.dim:
+        if not d.HasField("dim_value"):
+            symbol = next(dims)
+            if symbol:
+                d.dim_param = symbol
+            else:
+                d.ClearField("dim_param")
+    return None
+
+
+def _dims_text(dims) -> str:
+    return "[" + ", ".join(str(d) if isinstance(d, int) else (d or "?") for d in dims) + "]"
+
+
 def _dropout(n, inputs, outputs) -> str | None:
     if len(n.node.output) > 1 and n.node.output[1]:
         return "Dropout's mask output"
@@ -136,5 +179,6 @@ def _dropout(n, inputs, outputs) -> str | None:
 
 _RULES = {**{op: _unary for op in UNARY}, **{op: _broadcast for op in BROADCAST},
           **{op: _reduce for op in REDUCE},
+          **{op: _reshape for op in ("Reshape", "Flatten", "Squeeze", "Unsqueeze")},
           "MatMul": _matmul, "Gemm": _gemm, "Softmax": _softmax, "LogSoftmax": _softmax,
-          "Dropout": _dropout}
+          "Dropout": _dropout, "Transpose": _unary}

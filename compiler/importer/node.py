@@ -102,6 +102,10 @@ class NodeImport:
             return symbolic_dims(self._importer.types[name])
         return [None if d < 0 else d for d in self.in_shape(i)]
 
+    def out_type_proto(self, i: int = 0) -> onnx.TypeProto:
+        """Output i's ONNX type as inference left it; checks may name its dynamic dims."""
+        return self._importer.types[self.node.output[i]]
+
     def out_dims(self, i: int = 0) -> list:
         name = self.node.output[i]
         return symbolic_dims(self._importer.types[name]) if name in self._importer.types else []

@@ -20,7 +20,7 @@ def lower_reshape(op):
 def lower_transpose(op):
     result = ir.RankedTensorType(op.results[0].type)
     perm = list(ir.DenseI64ArrayAttr(op.attributes["perm"]))
-    init = lb.empty(list(result.shape), result.element_type)
+    init = lb.empty(list(result.shape), result.element_type, [(op.operands[0], p) for p in perm])
     return linalg.transpose(op.operands[0], outs=[init], permutation=perm)
 
 

@@ -115,6 +115,31 @@ def test_reductions_over_symbolic_and_static_axes(compile_model_so, rng):
                  [(1, 1), (2, 9), (3, 4)])
 
 
+def test_reshapes_transposes_and_transposed_gemm(compile_model_so, rng):
+    """Flatten, Reshape (0 copies the symbolic dim), Transpose, Unsqueeze/Squeeze and Gemm
+    with transA/transB keep each dynamic dim as itself."""
+    nodes = [helper.make_node("Flatten", ["x"], ["f"], axis=1),
+             helper.make_node("Reshape", ["f", "shape"], ["r"]),
+             helper.make_node("Transpose", ["r"], ["t"], perm=[1, 0, 2]),
+             helper.make_node("Unsqueeze", ["t", "axes"], ["u"]),
+             helper.make_node("Squeeze", ["u", "axes"], ["s"]),
+             helper.make_node("Gemm", ["g", "w"], ["gy"], transA=1, transB=1)]
+    model = make_model(nodes, [tensor("x", np.float32, ("n", 3, 4)),
+                               tensor("g", np.float32, (5, "m"))],
+                       [tensor("s", np.float32, (2, "n", 6)), tensor("gy", np.float32, ("m", 7))],
+                       initializers=[_const("shape", np.array([0, 2, 6], np.int64)),
+                                     _const("axes", np.array([0], np.int64)),
+                                     _const("w", rng.standard_normal((7, 5)).astype(np.float32))])
+    m = compile_model_so(model)
+    assert [s.shape for s in m.outputs] == [(2, "n", 6), ("m", 7)]
+
+    def feeds(n, k):
+        return {"x": rng.standard_normal((n, 3, 4)).astype(np.float32),
+                "g": rng.standard_normal((5, k)).astype(np.float32)}
+
+    _check_sizes(model, m, feeds, [(1, 2), (4, 9)])
+
+
 @pytest.fixture(scope="module")
 def two_symbol_model(tmp_path_factory):
     """y = a + b, a and b [batch, 4]; z = relu(a): compiled once for the refusal tests."""
@@ -215,10 +240,10 @@ def test_c_example_binds_symbols_from_the_command_line(two_symbol_model, tmp_pat
 
 
 @pytest.mark.parametrize("nodes, inputs, outputs, fragments", [
-    ([helper.make_node("Transpose", ["x"], ["y"])],
-     [tensor("x", np.float32, ("batch", 4))], [tensor("y", np.float32, (4, "batch"))],
-     ["node 'Transpose_0' (Transpose", "input 'x' dim 0 is dynamic ('batch')",
-      "Transpose does not compile with dynamic dims"]),
+    ([helper.make_node("Concat", ["x", "x"], ["y"], axis=1)],
+     [tensor("x", np.float32, ("batch", 4))], [tensor("y", np.float32, ("batch", 8))],
+     ["node 'Concat_0' (Concat", "input 'x' dim 0 is dynamic ('batch')",
+      "Concat does not compile with dynamic dims"]),
     ([helper.make_node("Add", ["a", "b"], ["y"])],
      [tensor("a", np.float32, ("n", 4)), tensor("b", np.float32, ("m", 4))],
      [tensor("y", np.float32, ("n", 4))],
@@ -227,6 +252,9 @@ def test_c_example_binds_symbols_from_the_command_line(two_symbol_model, tmp_pat
      [tensor("a", np.float32, (2, "k")), tensor("b", np.float32, ("j", 3))],
      [tensor("y", np.float32, (2, 3))],
      ["node 'MatMul_0' (MatMul", "contracted dims ('k' and 'j') are not known to be equal"]),
+    ([helper.make_node("Flatten", ["x"], ["y"], axis=0)],
+     [tensor("x", np.float32, ("n", 3))], [tensor("y", np.float32, (1, "k"))],
+     ["node 'Flatten_0' (Flatten", "from [n, 3] to [1, ", "moves or merges a dynamic dim"]),
     ([helper.make_node("Relu", ["x"], ["y"])],
      [tensor("x", np.float32, ("n",))], [tensor("y", np.float32, ("k",))],
      ["graph output 'y' dim 0 is 'k', which no graph input's dims determine"]),
