@@ -171,6 +171,11 @@ def _dims_text(dims) -> str:
     return "[" + ", ".join(str(d) if isinstance(d, int) else (d or "?") for d in dims) + "]"
 
 
+def _normalization(n, inputs, outputs) -> str | None:
+    """LayerNormalization/RMSNormalization: scale and bias broadcast onto the input."""
+    return _broadcast(n, inputs, outputs)
+
+
 def _dropout(n, inputs, outputs) -> str | None:
     if len(n.node.output) > 1 and n.node.output[1]:
         return "Dropout's mask output"
@@ -181,4 +186,5 @@ _RULES = {**{op: _unary for op in UNARY}, **{op: _broadcast for op in BROADCAST}
           **{op: _reduce for op in REDUCE},
           **{op: _reshape for op in ("Reshape", "Flatten", "Squeeze", "Unsqueeze")},
           "MatMul": _matmul, "Gemm": _gemm, "Softmax": _softmax, "LogSoftmax": _softmax,
-          "Dropout": _dropout, "Transpose": _unary}
+          "Dropout": _dropout, "Transpose": _unary,
+          "LayerNormalization": _normalization, "RMSNormalization": _normalization}

@@ -40,6 +40,18 @@ def lower_batch_norm(op):
                        lb.identity_map(rank)], ["parallel"] * rank, body)
 
 
+def _inv_count(x, axes, elem) -> ir.Value:
+    """1 / (the number of elements over `axes`), read at run time when one of them is dynamic."""
+    shape = lb.shape_of(x)
+    if not any(lb.is_dynamic(shape[a]) for a in axes):
+        return lb.const(1.0 / pymath.prod(shape[a] for a in axes), elem)
+    count = arith.constant(ir.IndexType.get(), 1)
+    for a in axes:
+        count = arith.muli(count, lb.dim(x, a))
+    count = arith.sitofp(elem, arith.index_cast(ir.IntegerType.get_signless(64), count))
+    return arith.divf(lb.const(1.0, elem), count)
+
+
 def _standardize(x, axes, eps: float):
     """(x - mean) / sqrt(var + eps) with mean and (biased) var over `axes`; also the mean and
     1 / sqrt(var + eps) themselves, over the kept dims."""
@@ -47,20 +59,21 @@ def _standardize(x, axes, eps: float):
     rank = len(shape)
     kept = [d for d in range(rank) if d not in axes]
     kept_type = lb.tensor_of([shape[d] for d in kept], elem)
-    inv_count = 1.0 / pymath.prod(shape[a] for a in axes)
+    inv_count = _inv_count(x, axes, elem)
     full, reduced = lb.identity_map(rank), lb.dims_map(rank, kept)
     parallel = ["parallel"] * rank
     total = lb.reduce(x, axes, lb.const(0, elem), lb.add)
-    mean = lb.elementwise(kept_type, [total], lambda t: arith.mulf(t, lb.const(inv_count, elem)))
-    centered = lb.generic([x, mean], [lb.empty(shape, elem)], [full, reduced, full], parallel,
+    mean = lb.elementwise(kept_type, [total], lambda t: arith.mulf(t, inv_count))
+    centered = lb.generic([x, mean], [lb.empty(shape, elem, x)], [full, reduced, full], parallel,
                           lambda v, m, _: arith.subf(v, m))
-    squares = lb.generic([centered], [lb.filled(kept_type.shape, elem, lb.const(0, elem))],
+    squares = lb.generic([centered], [lb.filled(kept_type.shape, elem, lb.const(0, elem),
+                                                [(x, d) for d in kept])],
                          [full, reduced],
                          ["reduction" if d in axes else "parallel" for d in range(rank)],
                          lambda c, acc: arith.addf(acc, arith.mulf(c, c)))
     inv_std = lb.elementwise(kept_type, [squares], lambda sq: math.rsqrt(arith.addf(
-        arith.mulf(sq, lb.const(inv_count, elem)), lb.const(eps, elem))))
-    y = lb.generic([centered, inv_std], [lb.empty(shape, elem)], [full, reduced, full], parallel,
+        arith.mulf(sq, inv_count), lb.const(eps, elem))))
+    y = lb.generic([centered, inv_std], [lb.empty(shape, elem, x)], [full, reduced, full], parallel,
                    lambda c, s, _: arith.mulf(c, s))
     return y, mean, inv_std
 
@@ -97,15 +110,16 @@ def lower_rms_norm(op):
     axis = ir.IntegerAttr(op.attributes["axis"]).value
     axes = list(range(axis, rank))
     kept = list(range(axis))
-    inv_count = 1.0 / pymath.prod(shape[axis:])
+    inv_count = _inv_count(x, axes, elem)
     eps = _float(op, "epsilon")
     full, reduced = lb.identity_map(rank), lb.dims_map(rank, kept)
-    squares = lb.generic([x], [lb.filled(shape[:axis], elem, lb.const(0, elem))], [full, reduced],
+    squares = lb.generic([x], [lb.filled(shape[:axis], elem, lb.const(0, elem), x)],
+                         [full, reduced],
                          ["reduction" if d in axes else "parallel" for d in range(rank)],
                          lambda v, acc: arith.addf(acc, arith.mulf(v, v)))
     inv_rms = lb.elementwise(lb.tensor_of(shape[:axis], elem), [squares], lambda sq: math.rsqrt(
-        arith.addf(arith.mulf(sq, lb.const(inv_count, elem)), lb.const(eps, elem))))
-    y = lb.generic([x, inv_rms], [lb.empty(shape, elem)], [full, reduced, full],
+        arith.addf(arith.mulf(sq, inv_count), lb.const(eps, elem))))
+    y = lb.generic([x, inv_rms], [lb.empty(shape, elem, x)], [full, reduced, full],
                    ["parallel"] * rank, lambda v, r, _: arith.mulf(v, r))
     return lb.elementwise(result, [y, scale], arith.mulf)
 
