@@ -25,7 +25,7 @@ UNARY = {"Relu", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Reciprocal", "Floor",
 # numpy broadcasting over all inputs.
 BROADCAST = {"Add", "Sub", "Mul", "Div", "Pow", "Mod", "Max", "Min", "Sum", "Mean", "Clip",
              "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor",
-             "BitwiseAnd", "BitwiseOr", "BitwiseXor", "Where", "BitShift", "PRelu"}
+             "BitwiseAnd", "BitwiseOr", "BitwiseXor", "Where", "BitShift"}
 REDUCE = {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare",
           "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ArgMax", "ArgMin"}
 
@@ -47,7 +47,7 @@ def check(n: NodeImport) -> None:
                   for name, dims in group for d in _dynamic(dims)), None)
     if first is None:
         return
-    rule = _RULES.get(n.op_type)
+    rule = RULES.get(n.op_type)
     if rule is None:
         kind, name, d, size = first
         raise UnsupportedError(n.error_text(f"{kind} '{name}' dim {d} is dynamic ({_show(size)}); "
@@ -82,9 +82,8 @@ def _broadcast(n: NodeImport, inputs, outputs) -> str | None:
     return None
 
 
-def _unary(n, inputs, outputs) -> str | None:
-    if n.op_type == "Cast" and n.in_dtype(0).name == "string":
-        return "Cast from strings"
+def _no_check(n, inputs, outputs) -> str | None:
+    """Ops whose lowering sizes each result dim from the same or a permuted input dim."""
     return None
 
 
@@ -182,9 +181,10 @@ def _dropout(n, inputs, outputs) -> str | None:
     return None
 
 
-_RULES = {**{op: _unary for op in UNARY}, **{op: _broadcast for op in BROADCAST},
-          **{op: _reduce for op in REDUCE},
-          **{op: _reshape for op in ("Reshape", "Flatten", "Squeeze", "Unsqueeze")},
-          "MatMul": _matmul, "Gemm": _gemm, "Softmax": _softmax, "LogSoftmax": _softmax,
-          "Dropout": _dropout, "Transpose": _unary,
-          "LayerNormalization": _normalization, "RMSNormalization": _normalization}
+# op type -> check(node, inputs, outputs) -> why it cannot compile, or None
+RULES = {**{op: _no_check for op in UNARY}, **{op: _broadcast for op in BROADCAST},
+         **{op: _reduce for op in REDUCE},
+         **{op: _reshape for op in ("Reshape", "Flatten", "Squeeze", "Unsqueeze")},
+         "MatMul": _matmul, "Gemm": _gemm, "Softmax": _softmax, "LogSoftmax": _softmax,
+         "Dropout": _dropout, "Transpose": _no_check,
+         "LayerNormalization": _normalization, "RMSNormalization": _normalization}

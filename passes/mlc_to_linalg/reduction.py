@@ -105,8 +105,9 @@ def _arg(is_max: bool):
         kept = [d for d in range(rank) if d != axis]
         kept_shape = [shape[d] for d in kept]
         i64 = ir.IntegerType.get_signless(64)
-        best = lb.filled(kept_shape, elem, lb.lowest(elem) if is_max else _highest(elem))
-        index = lb.filled(kept_shape, i64, lb.const(0, i64))
+        like = [(x, d) for d in kept]
+        best = lb.filled(kept_shape, elem, lb.lowest(elem) if is_max else _highest(elem), like)
+        index = lb.filled(kept_shape, i64, lb.const(0, i64), like)
 
         def body(v, b, i):
             if lb.is_float(elem):

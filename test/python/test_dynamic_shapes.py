@@ -285,3 +285,10 @@ def test_pinned_input_shape_still_compiles_static(tmp_path):
     m = mlc.runtime.load(tmp_path / "m.so")
     assert [s.shape for s in m.inputs] == [(3, 4)]
     assert [s.shape for s in m.outputs] == [(3, 4)]
+
+
+def test_every_dynamic_rule_names_an_imported_op():
+    from mlc.importer import dynamic
+    from mlc.importer.handlers import HANDLERS
+
+    assert sorted(op for op in dynamic.RULES if op not in HANDLERS) == []
