@@ -1,7 +1,8 @@
 """The last stage: object file + generated C shim + weight data -> one shared object.
 
 The shim (C, generated per model) implements the ABI of mlc_runtime.h: it holds the metadata
-tables, wraps the caller's buffers into memref descriptors for `_mlir_ciface_main`, passes
+tables, binds and checks the symbolic dims' sizes (`mlc_run_shaped`), wraps the caller's buffers
+into memref descriptors for `_mlir_ciface_main` (sizes and strides from the bound sizes), passes
 the calling thread's arena for the intermediate buffers (allocated on its first call), and
 defines the splat weights (filled once at load). Resource weights are written to one binary
 file and pulled into .rodata by an assembler `.incbin`, so they never become text.
@@ -35,11 +36,14 @@ def _size_exprs(shape, symbols: list[str]) -> list[str]:
 
 
 def _stride_exprs(sizes: list[str]) -> list[str]:
-    strides, acc = [], []
+    """Row-major strides: the static sizes' product times the symbols after each dim."""
+    strides, number, symbolic = [], 1, []
     for size in reversed(sizes):
-        strides.append("*".join(acc) or "1")
-        if size != "1":
-            acc = [size] + acc
+        strides.append("*".join([str(number)] * (number != 1 or not symbolic) + symbolic))
+        if size.isdigit():
+            number *= int(size)
+        else:
+            symbolic = [size] + symbolic
     return strides[::-1]
 
 

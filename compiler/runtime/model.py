@@ -81,7 +81,6 @@ def _shape_text(shape) -> str:
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
-
 class Model:
     """A loaded model. `inputs` and `outputs` list TensorSpecs in graph order; `arena_bytes` is
     the memory each calling thread holds for intermediate buffers (allocated on its first run)."""
@@ -95,7 +94,7 @@ class Model:
         except OSError as e:
             raise RuntimeInputError(f"{self.path}: cannot load as a shared object ({e})") from None
         try:
-            describe, _ = self._lib.mlc_model, self._lib.mlc_run
+            describe, _ = self._lib.mlc_model, self._lib.mlc_run  # mlc_run_shaped: ABI 3 on
         except AttributeError:
             raise RuntimeInputError(f"{self.path}: not an mlc model (no mlc_model/mlc_run symbols)") from None
         describe.restype = ctypes.POINTER(_ModelInfo)
