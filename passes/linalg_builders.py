@@ -137,7 +137,8 @@ def filled(shape: Sequence[int], elem: ir.Type, value: ir.Value, like=None) -> i
 def pad(value: ir.Value, low: Sequence[int], high: Sequence[int], fill: ir.Value) -> ir.Value:
     if not any(low) and not any(high):
         return value
-    shape = [s + lo + hi for s, lo, hi in zip(shape_of(value), low, high)]
+    # A dynamic dim takes no padding (the callers pad only static dims).
+    shape = [s if is_dynamic(s) else s + lo + hi for s, lo, hi in zip(shape_of(value), low, high)]
     op = tensor.PadOp(tensor_of(shape, elem_of(value)), value, [], [], list(low), list(high))
     block = op.region.blocks.append(*[ir.IndexType.get()] * len(shape))
     with ir.InsertionPoint(block):

@@ -175,6 +175,20 @@ def _normalization(n, inputs, outputs) -> str | None:
     return _broadcast(n, inputs, outputs)
 
 
+def _batch_only(n, inputs, outputs) -> str | None:
+    """Convolutions, pools and BatchNormalization: only the batch dim (N) of X may be dynamic;
+    weights, channels and spatial dims stay static."""
+    for name, dims in inputs[:1] + outputs[:1]:
+        rest = [d for d in _dynamic(dims) if d != 0]
+        if rest:
+            return (f"'{name}' dim {rest[0]} is dynamic ({_show(dims[rest[0]])}): {n.op_type} "
+                    "takes a dynamic batch dim (0) only")
+    for name, dims in inputs[1:]:
+        if _dynamic(dims):
+            return f"input '{name}' has dynamic dims: {n.op_type} takes static weights"
+    return None
+
+
 def _dropout(n, inputs, outputs) -> str | None:
     if len(n.node.output) > 1 and n.node.output[1]:
         return "Dropout's mask output"
@@ -187,4 +201,6 @@ RULES = {**{op: _no_check for op in UNARY}, **{op: _broadcast for op in BROADCAS
          **{op: _reshape for op in ("Reshape", "Flatten", "Squeeze", "Unsqueeze")},
          "MatMul": _matmul, "Gemm": _gemm, "Softmax": _softmax, "LogSoftmax": _softmax,
          "Dropout": _dropout, "Transpose": _no_check,
-         "LayerNormalization": _normalization, "RMSNormalization": _normalization}
+         "LayerNormalization": _normalization, "RMSNormalization": _normalization,
+         **{op: _batch_only for op in ("Conv", "MaxPool", "AveragePool", "GlobalAveragePool",
+                                       "GlobalMaxPool", "BatchNormalization")}}

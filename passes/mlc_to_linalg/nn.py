@@ -41,22 +41,29 @@ def _padded_input(op, kernel, fill, x=None):
     return lb.pad(x, [0, 0, *low], [0, 0, *high], fill), strides, dilations
 
 
+def _batch_like(op, out_shape) -> list:
+    """`like` for a result whose only dynamic dim can be the batch (N, dim 0 of the input)."""
+    return [(op.operands[0], 0)] + [None] * (len(out_shape) - 1)
+
+
 def _conv_init(op, out_shape, elem):
     """The accumulator: the bias broadcast over N and the spatial dims, or zeros."""
     rank = len(out_shape)
+    like = _batch_like(op, out_shape)
     if len(op.operands) == 3:
-        return lb.generic([op.operands[2]], [lb.empty(out_shape, elem)],
+        return lb.generic([op.operands[2]], [lb.empty(out_shape, elem, like)],
                           [lb.dims_map(rank, [1]), lb.identity_map(rank)], ["parallel"] * rank,
                           lambda b, _: b)
-    return lb.filled(out_shape, elem, lb.const(0, elem))
+    return lb.filled(out_shape, elem, lb.const(0, elem), like)
 
 
 def _split_dim(value, dim: int, group: int):
-    """Views dim `dim` of `value` as [group, size / group]."""
+    """Views dim `dim` (static) of `value` as [group, size / group]."""
     shape = lb.shape_of(value)
     new_shape = shape[:dim] + [group, shape[dim] // group] + shape[dim + 1:]
     reassoc = [[d] for d in range(dim)] + [[dim, dim + 1]] + [[d + 1] for d in range(dim + 1, len(shape))]
-    return tensor.expand_shape(lb.tensor_of(new_shape, lb.elem_of(value)), value, reassoc, [],
+    sizes = [lb.dim(value, d) for d in range(len(shape)) if lb.is_dynamic(shape[d])]
+    return tensor.expand_shape(lb.tensor_of(new_shape, lb.elem_of(value)), value, reassoc, sizes,
                                new_shape)
 
 
@@ -200,7 +207,7 @@ def lower_max_pool(op):
     result = _result(op)
     elem = result.element_type
     x, strides, dilations = _padded_input(op, kernel, lb.lowest(elem))
-    init = lb.filled(list(result.shape), elem, lb.lowest(elem))
+    init = lb.filled(list(result.shape), elem, lb.lowest(elem), _batch_like(op, result.shape))
     return _pool("max", x, kernel, init, strides, dilations)
 
 
@@ -287,7 +294,7 @@ def lower_avg_pool(op):
     result = _result(op)
     elem = result.element_type
     x, strides, dilations = _padded_input(op, kernel, lb.const(0, elem))
-    init = lb.filled(list(result.shape), elem, lb.const(0, elem))
+    init = lb.filled(list(result.shape), elem, lb.const(0, elem), _batch_like(op, result.shape))
     total = _pool("sum", x, kernel, init, strides, dilations)
     pads = _ints(op, "pads")
     r = len(kernel)

@@ -34,7 +34,7 @@ def lower_batch_norm(op):
         inv_std = math.rsqrt(arith.addf(var, lb.const(eps, var.type)))
         return arith.addf(arith.mulf(arith.mulf(arith.subf(x, mean), inv_std), scale), bias)
 
-    init = lb.empty(list(result.shape), result.element_type)
+    init = lb.empty(list(result.shape), result.element_type, x)
     return lb.generic([x, scale, bias, mean, var], [init],
                       [lb.identity_map(rank), channel, channel, channel, channel,
                        lb.identity_map(rank)], ["parallel"] * rank, body)

@@ -140,6 +140,29 @@ def test_reshapes_transposes_and_transposed_gemm(compile_model_so, rng):
     _check_sizes(model, m, feeds, [(1, 2), (4, 9)])
 
 
+def test_cnn_with_symbolic_batch(compile_model_so, rng):
+    """Conv (with bias, grouped), BatchNormalization, pools, Flatten and Gemm: N is symbolic."""
+    def f(*shape):
+        return rng.standard_normal(shape).astype(np.float32)
+
+    nodes = [helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
+             helper.make_node("BatchNormalization", ["c1", "s", "bb", "m", "v"], ["bn"]),
+             helper.make_node("Relu", ["bn"], ["r"]),
+             helper.make_node("MaxPool", ["r"], ["p"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Conv", ["p", "w2"], ["c2"], group=2, pads=[1, 1, 1, 1]),
+             helper.make_node("AveragePool", ["c2"], ["ap"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             helper.make_node("GlobalAveragePool", ["ap"], ["g"]),
+             helper.make_node("Flatten", ["g"], ["fl"]),
+             helper.make_node("Gemm", ["fl", "wf", "bf"], ["y"], transB=1)]
+    inits = [_const("w1", f(8, 3, 3, 3)), _const("b1", f(8)), _const("s", f(8)), _const("bb", f(8)),
+             _const("m", f(8)), _const("v", np.abs(f(8)) + 0.5), _const("w2", f(8, 4, 3, 3)),
+             _const("wf", f(10, 8)), _const("bf", f(10))]
+    model = make_model(nodes, [tensor("x", np.float32, ("N", 3, 16, 16))],
+                       [tensor("y", np.float32, ("N", 10))], initializers=inits)
+    m = compile_model_so(model)
+    _check_sizes(model, m, lambda n: {"x": f(n, 3, 16, 16)}, [1, 3])
+
+
 @pytest.fixture(scope="module")
 def two_symbol_model(tmp_path_factory):
     """y = a + b, a and b [batch, 4]; z = relu(a): compiled once for the refusal tests."""
@@ -255,6 +278,9 @@ def test_c_example_binds_symbols_from_the_command_line(two_symbol_model, tmp_pat
     ([helper.make_node("Flatten", ["x"], ["y"], axis=0)],
      [tensor("x", np.float32, ("n", 3))], [tensor("y", np.float32, (1, "k"))],
      ["node 'Flatten_0' (Flatten", "from [n, 3] to [1, ", "moves or merges a dynamic dim"]),
+    ([helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2])],
+     [tensor("x", np.float32, (1, 2, "len"))], [tensor("y", np.float32, (1, 2, "out"))],
+     ["node 'MaxPool_0' (MaxPool", "'x' dim 2 is dynamic ('len')", "dynamic batch dim (0) only"]),
     ([helper.make_node("Relu", ["x"], ["y"])],
      [tensor("x", np.float32, ("n",))], [tensor("y", np.float32, ("k",))],
      ["graph output 'y' dim 0 is 'k', which no graph input's dims determine"]),
