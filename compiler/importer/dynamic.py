@@ -113,7 +113,10 @@ def _softmax(n, inputs, outputs) -> str | None:
     axis = n.attr("axis", -1 if n.opset >= 13 else 1)
     axis = axis + rank if axis < 0 else axis
     if n.opset < 13 and axis != rank - 1:
-        return f"{n.op_type} before opset 13 over dims {axis}.. flattened"
+        # Flattened to [outer, inner]: only one dynamic dim, outside the softmax, with unit dims.
+        dims = inputs[0][1]
+        if _dynamic(dims[axis:]) or sum(d != 1 for d in dims[:axis]) > 1:
+            return f"{n.op_type} before opset 13 over dims {axis}.. flattened"
     return None
 
 
@@ -189,8 +192,25 @@ def _batch_only(n, inputs, outputs) -> str | None:
     return None
 
 
+def _concat(n, inputs, outputs) -> str | None:
+    """Along a static axis, the pieces' other dims the same symbols or sizes."""
+    rank = len(outputs[0][1])
+    axis = n.attr("axis")
+    axis = axis + rank if axis < 0 else axis
+    for name, dims in inputs:
+        if not isinstance(dims[axis], int):
+            return f"concatenation along input '{name}' dim {axis}, which is dynamic"
+    first_name, first = inputs[0]
+    for name, dims in inputs[1:]:
+        for d in _dynamic(first) + _dynamic(dims):
+            if d != axis and (dims[d] != first[d] or dims[d] is None):
+                return (f"input '{name}' dim {d} ({_size(dims[d])}) is not known to equal "
+                        f"input '{first_name}' dim {d} ({_size(first[d])})")
+    return None
+
+
 def _dropout(n, inputs, outputs) -> str | None:
-    if len(n.node.output) > 1 and n.node.output[1]:
+    if len(n.node.output) > 1 and n.is_used(n.node.output[1]):
         return "Dropout's mask output"
     return None
 
@@ -202,5 +222,6 @@ RULES = {**{op: _no_check for op in UNARY}, **{op: _broadcast for op in BROADCAS
          "MatMul": _matmul, "Gemm": _gemm, "Softmax": _softmax, "LogSoftmax": _softmax,
          "Dropout": _dropout, "Transpose": _no_check,
          "LayerNormalization": _normalization, "RMSNormalization": _normalization,
+         "Concat": _concat,
          **{op: _batch_only for op in ("Conv", "MaxPool", "AveragePool", "GlobalAveragePool",
                                        "GlobalMaxPool", "BatchNormalization")}}

@@ -59,6 +59,8 @@ class _GraphImporter:
         self.types = {vi.name: vi.type for vi in
                       [*self.graph.input, *self.graph.value_info, *self.graph.output]}
         self.file_loc = None
+        self.used = ({name for node in self.graph.node for name in node.input}
+                     | {vi.name for vi in self.graph.output})
 
     def run(self) -> ImportedModel:
         with self.context, ir.Location.unknown():

@@ -187,6 +187,8 @@ def _along_axis(mlc_name: str):
         if n.opset >= 13 or axis == rank - 1:
             return n.op(mlc_name, [n.input(0)], axis=axis)
         outer, inner = math.prod(shape[:axis]), math.prod(shape[axis:])
+        if min(shape[:axis], default=0) < 0:
+            outer = min(shape[:axis])  # the one dynamic dim (the others are 1)
         elem = n.in_type(0).element_type
         flat = n.op("reshape", [n.input(0)], ir.RankedTensorType.get([outer, inner], elem))
         soft = n.op(mlc_name, [flat], flat.type, axis=1)
@@ -254,7 +256,8 @@ def _dropout(n: NodeImport):
     if n.attr("is_test", 1) == 0 and n.opset < 7 or (training is not None and bool(training)):
         raise n.unsupported("training-mode Dropout is not supported (mlc compiles for inference)")
     outputs = [n.input(0)]
-    if len(n.node.output) > 1 and n.node.output[1]:
+    # With dynamic dims the mask is left out: the importer admits that only when it is unused.
+    if len(n.node.output) > 1 and n.node.output[1] and min(n.in_shape(0), default=0) >= 0:
         outputs.append(np.ones(n.in_shape(0), dtype=np.bool_))
     return outputs
 

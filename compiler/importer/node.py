@@ -106,6 +106,10 @@ class NodeImport:
         """Output i's ONNX type as inference left it; checks may name its dynamic dims."""
         return self._importer.types[self.node.output[i]]
 
+    def is_used(self, name: str) -> bool:
+        """Whether a node or a graph output reads the value `name`."""
+        return name in self._importer.used
+
     def out_dims(self, i: int = 0) -> list:
         name = self.node.output[i]
         return symbolic_dims(self._importer.types[name]) if name in self._importer.types else []

@@ -41,12 +41,15 @@ def _concat_pieces(op, axis: int) -> list[ir.Value]:
 def lower_concat(op):
     result = ir.RankedTensorType(op.results[0].type)
     axis = ir.IntegerAttr(op.attributes["axis"]).value
-    out = lb.empty(list(result.shape), result.element_type)
+    pieces = _concat_pieces(op, axis)
+    # A dynamic dim is never the axis: every piece has the result's size there.
+    out = lb.empty(list(result.shape), result.element_type, pieces[0])
     offset = 0
-    for piece in _concat_pieces(op, axis):
+    for piece in pieces:
         shape = lb.shape_of(piece)
         offsets = [offset if d == axis else 0 for d in range(len(shape))]
-        out = tensor.insert_slice(piece, out, [], [], [], offsets, shape, [1] * len(shape))
+        sizes = [lb.dim(piece, d) for d in range(len(shape)) if lb.is_dynamic(shape[d])]
+        out = tensor.insert_slice(piece, out, [], sizes, [], offsets, shape, [1] * len(shape))
         offset += shape[axis]
     return out
 
