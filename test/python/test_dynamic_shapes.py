@@ -263,10 +263,13 @@ def test_c_example_binds_symbols_from_the_command_line(two_symbol_model, tmp_pat
 
 
 @pytest.mark.parametrize("nodes, inputs, outputs, fragments", [
-    ([helper.make_node("Concat", ["x", "x"], ["y"], axis=1)],
-     [tensor("x", np.float32, ("batch", 4))], [tensor("y", np.float32, ("batch", 8))],
-     ["node 'Concat_0' (Concat", "input 'x' dim 0 is dynamic ('batch')",
-      "Concat does not compile with dynamic dims"]),
+    ([helper.make_node("Shape", ["x"], ["y"])],
+     [tensor("x", np.float32, ("batch", 4))], [tensor("y", np.int64, (2,))],
+     ["node 'Shape_0' (Shape", "input 'x' dim 0 is dynamic ('batch')",
+      "Shape does not compile with dynamic dims"]),
+    ([helper.make_node("Concat", ["x", "x"], ["y"], axis=0)],
+     [tensor("x", np.float32, ("batch", 4))], [tensor("y", np.float32, ("twice", 4))],
+     ["node 'Concat_0' (Concat", "concatenation along input 'x' dim 0, which is dynamic"]),
     ([helper.make_node("Add", ["a", "b"], ["y"])],
      [tensor("a", np.float32, ("n", 4)), tensor("b", np.float32, ("m", 4))],
      [tensor("y", np.float32, ("n", 4))],
