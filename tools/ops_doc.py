@@ -2,7 +2,8 @@
 
 For each op with an importer handler: the opsets and element types seen in the ONNX backend
 cases that pass (test/conformance/passing.txt, kept current by `python -m mlc.tools.conformance
---update`), and how many cases use the op and how many of those pass. Generated, never edited
+--update`), how many cases use the op and how many of those pass, and how many of those also
+pass with every graph-input dim symbolic (test/conformance/passing-dynamic.txt). Generated, never edited
 by hand: `python -m mlc.tools.ops_doc` rewrites the page.
 """
 
@@ -29,7 +30,9 @@ def collect() -> dict[str, dict]:
     from mlc.importer.handlers import HANDLERS
 
     passing = set(conformance.read_passing())
-    stats = {op: {"cases": 0, "passing": 0, "opsets": set(), "dtypes": set()} for op in HANDLERS}
+    dynamic = set(conformance.read_passing(conformance.DYNAMIC_LIST))
+    stats = {op: {"cases": 0, "passing": 0, "dynamic": 0, "opsets": set(), "dtypes": set()}
+             for op in HANDLERS}
     for case in conformance.list_cases(("node", "simple", "pytorch-converted", "pytorch-operator")):
         model = onnx.ModelProto.FromString(conformance.load_payload(case)[0])
         ops, opset, types = _model_facts(model)
@@ -38,6 +41,7 @@ def collect() -> dict[str, dict]:
             entry["cases"] += 1
             if case.id in passing:
                 entry["passing"] += 1
+                entry["dynamic"] += case.id in dynamic
                 entry["opsets"].add(opset)
                 entry["dtypes"] |= types
     return stats
@@ -51,15 +55,17 @@ def render(stats: dict[str, dict]) -> str:
              "",
              f"{len(stats)} ops. *Opsets* and *dtypes* are those of the passing backend cases "
              "that use the op; *cases* counts the backend cases (node, simple, pytorch) "
-             "that use it.",
+             "that use it; *dynamic* how many of the passing ones also pass with every graph-input "
+             "dim symbolic (`test/conformance/passing-dynamic.txt`).",
              "",
-             "| op | passing / cases | opsets | dtypes |",
-             "|---|---|---|---|"]
+             "| op | passing / cases | dynamic | opsets | dtypes |",
+             "|---|---|---|---|---|"]
     for op in sorted(stats):
         s = stats[op]
         opsets = ", ".join(map(str, sorted(s["opsets"]))) or "-"
         dtypes = ", ".join(sorted(s["dtypes"])) or "-"
-        lines.append(f"| {op} | {s['passing']} / {s['cases']} | {opsets} | {dtypes} |")
+        lines.append(f"| {op} | {s['passing']} / {s['cases']} | {s['dynamic']} | {opsets} | "
+                     f"{dtypes} |")
     return "\n".join(lines) + "\n"
 
 
