@@ -47,9 +47,14 @@ def check(n: NodeImport) -> None:
                   for name, dims in group for d in _dynamic(dims)), None)
     if first is None:
         return
+    kind, name, d, size = first
+    if kind == "output":
+        raise UnsupportedError(n.error_text(
+            f"output '{name}' dim {d} ({_show(size)}) has a size that no input dim gives (it "
+            "depends on the input values, or shape inference cannot derive it); mlc sizes "
+            "buffers from the inputs' dims"))
     rule = RULES.get(n.op_type)
     if rule is None:
-        kind, name, d, size = first
         raise UnsupportedError(n.error_text(f"{kind} '{name}' dim {d} is dynamic ({_show(size)}); "
                                             f"{n.op_type} does not compile with dynamic dims yet"),
                                hint=_HINT)

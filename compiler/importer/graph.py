@@ -23,7 +23,8 @@ from mlc.weights import WeightStore
 from . import dynamic, folding
 from .handlers import HANDLERS
 from .node import NodeImport, symbolic_dims, tensor_type
-from .onnx_loader import check_and_infer, default_opset, load_onnx, name_input_dims, pin_input_shapes
+from .onnx_loader import (check_and_infer, default_opset, forget_declared_dims, load_onnx,
+                          name_input_dims, pin_input_shapes)
 
 
 @dataclass
@@ -45,7 +46,7 @@ def import_model(model: onnx.ModelProto, context: ir.Context, source: str = "<mo
     opset = default_opset(model, source)
     if input_shapes:
         model = pin_input_shapes(model, dict(input_shapes), source)
-    model = check_and_infer(name_input_dims(model), source)
+    model = check_and_infer(forget_declared_dims(name_input_dims(model)), source)
     return _GraphImporter(model, context, source, opset).run()
 
 

@@ -107,6 +107,23 @@ def name_input_dims(model: onnx.ModelProto) -> onnx.ModelProto:
     return model
 
 
+def forget_declared_dims(model: onnx.ModelProto) -> onnx.ModelProto:
+    """With symbolic graph-input dims, the sizes the file declares for outputs and intermediates
+    (value_info) are dropped, ranks kept: shape inference derives them from the inputs' symbols
+    alone, so a declared size that disagrees with the graph cannot size a buffer."""
+    weights = {init.name for init in model.graph.initializer}
+    if all(d.HasField("dim_value") for vi in model.graph.input if vi.name not in weights
+           for d in vi.type.tensor_type.shape.dim):
+        return model
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    del model.graph.value_info[:]
+    for vi in model.graph.output:
+        if vi.type.HasField("tensor_type"):
+            for d in vi.type.tensor_type.shape.dim:
+                d.Clear()
+    return model
+
+
 def check_and_infer(model: onnx.ModelProto, source: str) -> onnx.ModelProto:
     """Runs the ONNX checker, then strict shape inference with data propagation."""
     try:

@@ -284,9 +284,6 @@ def test_c_example_binds_symbols_from_the_command_line(two_symbol_model, tmp_pat
     ([helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2])],
      [tensor("x", np.float32, (1, 2, "len"))], [tensor("y", np.float32, (1, 2, "out"))],
      ["node 'MaxPool_0' (MaxPool", "'x' dim 2 is dynamic ('len')", "dynamic batch dim (0) only"]),
-    ([helper.make_node("Relu", ["x"], ["y"])],
-     [tensor("x", np.float32, ("n",))], [tensor("y", np.float32, ("k",))],
-     ["graph output 'y' dim 0 is 'k', which no graph input's dims determine"]),
 ])
 def test_compiler_refuses_what_it_cannot_lower(compile_model_so, nodes, inputs, outputs, fragments):
     model = make_model(nodes, inputs, outputs)
@@ -295,6 +292,27 @@ def test_compiler_refuses_what_it_cannot_lower(compile_model_so, nodes, inputs, 
     for fragment in fragments:
         assert fragment in str(info.value)
     assert "--input-shape" in str(info.value)
+
+
+def test_compiler_refuses_an_output_sized_by_values(compile_model_so):
+    model = make_model([helper.make_node("ConstantOfShape", ["shape"], ["y"])],
+                       [tensor("shape", np.int64, (2,))], [tensor("y", np.float32, ("a", "b"))])
+    with pytest.raises(UnsupportedError) as info:
+        compile_model_so(model)
+    assert "output 'y' dim 0" in str(info.value)
+    assert "depends on the input values" in str(info.value)
+
+
+def test_declared_dims_are_derived_again_from_the_inputs(compile_model_so):
+    """A declared output or value_info size is not trusted: inference derives it from the
+    input symbols ('k' and 3 here are what the file says, 'n' what the graph computes)."""
+    model = make_model([helper.make_node("Relu", ["x"], ["h"]), helper.make_node("Neg", ["h"], ["y"])],
+                       [tensor("x", np.float32, ("n",))], [tensor("y", np.float32, ("k",))])
+    model.graph.value_info.append(tensor("h", np.float32, (3,)))
+    m = compile_model_so(model)
+    assert [s.shape for s in m.outputs] == [("n",)]
+    x = np.arange(-3, 4, dtype=np.float32)
+    np.testing.assert_array_equal(m.run({"x": x})["y"], -np.maximum(x, 0))
 
 
 def test_pinned_input_shape_still_compiles_static(tmp_path):
