@@ -24,6 +24,9 @@ STAGES = [
     Stage("mlc", "the mlc dialect, as imported from ONNX", ".mlc.mlir"),
     Stage("linalg", "linalg, tensor and arith on tensors", ".linalg.mlir", [
         "convert-mlc-to-linalg",  # every mlc op becomes linalg on tensors
+        # A dynamic size read off an op's result (tensor.dim) is read off its operands instead,
+        # so the op keeps a single use and fuses below; nothing to do without dynamic dims.
+        "resolve-ranked-shaped-type-result-dims",
         # Chains of elementwise ops (bias, residual add, ReLU, ...) become one loop nest, one
         # pass over memory; the body ops keep their ONNX node locations, so the report can tell.
         "linalg-fuse-elementwise-ops",
