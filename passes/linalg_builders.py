@@ -84,14 +84,16 @@ def filled(shape: Sequence[int], elem: ir.Type, value: ir.Value) -> ir.Value:
 
 
 def pad(value: ir.Value, low: Sequence[int], high: Sequence[int], fill: ir.Value) -> ir.Value:
+    """`value` inside a border of `fill`: a filled tensor with `value` inserted at `low`.
+
+    Not tensor.pad, which bufferizes into a scalar loop nest; a linalg.fill and an inserted
+    slice become vector stores and a vectorized copy."""
     if not any(low) and not any(high):
         return value
-    shape = [s + lo + hi for s, lo, hi in zip(shape_of(value), low, high)]
-    op = tensor.PadOp(tensor_of(shape, elem_of(value)), value, [], [], list(low), list(high))
-    block = op.region.blocks.append(*[ir.IndexType.get()] * len(shape))
-    with ir.InsertionPoint(block):
-        tensor.yield_(fill)
-    return op.result
+    inner = shape_of(value)
+    shape = [s + lo + hi for s, lo, hi in zip(inner, low, high)]
+    border = filled(shape, elem_of(value), fill)
+    return tensor.insert_slice(value, border, [], [], [], list(low), inner, [1] * len(shape))
 
 
 def collapse_to(value: ir.Value, shape: Sequence[int]) -> ir.Value:

@@ -44,6 +44,13 @@ CONV_CASES = [
     ((1, 3, 8, 8), (4, 3, 4, 4), {"auto_pad": "SAME_LOWER"}, True),
     ((1, 3, 8, 8), (4, 3, 3, 3), {"auto_pad": "VALID"}, False),
     ((1, 3, 16), (4, 3, 5), {"pads": [2, 2], "strides": [2]}, True),  # 1-D
+    # 16+ input channels: NHWC GEMMs against HWCF filters (mlc-conv-filter-layout), with
+    # tile edges in rows (OH*OW = 63, 25) and in filters (F = 40, 19).
+    ((1, 16, 9, 7), (40, 16, 3, 3), {"pads": [1, 1, 1, 1]}, True),
+    ((1, 32, 10, 10), (19, 32, 3, 3), {"strides": [2, 2], "pads": [1, 1, 0, 0]}, True),
+    ((1, 24, 11, 11), (8, 24, 3, 3), {"dilations": [2, 2], "pads": [1, 1, 1, 1]}, False),
+    ((1, 16, 12, 12), (33, 16, 1, 1), {"strides": [2, 2]}, True),  # strided 1x1
+    ((1, 20, 9, 9), (16, 20, 5, 3), {"strides": [2, 1], "pads": [2, 1, 2, 1]}, True),
 ]
 
 

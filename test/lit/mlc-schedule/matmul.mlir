@@ -30,3 +30,23 @@ module attributes {mlc.target = "x86-64-v3"} {
     return %0 : tensor<4x4xi32>
   }
 }
+
+// -----
+
+// A conv whose filter mlc-conv-filter-layout stored HWCF is an NHWC GEMM: the input
+// transposed to [H, W, C], one copy per tap into col[OH*OW, KH*KW*C], a register-tiled
+// matmul against the HWCF constant, and one pass adding it back as NCHW.
+// CHECK-LABEL: func.func @nhwc_conv
+// CHECK-NOT: linalg.conv_2d_nchw_fchw
+// CHECK: linalg.transpose ins({{.*}} : tensor<16x6x6xf32>) {{.*}} permutation = [1, 2, 0]
+// CHECK: vector.contract
+// CHECK: return
+module attributes {mlc.target = "x86-64-v3"} {
+  func.func @nhwc_conv(%x: tensor<1x16x6x6xf32>, %init: tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32> {
+    %hwcf = arith.constant dense<0.5> : tensor<3x3x16x8xf32>
+    %empty = tensor.empty() : tensor<8x16x3x3xf32>
+    %w = linalg.transpose ins(%hwcf : tensor<3x3x16x8xf32>) outs(%empty : tensor<8x16x3x3xf32>) permutation = [3, 2, 0, 1]
+    %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x16x6x6xf32>, tensor<8x16x3x3xf32>) outs(%init : tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
+    return %0 : tensor<1x8x4x4xf32>
+  }
+}
