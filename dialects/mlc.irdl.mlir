@@ -136,6 +136,13 @@ irdl.dialect @mlc {
     irdl.operands(input: %in0)
     irdl.results(result: %out0)
   }
+  // Element type conversion with the integer side unsigned: an integer input zero-extends or converts to float as unsigned, a float converts to an unsigned integer result
+  irdl.operation @cast_unsigned {
+    %in0 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    irdl.operands(input: %in0)
+    irdl.results(result: %out0)
+  }
   // round toward +inf
   irdl.operation @ceil {
     %in0 = irdl.base "!builtin.tensor"
