@@ -160,8 +160,9 @@ def _dequantize_linear(n: NodeImport):
 
 
 def _dynamic_quantize_linear(n: NodeImport):
-    """The reference's scale (x's range, 0 included, over 255; 1 / 255 when the range is 0)
-    and zero point (round(-min / scale), clamped to [0, 255])."""
+    """The scale is x's range (0 included) over 255, and 1 when the range is 0 as in
+    onnxruntime (onnx's reference gives 1 / 255 there, against its own comment); the zero
+    point is round(-min / scale), clamped to [0, 255]."""
     x, shape = n.input(0), n.in_shape(0)
     scalar = _tensor([], F32)
     everything = list(range(len(shape)))
@@ -172,8 +173,8 @@ def _dynamic_quantize_linear(n: NodeImport):
     span = n.op("sub", [high, low], scalar)
     empty = n.op("compare", [span, _scalar(n, 0, F32)], _tensor([], dtypes.BY_NAME["bool"]),
                  predicate="eq", unsigned=0)
-    span = n.op("where", [empty, _scalar(n, 1, F32), span], scalar)
-    scale = n.op("div", [span, _scalar(n, 255, F32)], scalar)
+    scale = n.op("where", [empty, _scalar(n, 1, F32),
+                           n.op("div", [span, _scalar(n, 255, F32)], scalar)], scalar)
     zero_point = n.op("neg", [n.op("div", [low, scale], scalar)], scalar)
     zero_point = n.op("round", [n.op("min", [zero_point, _scalar(n, 255, F32)], scalar)], scalar)
     uint8 = dtypes.BY_NAME["uint8"]
