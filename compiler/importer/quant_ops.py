@@ -136,13 +136,15 @@ def _quantize_linear(n: NodeImport):
     x_shape = n.in_shape(0)
     axis, block_size = _axis(n, len(x_shape)), n.attr("block_size", 0)
     x_dtype, scale_dtype = n.in_dtype(0), n.in_dtype(1)
-    precision = n.attr("precision", 0)
-    wide = dtypes.from_onnx(precision) if precision else _promoted(x_dtype, scale_dtype)
-    x = convert(n, n.input(0), x_dtype, wide)
-    scale = convert(n, _input_along_axis(n, 1, x_shape, axis, block_size), scale_dtype, wide)
-    y = _binary(n, "div", x, scale, wide)
+    precision = n.attr("precision", 0)  # opset 23: the type x / scale is computed in
+    working = dtypes.from_onnx(precision) if precision else _promoted(x_dtype, scale_dtype)
+    if working is None or not working.is_float:
+        raise n.unsupported(f"precision {precision} is not a supported float type")
+    x = convert(n, n.input(0), x_dtype, working)
+    scale = convert(n, _input_along_axis(n, 1, x_shape, axis, block_size), scale_dtype, working)
+    y = _binary(n, "div", x, scale, working)
     zero_point = _zero_point(n, 2, x_shape, axis, block_size)
-    return _saturate(n, y, wide, zero_point, n.out_dtype())
+    return _saturate(n, y, working, zero_point, n.out_dtype())
 
 
 def _dequantize_linear(n: NodeImport):

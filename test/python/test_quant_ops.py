@@ -321,3 +321,15 @@ def test_cast_unsigned(check_against_ort, src, dst):
     model = make_model([helper.make_node("Cast", ["x"], ["y"], to=helper.np_dtype_to_tensor_dtype(
         np.dtype(dst)))], [tensor("x", src, (3, 4))], [tensor("y", dst, (3, 4))])
     check_against_ort(model, {"x": x})
+
+
+def test_quantize_precision(compile_and_run):
+    """precision (opset 23) divides in float16: against onnx's reference."""
+    from onnx.reference import ReferenceEvaluator
+
+    rng = np.random.default_rng(17)
+    x = np.asarray(rng.standard_normal((4, 6)) * 30, np.float32)
+    model, feeds = _quant_model("QuantizeLinear", x, np.array(np.float32(0.1)),
+                                np.array(np.int8(3)), np.int8, 23, precision=TensorProto.FLOAT16)
+    (expected,) = ReferenceEvaluator(model).run(None, feeds)
+    np.testing.assert_array_equal(compile_and_run(model, feeds)[0], expected)
