@@ -230,6 +230,18 @@ irdl.dialect @mlc {
     irdl.operands(input: %in0)
     irdl.results(result: %out0)
   }
+  // Running product along `axis`, with cumsum's operands and flags
+  irdl.operation @cumprod {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_axis = irdl.base "#builtin.integer"
+    %a_exclusive = irdl.base "#builtin.integer"
+    %a_reverse = irdl.base "#builtin.integer"
+    irdl.attributes {"axis" = %a_axis, "exclusive" = %a_exclusive, "reverse" = %a_reverse}
+    irdl.operands(input: %in0, axis: optional %in1)
+    irdl.results(result: %out0)
+  }
   // Running sum along `axis` (a run-time `axis` operand overrides it); exclusive leaves out the element itself, reverse runs from the end
   irdl.operation @cumsum {
     %in0 = irdl.base "!builtin.tensor"
