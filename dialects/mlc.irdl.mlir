@@ -122,6 +122,13 @@ irdl.dialect @mlc {
     irdl.operands(lhs: %in0, rhs: %in1)
     irdl.results(result: %out0)
   }
+  // The same bits read as the result's element type, of the same width
+  irdl.operation @bitcast {
+    %in0 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    irdl.operands(input: %in0)
+    irdl.results(result: %out0)
+  }
   // The input broadcast to the result shape (numpy rules)
   irdl.operation @broadcast {
     %in0 = irdl.base "!builtin.tensor"

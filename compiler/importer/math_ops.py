@@ -4,6 +4,7 @@ import numpy as np
 from mlir import ir
 
 from mlc import dtypes
+from mlc.errors import InputError
 
 from .node import NodeImport, element_type
 
@@ -69,8 +70,24 @@ def _cast(n: NodeImport):
     return convert(n, n.input(0), n.in_dtype(0), n.out_dtype())
 
 
+def _bitcast(n: NodeImport):
+    n.out_type()  # refuses the element types mlc has no table entry for
+    src, dst = n.in_dtype(0), n.out_dtype()
+    if src.numpy.itemsize != dst.numpy.itemsize:
+        raise InputError(n.error_text(f"BitCast from {src.name} to {dst.name}: the widths differ"))
+    value = n.const(0)
+    if value is not None and value.size <= 64:
+        return value.view(dst.numpy)
+    if "bool" in (src.name, dst.name):
+        return convert(n, n.input(0), src, dst)  # a bool's byte is 0 or 1: a value cast
+    if n.in_type(0) == n.out_type():
+        return n.input(0)  # signless: int8 and uint8 are one MLIR type
+    return n.op("bitcast", [n.input(0)])
+
+
 HANDLERS["Sum"] = _sum
 HANDLERS["Cast"] = _cast
+HANDLERS["BitCast"] = _bitcast
 HANDLERS["CastLike"] = _cast  # the target type is output 0's
 
 

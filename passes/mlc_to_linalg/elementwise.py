@@ -65,6 +65,11 @@ def _lower_cast(unsigned: bool):
     return lower
 
 
+def lower_bitcast(op):
+    to = _result(op).element_type
+    return lb.elementwise(_result(op), [op.operands[0]], lambda x: arith.bitcast(to, x))
+
+
 def _float_attr(op, name: str) -> float:
     return ir.FloatAttr(op.attributes[name]).value
 
@@ -314,4 +319,5 @@ PATTERNS = {
     "mlc.tanh": _unary(math.tanh),
     "mlc.cast": _lower_cast(unsigned=False),
     "mlc.cast_unsigned": _lower_cast(unsigned=True),
+    "mlc.bitcast": lower_bitcast,
 }
