@@ -46,3 +46,13 @@ func.func @cast_unsigned(%a: tensor<4xi8>, %b: tensor<4xf32>) -> (tensor<4xf32>,
   %2 = "mlc.cast_unsigned"(%b) : (tensor<4xf32>) -> tensor<4xi8>
   return %0, %1, %2 : tensor<4xf32>, tensor<4xi32>, tensor<4xi8>
 }
+
+// -----
+
+// BitCast keeps the bits.
+// CHECK-LABEL: func.func @bitcast
+// CHECK: arith.bitcast %{{.*}} : f32 to i32
+func.func @bitcast(%a: tensor<4xf32>) -> tensor<4xi32> {
+  %0 = "mlc.bitcast"(%a) : (tensor<4xf32>) -> tensor<4xi32>
+  return %0 : tensor<4xi32>
+}
