@@ -144,41 +144,43 @@ def _scan_along(x: ir.Value, axis: int, exclusive: bool, reverse: bool, combine,
                       ["parallel"] * rank + ["reduction"], body)
 
 
-def _lower_scan(combine, identity):
+def _lower_scan(op, combine, identity):
     """CumSum (combine = add, identity 0) or CumProd (mul, 1)."""
-    def lower(op):
-        from mlir.dialects import scf, tensor
+    from mlir.dialects import scf, tensor
 
-        x = op.operands[0]
-        exclusive, reverse = bool(_int_attr(op, "exclusive")), bool(_int_attr(op, "reverse"))
+    x = op.operands[0]
+    exclusive, reverse = bool(_int_attr(op, "exclusive")), bool(_int_attr(op, "reverse"))
+    if len(op.operands) == 1:
+        return _scan_along(x, _int_attr(op, "axis"), exclusive, reverse, combine, identity)
+    # A run-time axis picks one of the rank variants.
+    rank = len(lb.shape_of(x))
+    index = ir.IndexType.get()
+    axis_value = op.operands[1]
+    axis = arith.index_cast(index, tensor.extract(
+        axis_value, [arith.constant(index, 0)] * len(lb.shape_of(axis_value))))
+    axis = arith.select(arith.cmpi(arith.CmpIPredicate.slt, axis, arith.constant(index, 0)),
+                        arith.addi(axis, arith.constant(index, rank)), axis)
 
-        def along(a: int) -> ir.Value:
+    def choose(a: int) -> ir.Value:
+        if a == rank - 1:
             return _scan_along(x, a, exclusive, reverse, combine, identity)
+        branch = scf.IfOp(arith.cmpi(arith.CmpIPredicate.eq, axis, arith.constant(index, a)),
+                          [x.type], has_else=True)
+        with ir.InsertionPoint(branch.then_block):
+            scf.YieldOp([_scan_along(x, a, exclusive, reverse, combine, identity)])
+        with ir.InsertionPoint(branch.else_block):
+            scf.YieldOp([choose(a + 1)])
+        return branch.results[0]
 
-        if len(op.operands) == 1:
-            return along(_int_attr(op, "axis"))
-        # A run-time axis picks one of the rank variants.
-        rank = len(lb.shape_of(x))
-        index = ir.IndexType.get()
-        axis_value = op.operands[1]
-        axis = arith.index_cast(index, tensor.extract(
-            axis_value, [arith.constant(index, 0)] * len(lb.shape_of(axis_value))))
-        axis = arith.select(arith.cmpi(arith.CmpIPredicate.slt, axis, arith.constant(index, 0)),
-                            arith.addi(axis, arith.constant(index, rank)), axis)
+    return choose(0)
 
-        def choose(a: int) -> ir.Value:
-            if a == rank - 1:
-                return along(a)
-            branch = scf.IfOp(arith.cmpi(arith.CmpIPredicate.eq, axis, arith.constant(index, a)),
-                              [x.type], has_else=True)
-            with ir.InsertionPoint(branch.then_block):
-                scf.YieldOp([along(a)])
-            with ir.InsertionPoint(branch.else_block):
-                scf.YieldOp([choose(a + 1)])
-            return branch.results[0]
 
-        return choose(0)
-    return lower
+def lower_cumsum(op):
+    return _lower_scan(op, lb.add, 0)
+
+
+def lower_cumprod(op):
+    return _lower_scan(op, lb.mul, 1)
 
 
 def lower_top_k(op):
@@ -273,5 +275,5 @@ def lower_einsum(op):
     return lb.elementwise(result, [summed], lambda v: convert(v, elem))
 
 
-PATTERNS.update({"mlc.cumsum": _lower_scan(lb.add, 0), "mlc.cumprod": _lower_scan(lb.mul, 1),
+PATTERNS.update({"mlc.cumsum": lower_cumsum, "mlc.cumprod": lower_cumprod,
                  "mlc.top_k": lower_top_k, "mlc.einsum": lower_einsum})

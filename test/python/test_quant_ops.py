@@ -123,7 +123,8 @@ def test_dequantize_per_tensor(check_against_ort, dtype, shape):
 def test_dequantize_per_axis(check_against_ort, dtype, shape, axis):
     rng = np.random.default_rng(6)
     channels = shape[axis]
-    model, feeds = _quant_model("DequantizeLinear", _ints(rng, dtype, shape), _scales(rng, channels),
+    model, feeds = _quant_model("DequantizeLinear", _ints(rng, dtype, shape),
+                                _scales(rng, channels),
                                 _ints(rng, dtype, channels), np.float32, 13, axis=axis)
     check_against_ort(model, feeds, rtol=1e-6)
 
@@ -169,7 +170,7 @@ def test_unsupported_quant_type_is_refused(compile_and_run):
         compile_and_run(model, {"x": x, "scale": np.array(np.float32(1))})
 
 
-# -- DynamicQuantizeLinear ---------------------------------------------------------------------------
+# -- DynamicQuantizeLinear -------------------------------------------------------------------------
 @pytest.mark.parametrize("shape,low,high", [((3, 4), -2.0, 5.0), ((2, 3, 4), 1.0, 3.0),
                                             ((17,), -7.0, -0.5), ((1, 1), 0.0, 0.0)])
 def test_dynamic_quantize(check_against_ort, shape, low, high):
@@ -308,7 +309,7 @@ def test_qlinear_conv(check_against_ort, x_shape, w_shape, pads, strides, group,
     check_against_ort(model, feeds)
 
 
-# -- Cast with unsigned integers ---------------------------------------------------------------------
+# -- Cast with unsigned integers -------------------------------------------------------------------
 @pytest.mark.parametrize("src,dst", [(np.uint8, np.float32), (np.uint16, np.int32),
                                      (np.uint8, np.int64), (np.float32, np.uint8),
                                      (np.int8, np.uint16), (np.uint32, np.float64)])
