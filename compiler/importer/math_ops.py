@@ -3,7 +3,9 @@
 import numpy as np
 from mlir import ir
 
-from .node import NodeImport
+from mlc import dtypes
+
+from .node import NodeImport, element_type
 
 HANDLERS = {}
 
@@ -49,17 +51,41 @@ def _sum(n: NodeImport):
     return total
 
 
+def convert(n: NodeImport, value: ir.Value, src: dtypes.DType, dst: dtypes.DType) -> ir.Value:
+    """`value`, of ONNX type `src`, as `dst`: an unsigned integer side takes `cast_unsigned`."""
+    if src == dst:
+        return value
+    unsigned = dst.is_unsigned if src.is_float else src.is_unsigned
+    result = ir.RankedTensorType.get(ir.RankedTensorType(value.type).shape, element_type(dst))
+    return n.op("cast_unsigned" if unsigned else "cast", [value], result)
+
+
 def _cast(n: NodeImport):
     if n.in_type(0) == n.out_type(0):
         return n.input(0)
     value = n.const(0)
     if value is not None and value.size <= 64:
         return value.astype(n.out_dtype().numpy)
-    return n.op("cast", [n.input(0)])
+    return convert(n, n.input(0), n.in_dtype(0), n.out_dtype())
+
+
+def _bitcast(n: NodeImport):
+    """Shape inference has checked that the widths agree."""
+    n.out_type()  # refuses the element types mlc has no table entry for
+    src, dst = n.in_dtype(0), n.out_dtype()
+    value = n.const(0)
+    if value is not None and value.size <= 64:
+        return value.view(dst.numpy)
+    if "bool" in (src.name, dst.name):
+        return convert(n, n.input(0), src, dst)  # a bool's byte is 0 or 1: a value cast
+    if n.in_type(0) == n.out_type():
+        return n.input(0)  # signless: int8 and uint8 are one MLIR type
+    return n.op("bitcast", [n.input(0)])
 
 
 HANDLERS["Sum"] = _sum
 HANDLERS["Cast"] = _cast
+HANDLERS["BitCast"] = _bitcast
 HANDLERS["CastLike"] = _cast  # the target type is output 0's
 
 

@@ -85,16 +85,19 @@ HANDLERS["ArgMin"] = _arg("arg_min")
 
 
 # -- scans, selection and contractions ---------------------------------------------------------
-def _cumsum(n: NodeImport):
-    rank = len(n.in_shape(0))
-    flags = {"exclusive": n.attr("exclusive", 0), "reverse": n.attr("reverse", 0)}
-    axis = n.const(1)
-    if axis is None:  # chosen at run time among the rank possible axes
-        return n.op("cumsum", [n.input(0), n.input(1)], axis=0, **flags)
-    axis = int(np.asarray(axis).reshape(-1)[0])
-    if not -rank <= axis < rank:
-        raise n.unsupported(f"axis {axis} is out of range for rank {rank}")
-    return n.op("cumsum", [n.input(0)], axis=axis + rank if axis < 0 else axis, **flags)
+def _scan(mlc_name: str):
+    """CumSum or CumProd: the axis is an input, constant or chosen at run time."""
+    def handler(n: NodeImport):
+        rank = len(n.in_shape(0))
+        flags = {"exclusive": n.attr("exclusive", 0), "reverse": n.attr("reverse", 0)}
+        axis = n.const(1)
+        if axis is None:  # chosen at run time among the rank possible axes
+            return n.op(mlc_name, [n.input(0), n.input(1)], axis=0, **flags)
+        axis = int(np.asarray(axis).reshape(-1)[0])
+        if not -rank <= axis < rank:
+            raise n.unsupported(f"axis {axis} is out of range for rank {rank}")
+        return n.op(mlc_name, [n.input(0)], axis=axis + rank if axis < 0 else axis, **flags)
+    return handler
 
 
 def _top_k(n: NodeImport):
@@ -177,4 +180,5 @@ def _einsum(n: NodeImport):
     return value
 
 
-HANDLERS.update({"CumSum": _cumsum, "TopK": _top_k, "Einsum": _einsum})
+HANDLERS.update({"CumSum": _scan("cumsum"), "CumProd": _scan("cumprod"), "TopK": _top_k,
+                 "Einsum": _einsum})
