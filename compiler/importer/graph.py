@@ -23,7 +23,8 @@ from mlc.weights import WeightStore
 from . import folding
 from .handlers import HANDLERS
 from .node import NodeImport, tensor_type
-from .onnx_loader import check_and_infer, default_opset, load_onnx, pin_input_shapes
+from .onnx_loader import (check_and_infer, default_opset, load_onnx, pin_input_shapes,
+                          upgrade_old_opset)
 
 
 @dataclass
@@ -42,6 +43,7 @@ def import_onnx_file(path: str | Path, context: ir.Context, input_shapes=()) -> 
 def import_model(model: onnx.ModelProto, context: ir.Context, source: str = "<model>",
                  input_shapes=()) -> ImportedModel:
     """`input_shapes` pins graph-input dims ((name, dims), ...) before shape inference."""
+    model = upgrade_old_opset(model, source)
     opset = default_opset(model, source)
     if input_shapes:
         model = pin_input_shapes(model, dict(input_shapes), source)

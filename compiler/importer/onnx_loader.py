@@ -1,15 +1,19 @@
-"""Reads an ONNX file and makes it ready to import: parse, check, infer shapes.
+"""Reads an ONNX file and makes it ready to import: parse, upgrade old opsets, check, infer shapes.
 
 A `.onnx` file is the binary protobuf; a `.onnxtxt` file is ONNX's text format
 (`onnx.parser.parse_model`), whose `#` comments let importer tests carry their `# RUN:` and
 `# CHECK:` lines. Every failure here is the user's input, reported as an `InputError` naming
 the file.
+
+Models older than opset 7 (the pytorch exporters of 2018 wrote opset 6) are upgraded to opset 7
+by `onnx.version_converter`, so the handlers only ever see opsets 7 and later.
 """
 
 from pathlib import Path
 
 import onnx
 import onnx.parser
+import onnx.version_converter
 from google.protobuf.message import DecodeError
 
 from mlc.errors import InputError
@@ -51,12 +55,36 @@ def _parse_text(path: Path, data: bytes) -> onnx.ModelProto:
         raise InputError(f"{path}: not a valid ONNX text model: {' '.join(detail.split())}") from None
 
 
-def default_opset(model: onnx.ModelProto, source: str) -> int:
+def _declared_opset(model: onnx.ModelProto) -> int | None:
     for entry in model.opset_import:
         if entry.domain in ("", "ai.onnx"):
-            version = entry.version
-            break
-    else:
+            return entry.version
+    return None
+
+
+def upgrade_old_opset(model: onnx.ModelProto, source: str) -> onnx.ModelProto:
+    """`model` itself when its default-domain opset is 7 or later, else a copy converted to 7."""
+    version = _declared_opset(model)
+    if version is None or version >= MIN_OPSET:
+        return model
+    try:
+        return onnx.version_converter.convert_version(model, MIN_OPSET)
+    except (RuntimeError, ValueError, onnx.version_converter.ConvertError) as e:
+        raise InputError(f"{source}: opset {version} is older than mlc supports ({MIN_OPSET} to "
+                         f"{MAX_OPSET}), and onnx.version_converter cannot upgrade it: "
+                         f"{_converter_message(e)}") from None
+
+
+def _converter_message(error: Exception) -> str:
+    # The converter's errors are C++ assertions: 'path/convert.cc:101: convert_graph:
+    # Assertion `...` failed: <message>'; the message is the part a user can act on.
+    text = " ".join(str(error).split())
+    return text.rsplit(" failed: ", 1)[-1]
+
+
+def default_opset(model: onnx.ModelProto, source: str) -> int:
+    version = _declared_opset(model)
+    if version is None:
         raise InputError(f"{source}: the model imports no default-domain ONNX opset")
     if not MIN_OPSET <= version <= MAX_OPSET:
         raise InputError(f"{source}: opset {version} is outside the range mlc supports "
