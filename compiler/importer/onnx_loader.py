@@ -16,7 +16,7 @@ import onnx.parser
 import onnx.version_converter
 from google.protobuf.message import DecodeError
 
-from mlc.errors import InputError
+from mlc.errors import InputError, UnsupportedError
 
 TEXT_SUFFIX = ".onnxtxt"
 
@@ -85,7 +85,12 @@ def _converter_message(error: Exception) -> str:
 def default_opset(model: onnx.ModelProto, source: str) -> int:
     version = _declared_opset(model)
     if version is None:
-        raise InputError(f"{source}: the model imports no default-domain ONNX opset")
+        others = ", ".join(f"{e.domain} {e.version}" for e in model.opset_import)
+        if others:
+            # ai.onnx.ml and ai.onnx.preview.training models: valid ONNX, not mlc's domain.
+            raise UnsupportedError(f"{source}: the model imports only the opsets {others}; "
+                                   "mlc compiles only ops of the default ONNX domain")
+        raise InputError(f"{source}: the model imports no ONNX opset")
     if not MIN_OPSET <= version <= MAX_OPSET:
         raise InputError(f"{source}: opset {version} is outside the range mlc supports "
                          f"({MIN_OPSET} to {MAX_OPSET})",
