@@ -67,6 +67,7 @@ def upgrade_old_opset(model: onnx.ModelProto, source: str) -> onnx.ModelProto:
     version = _declared_opset(model)
     if version is None or version >= MIN_OPSET:
         return model
+    _check(model, source)  # the converter's errors on an invalid model say little
     try:
         return onnx.version_converter.convert_version(model, MIN_OPSET)
     except (RuntimeError, ValueError, onnx.version_converter.ConvertError) as e:
@@ -123,14 +124,18 @@ def pin_input_shapes(model: onnx.ModelProto, shapes: dict, source: str) -> onnx.
 
 def check_and_infer(model: onnx.ModelProto, source: str) -> onnx.ModelProto:
     """Runs the ONNX checker, then strict shape inference with data propagation."""
-    try:
-        onnx.checker.check_model(model)
-    except onnx.checker.ValidationError as e:
-        first = " ".join(str(e).split())
-        raise InputError(f"{source}: the model fails the ONNX checker: {first}") from None
+    _check(model, source)
     try:
         return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True,
                                                  data_prop=True)
     except (onnx.shape_inference.InferenceError, RuntimeError) as e:
         first = " ".join(str(e).split())
         raise InputError(f"{source}: ONNX shape inference failed: {first}") from None
+
+
+def _check(model: onnx.ModelProto, source: str) -> None:
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as e:
+        first = " ".join(str(e).split())
+        raise InputError(f"{source}: the model fails the ONNX checker: {first}") from None
