@@ -49,7 +49,8 @@ def _position(n: NodeImport, i: int, length: int, default: int, *, insert: bool 
         return default
     value = n.require_const(i, "the position")
     if value.size != 1:
-        raise InputError(n.error_text(f"the position must be a scalar, not shape {list(value.shape)}"))
+        raise InputError(n.error_text(f"the position must be a scalar, "
+                                      f"not shape {list(value.shape)}"))
     position = int(value.reshape(-1)[0])
     last = length if insert else length - 1
     if not -length <= position <= last:
