@@ -45,10 +45,11 @@ def import_onnx_file(path: str | Path, context: ir.Context, input_shapes=()) -> 
 def import_model(model: onnx.ModelProto, context: ir.Context, source: str = "<model>",
                  input_shapes=()) -> ImportedModel:
     """`input_shapes` pins graph-input dims ((name, dims), ...) before shape inference."""
+    if input_shapes:
+        # Before the opset upgrade too: the converter's broadcast adapters need input shapes.
+        model = pin_input_shapes(model, dict(input_shapes), source)
     model = upgrade_old_opset(model, source)
     opset = default_opset(model, source)
-    if input_shapes:
-        model = pin_input_shapes(model, dict(input_shapes), source)
     model = check_and_infer(model, source)
     return _GraphImporter(model, context, source, opset).run()
 

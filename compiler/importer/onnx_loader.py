@@ -71,9 +71,14 @@ def upgrade_old_opset(model: onnx.ModelProto, source: str) -> onnx.ModelProto:
     try:
         return onnx.version_converter.convert_version(model, MIN_OPSET)
     except (RuntimeError, ValueError, onnx.version_converter.ConvertError) as e:
+        symbolic = any(not d.HasField("dim_value") for vi in model.graph.input
+                       for d in vi.type.tensor_type.shape.dim)
+        # The converter's broadcast adapters read the inputs' dims.
+        hint = ("pin the graph inputs' dims with --input-shape NAME=D0xD1x..." if symbolic
+                else None)
         raise InputError(f"{source}: opset {version} is older than mlc supports ({MIN_OPSET} to "
                          f"{MAX_OPSET}), and onnx.version_converter cannot upgrade it: "
-                         f"{_converter_message(e)}") from None
+                         f"{_converter_message(e)}", hint=hint) from None
 
 
 def _converter_message(error: Exception) -> str:

@@ -81,6 +81,18 @@ def test_unconvertible_model_names_the_converter_reason():
         import_model(model, make_context(), source="old.onnx")
 
 
+def test_symbolic_dims_hint_at_pinning_shapes():
+    """The converter's broadcast adapter needs dims: the error says to pin them, and pinning works."""
+    nodes = [helper.make_node("Add", ["x", "b"], ["y"], broadcast=1)]
+    model = _opset6_model(nodes, [tensor("x", np.float32, ("n", 3)), tensor("b", np.float32, (3,))],
+                          [tensor("y", np.float32, ("n", 3))])
+    with pytest.raises(InputError, match="cannot upgrade it: n Dimension is a param") as error:
+        import_model(model, make_context(), source="old.onnx")
+    assert "--input-shape" in error.value.hint
+    imported = import_model(model, make_context(), source="old.onnx", input_shapes=[("x", (2, 3))])
+    assert "mlc.add" in str(imported.module)
+
+
 def test_invalid_old_model_fails_the_checker_first():
     nodes = [helper.make_node("NoSuchOp", ["x"], ["y"])]
     model = _opset6_model(nodes, [tensor("x", np.float32, (2,))], [tensor("y", np.float32, (2,))],
