@@ -2,8 +2,9 @@
 
 Values known at compile time (initializers, Constant nodes, shape arithmetic on static shapes)
 stay numpy arrays until an op needs them as MLIR values, so shape tensors fold away and only
-weights that are used become `mlc.constant` ops. Handlers, one per ONNX op type, live in the
-category modules (math, nn, tensor) and see a node through `NodeImport`.
+weights that are used become `mlc.constant` ops. A sequence built inside the graph is a tuple of
+such values (`sequence_ops`), resolved at compile time. Handlers, one per ONNX op type, live in
+the category modules (math, nn, tensor) and see a node through `NodeImport`.
 """
 
 from dataclasses import dataclass
@@ -22,8 +23,10 @@ from mlc.weights import WeightStore
 
 from . import folding
 from .handlers import HANDLERS
-from .node import NodeImport, tensor_type
-from .onnx_loader import check_and_infer, default_opset, load_onnx, pin_input_shapes
+from .node import NodeImport, require_tensor, tensor_type
+from .onnx_loader import (check_and_infer, default_opset, load_onnx, pin_input_shapes,
+                          upgrade_old_opset)
+from .sequence_ops import TensorSequence
 
 
 @dataclass
@@ -42,9 +45,11 @@ def import_onnx_file(path: str | Path, context: ir.Context, input_shapes=()) -> 
 def import_model(model: onnx.ModelProto, context: ir.Context, source: str = "<model>",
                  input_shapes=()) -> ImportedModel:
     """`input_shapes` pins graph-input dims ((name, dims), ...) before shape inference."""
-    opset = default_opset(model, source)
     if input_shapes:
+        # Before the opset upgrade too: the converter's broadcast adapters need input shapes.
         model = pin_input_shapes(model, dict(input_shapes), source)
+    model = upgrade_old_opset(model, source)
+    opset = default_opset(model, source)
     model = check_and_infer(model, source)
     return _GraphImporter(model, context, source, opset).run()
 
@@ -56,6 +61,7 @@ class _GraphImporter:
         self.weights = WeightStore()
         self.values: dict[str, ir.Value] = {}
         self.consts: dict[str, np.ndarray] = {}
+        self.sequences: dict[str, TensorSequence] = {}
         self.types = {vi.name: vi.type for vi in
                       [*self.graph.input, *self.graph.value_info, *self.graph.output]}
         self.file_loc = None
@@ -67,6 +73,8 @@ class _GraphImporter:
             for init in self.graph.initializer:
                 self.consts[init.name] = numpy_helper.to_array(init)
             inputs = [vi for vi in self.graph.input if vi.name not in self.consts]
+            for vi in self.graph.output:
+                require_tensor(vi.type, f"{self.source}: graph output '{vi.name}'")
             in_types = [self._value_type(vi.name, "graph input") for vi in inputs]
             # Result types are read off the imported values: an exporter may declare symbolic
             # output dims that only folding makes static.
@@ -104,6 +112,10 @@ class _GraphImporter:
     def value(self, name: str, loc: ir.Location) -> ir.Value:
         """The MLIR value of `name`, materializing a compile-time constant on first use."""
         if name not in self.values:
+            if name in self.sequences:
+                raise UnsupportedError(f"{self.source}: sequence '{name}' is used where a tensor "
+                                       "is expected (mlc reads sequences only through the "
+                                       "Sequence* ops and ConcatFromSequence)")
             if name not in self.consts:
                 raise InputError(f"{self.source}: value '{name}' is used but never defined")
             self.values[name] = self.weights.constant(self.consts[name], name, loc)
@@ -134,7 +146,9 @@ class _GraphImporter:
         for name, result in zip(node.output, results):
             if not name:
                 continue
-            if isinstance(result, np.ndarray):
+            if isinstance(result, TensorSequence):
+                self.sequences[name] = result
+            elif isinstance(result, np.ndarray):
                 self.consts[name] = result
                 self.types[name] = folding.static_type(dtypes.from_numpy(result.dtype).onnx,
                                                        result.shape)

@@ -135,6 +135,35 @@ def _gelu(n: NodeImport):
     return n.op("gelu", [n.input(0)], approximate=int(n.attr("approximate", "none") == "tanh"))
 
 
+def _prelu(n: NodeImport):
+    """x < 0 ? slope * x : x, the slope broadcast one way to x's shape."""
+    x, x_shape = n.input(0), n.in_shape(0)
+    if n.out_dtype().is_unsigned:
+        return x
+    slope = _prelu_slope(n, x_shape)
+    scaled = n.op("mul", [x, slope])
+    zero = n.constant(np.zeros((), n.out_dtype().numpy))
+    mask_type = ir.RankedTensorType.get(x_shape, ir.IntegerType.get_signless(1))
+    negative = n.op("compare", [x, zero], mask_type, predicate="lt", unsigned=0)
+    return n.op("where", [negative, scaled, x])
+
+
+def _prelu_slope(n: NodeImport, x_shape: list[int]) -> ir.Value:
+    shape = n.in_shape(1)
+    if len(shape) <= len(x_shape) and all(s in (1, d) for s, d in zip(shape[::-1], x_shape[::-1])):
+        return n.input(1)
+    # Opset-6 exporters (pytorch's) wrote a per-channel slope as shape [C]; onnx's version
+    # converter keeps it as is, so it would broadcast against the last dim instead of dim 1.
+    if len(shape) == 1 and len(x_shape) >= 2 and shape[0] == x_shape[1]:
+        channel = [shape[0]] + [1] * (len(x_shape) - 2)
+        value = n.const(1)
+        if value is not None:
+            return n.constant(value.reshape(channel))
+        channel_type = ir.RankedTensorType.get(channel, n.out_type().element_type)
+        return n.op("reshape", [n.input(1)], channel_type)
+    raise n.unsupported(f"slope shape {shape} does not broadcast to the input's shape {x_shape}")
+
+
 # -- binary and variadic ---------------------------------------------------------------------
 def _pow(n: NodeImport):
     if not n.out_dtype().is_float:
@@ -191,6 +220,7 @@ def _clip(n: NodeImport):
 
 HANDLERS.update({
     "Gelu": _gelu,
+    "PRelu": _prelu,
     "Pow": _pow,
     "Mod": _mod,
     "Max": _variadic("max"),

@@ -12,9 +12,21 @@ def element_type(dtype: dtypes.DType) -> ir.Type:
     return ir.Type.parse(dtype.mlir)
 
 
+def require_tensor(type_proto: onnx.TypeProto, what: str) -> None:
+    """Refuses a graph boundary value that is not a tensor (mlc has only tensors at run time)."""
+    kind = type_proto.WhichOneof("value")
+    if kind == "tensor_type":
+        return
+    kind = {"sequence_type": "a sequence", "optional_type": "an optional", "map_type": "a map",
+            "sparse_tensor_type": "a sparse tensor"}.get(kind, "an untyped value")
+    hint = ("a sequence the graph builds and reads with constant positions is resolved at "
+            "compile time; only tensors can cross the graph's boundary"
+            if kind == "a sequence" else None)
+    raise UnsupportedError(f"{what} is {kind}; only tensor values are supported", hint=hint)
+
+
 def tensor_type(type_proto: onnx.TypeProto, what: str) -> ir.RankedTensorType:
-    if not type_proto.HasField("tensor_type"):
-        raise UnsupportedError(f"{what}: only tensor values are supported")
+    require_tensor(type_proto, what)
     tt = type_proto.tensor_type
     dtype = dtypes.from_onnx(tt.elem_type)
     if dtype is None:
@@ -67,6 +79,16 @@ class NodeImport:
 
     def input(self, i: int) -> ir.Value:
         return self._importer.value(self.node.input[i], self.loc)
+
+    def is_sequence(self, i: int) -> bool:
+        return self.has_input(i) and self.node.input[i] in self._importer.sequences
+
+    def sequence(self, i: int):
+        """Input i as the `TensorSequence` the graph built before this node."""
+        if not self.is_sequence(i):
+            raise UnsupportedError(self.error_text(
+                f"input '{self.node.input[i]}' is not a sequence built inside the graph"))
+        return self._importer.sequences[self.node.input[i]]
 
     def inputs(self) -> list[ir.Value]:
         return [self.input(i) for i in range(self.num_inputs) if self.has_input(i)]

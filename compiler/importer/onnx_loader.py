@@ -1,18 +1,22 @@
-"""Reads an ONNX file and makes it ready to import: parse, check, infer shapes.
+"""Reads an ONNX file and makes it ready to import: parse, upgrade old opsets, check, infer shapes.
 
 A `.onnx` file is the binary protobuf; a `.onnxtxt` file is ONNX's text format
 (`onnx.parser.parse_model`), whose `#` comments let importer tests carry their `# RUN:` and
 `# CHECK:` lines. Every failure here is the user's input, reported as an `InputError` naming
 the file.
+
+Models older than opset 7 (the pytorch exporters of 2018 wrote opset 6) are upgraded to opset 7
+by `onnx.version_converter`, so the handlers only ever see opsets 7 and later.
 """
 
 from pathlib import Path
 
 import onnx
 import onnx.parser
+import onnx.version_converter
 from google.protobuf.message import DecodeError
 
-from mlc.errors import InputError
+from mlc.errors import InputError, UnsupportedError
 
 TEXT_SUFFIX = ".onnxtxt"
 
@@ -51,13 +55,48 @@ def _parse_text(path: Path, data: bytes) -> onnx.ModelProto:
         raise InputError(f"{path}: not a valid ONNX text model: {' '.join(detail.split())}") from None
 
 
-def default_opset(model: onnx.ModelProto, source: str) -> int:
+def _declared_opset(model: onnx.ModelProto) -> int | None:
     for entry in model.opset_import:
         if entry.domain in ("", "ai.onnx"):
-            version = entry.version
-            break
-    else:
-        raise InputError(f"{source}: the model imports no default-domain ONNX opset")
+            return entry.version
+    return None
+
+
+def upgrade_old_opset(model: onnx.ModelProto, source: str) -> onnx.ModelProto:
+    """`model` itself when its default-domain opset is 7 or later, else a copy converted to 7."""
+    version = _declared_opset(model)
+    if version is None or version >= MIN_OPSET:
+        return model
+    _check(model, source)  # the converter's errors on an invalid model say little
+    try:
+        return onnx.version_converter.convert_version(model, MIN_OPSET)
+    except (RuntimeError, ValueError, onnx.version_converter.ConvertError) as e:
+        symbolic = any(not d.HasField("dim_value") for vi in model.graph.input
+                       for d in vi.type.tensor_type.shape.dim)
+        # The converter's broadcast adapters read the inputs' dims.
+        hint = ("pin the graph inputs' dims with --input-shape NAME=D0xD1x..." if symbolic
+                else None)
+        raise InputError(f"{source}: opset {version} is older than mlc supports ({MIN_OPSET} to "
+                         f"{MAX_OPSET}), and onnx.version_converter cannot upgrade it: "
+                         f"{_converter_message(e)}", hint=hint) from None
+
+
+def _converter_message(error: Exception) -> str:
+    # The converter's errors are C++ assertions: 'path/convert.cc:101: convert_graph:
+    # Assertion `...` failed: <message>'; the message is the part a user can act on.
+    text = " ".join(str(error).split())
+    return text.rsplit(" failed: ", 1)[-1]
+
+
+def default_opset(model: onnx.ModelProto, source: str) -> int:
+    version = _declared_opset(model)
+    if version is None:
+        others = ", ".join(f"{e.domain} {e.version}" for e in model.opset_import)
+        if others:
+            # ai.onnx.ml and ai.onnx.preview.training models: valid ONNX, not mlc's domain.
+            raise UnsupportedError(f"{source}: the model imports only the opsets {others}; "
+                                   "mlc compiles only ops of the default ONNX domain")
+        raise InputError(f"{source}: the model imports no ONNX opset")
     if not MIN_OPSET <= version <= MAX_OPSET:
         raise InputError(f"{source}: opset {version} is outside the range mlc supports "
                          f"({MIN_OPSET} to {MAX_OPSET})",
@@ -90,14 +129,18 @@ def pin_input_shapes(model: onnx.ModelProto, shapes: dict, source: str) -> onnx.
 
 def check_and_infer(model: onnx.ModelProto, source: str) -> onnx.ModelProto:
     """Runs the ONNX checker, then strict shape inference with data propagation."""
-    try:
-        onnx.checker.check_model(model)
-    except onnx.checker.ValidationError as e:
-        first = " ".join(str(e).split())
-        raise InputError(f"{source}: the model fails the ONNX checker: {first}") from None
+    _check(model, source)
     try:
         return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True,
                                                  data_prop=True)
     except (onnx.shape_inference.InferenceError, RuntimeError) as e:
         first = " ".join(str(e).split())
         raise InputError(f"{source}: ONNX shape inference failed: {first}") from None
+
+
+def _check(model: onnx.ModelProto, source: str) -> None:
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as e:
+        first = " ".join(str(e).split())
+        raise InputError(f"{source}: the model fails the ONNX checker: {first}") from None

@@ -39,6 +39,8 @@ def _constant_of_shape(n: NodeImport):
 
 
 def _identity(n: NodeImport):
+    if n.is_sequence(0):
+        return n.sequence(0)
     value = n.const(0)
     return value if value is not None else n.input(0)
 
