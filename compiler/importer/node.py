@@ -50,11 +50,11 @@ def attr_value(value) -> ir.Attribute:
 
 
 class NodeImport:
-    def __init__(self, importer, node: onnx.NodeProto, label: str, loc: ir.Location):
+    def __init__(self, importer, node: onnx.NodeProto, label: str, loc: ir.Location, opset: int):
         self._importer = importer
         self.node, self.label, self.loc = node, label, loc
         self.op_type = node.op_type
-        self.opset = importer.opset
+        self.opset = opset  # the model's, or a function body's for the nodes expanded from it
         self._attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
     # -- inputs and outputs --------------------------------------------------------------
