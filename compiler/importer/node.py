@@ -113,7 +113,10 @@ class NodeImport:
         return list(self.out_type(i).shape)
 
     def out_dtype(self, i: int = 0) -> dtypes.DType:
-        return dtypes.from_onnx(self._importer.types[self.node.output[i]].tensor_type.elem_type)
+        name = self.node.output[i]
+        if name not in self._importer.types:
+            raise InputError(self.error_text(f"output '{name}' has no type after shape inference"))
+        return dtypes.from_onnx(self._importer.types[name].tensor_type.elem_type)
 
     # -- attributes -----------------------------------------------------------------------
     def attr(self, name: str, default=None):
