@@ -13,6 +13,10 @@ body), every other value gets a prefix unique to this expansion, and attribute r
 (`ref_attr_name`) become the node's attribute, the schema's default, or nothing. The nodes are
 written in the body's own opset, returned with them: the importer imports each at that opset,
 which may differ from the model's.
+
+`with_explicit_defaults` runs before ONNX shape inference: onnx 1.23 infers such an op through
+a body without the schema's attribute defaults (MeanVarianceNormalization without `axes`
+fails strict inference), so the nodes the importer will expand get their defaults spelled out.
 """
 
 from dataclasses import dataclass
@@ -79,6 +83,31 @@ def expand(node: onnx.NodeProto, opset: int, input_types: list[onnx.TypeProto],
                 bound.attribute.append(actual)
         nodes.append(bound)
     return Expansion(nodes, body_opset)
+
+
+def with_explicit_defaults(model: onnx.ModelProto, opset: int, handled) -> onnx.ModelProto:
+    """`model`, or a copy in which the top-level nodes of ops not in `handled` that have a
+    function body carry their schema's default attributes explicitly."""
+    updates = {}
+    for index, node in enumerate(model.graph.node):
+        if node.op_type in handled or node.domain not in ("", "ai.onnx"):
+            continue
+        try:
+            schema = onnx.defs.get_schema(node.op_type, opset, node.domain)
+        except onnx.defs.SchemaError:
+            continue
+        if schema.has_function or schema.has_context_dependent_function:
+            attrs = _attributes(node, schema)
+            if len(attrs) > len(node.attribute):
+                updates[index] = attrs
+    if not updates:
+        return model
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    for index, attrs in updates.items():
+        node = model.graph.node[index]
+        given = {a.name for a in node.attribute}
+        node.attribute.extend(a for name, a in attrs.items() if name not in given)
+    return model
 
 
 def _attributes(node: onnx.NodeProto, schema) -> dict[str, AttributeProto]:

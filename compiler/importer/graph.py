@@ -51,6 +51,7 @@ def import_model(model: onnx.ModelProto, context: ir.Context, source: str = "<mo
     opset = default_opset(model, source)
     if input_shapes:
         model = pin_input_shapes(model, dict(input_shapes), source)
+    model = function_expansion.with_explicit_defaults(model, opset, HANDLERS)
     model = check_and_infer(model, source)
     return _GraphImporter(model, context, source, opset).run()
 

@@ -110,13 +110,17 @@ def test_prelu(check_against_ort, x_shape, slope_shape):
 
 
 @pytest.mark.parametrize("opset", [13, 18])
-def test_mean_variance_normalization(check_against_ort, opset):
-    """One body per opset: ReduceMean's axes are an attribute in 13's, an input in 18's."""
+@pytest.mark.parametrize("axes", [None, [0, 2]])
+def test_mean_variance_normalization(check_against_ort, opset, axes):
+    """One body per opset: ReduceMean's axes are an attribute in 13's, an input in 18's.
+    Without `axes` (default [0, 2, 3]), onnx's own shape inference needs the default spelled
+    out on the node."""
     rng = np.random.default_rng(4)
-    node = helper.make_node("MeanVarianceNormalization", ["x"], ["y"], axes=[0, 2])
-    model = make_model([node], [tensor("x", np.float32, (3, 4, 5))],
-                       [tensor("y", np.float32, (3, 4, 5))], opset=opset)
-    check_against_ort(model, {"x": _random(rng, (3, 4, 5), 3.0)})
+    attrs = {} if axes is None else {"axes": axes}
+    node = helper.make_node("MeanVarianceNormalization", ["x"], ["y"], **attrs)
+    model = make_model([node], [tensor("x", np.float32, (3, 4, 5, 2))],
+                       [tensor("y", np.float32, (3, 4, 5, 2))], opset=opset)
+    check_against_ort(model, {"x": _random(rng, (3, 4, 5, 2), 3.0)})
 
 
 def test_expand_binds_inputs_outputs_and_attribute_references():
