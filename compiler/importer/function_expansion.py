@@ -19,6 +19,7 @@ a body without the schema's attribute defaults (MeanVarianceNormalization withou
 fails strict inference), so the nodes the importer will expand get their defaults spelled out.
 """
 
+from collections.abc import Container
 from dataclasses import dataclass
 
 import onnx
@@ -85,7 +86,8 @@ def expand(node: onnx.NodeProto, opset: int, input_types: list[onnx.TypeProto],
     return Expansion(nodes, body_opset)
 
 
-def with_explicit_defaults(model: onnx.ModelProto, opset: int, handled) -> onnx.ModelProto:
+def with_explicit_defaults(model: onnx.ModelProto, opset: int,
+                           handled: Container[str]) -> onnx.ModelProto:
     """`model`, or a copy in which the top-level nodes of ops not in `handled` that have a
     function body carry their schema's default attributes explicitly."""
     updates = {}

@@ -66,7 +66,7 @@ class _GraphImporter:
         self.types = {vi.name: vi.type for vi in
                       [*self.graph.input, *self.graph.value_info, *self.graph.output]}
         self.file_loc = None
-        self.expansion_prefixes: set[str] = set()
+        self._expansion_prefixes: set[str] = set()
 
     def run(self) -> ImportedModel:
         with self.context, ir.Location.unknown():
@@ -141,9 +141,9 @@ class _GraphImporter:
         unsupported = f"{self.source}: node '{label}': op {node.op_type} (opset {opset}) is not supported"
         hint = "supported ops: " + ", ".join(sorted(HANDLERS))
         prefix, k = f"{label}::", 1
-        while prefix in self.expansion_prefixes:  # node names need not be unique
+        while prefix in self._expansion_prefixes:  # node names need not be unique
             prefix, k = f"{label}#{k}::", k + 1
-        self.expansion_prefixes.add(prefix)
+        self._expansion_prefixes.add(prefix)
         body = None
         if depth < MAX_EXPANSION_DEPTH:
             body = function_expansion.expand(node, opset, [self._type_proto(x) for x in node.input],
