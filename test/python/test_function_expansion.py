@@ -26,11 +26,12 @@ def _targets(rng, shape, classes, ignore_index):
     return target
 
 
-def test_the_targets_have_no_handler():
-    """Otherwise these tests would test the handlers, not the expansion."""
+@pytest.fixture(autouse=True)
+def _through_the_body(monkeypatch):
+    """These ops go through their body even once mlc has handlers for them."""
     for op in ("NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss", "Shrink", "PRelu",
-               "MeanVarianceNormalization"):
-        assert op not in HANDLERS
+               "MeanVarianceNormalization", "Det", "Bernoulli", "RandomUniformLike"):
+        monkeypatch.delitem(HANDLERS, op, raising=False)
 
 
 LOSS_CASES = [
