@@ -100,5 +100,6 @@ def refine_types(node: onnx.NodeProto, types: dict[str, onnx.TypeProto],
     except Exception:  # inference could not do better; the handler reports what is missing
         return
     for name, type_proto in inferred.items():
-        if is_static(type_proto):
+        # A partial type beats none: the handler then names the dim that is not static.
+        if is_static(type_proto) or name not in types:
             types[name] = type_proto

@@ -4,7 +4,9 @@ Values known at compile time (initializers, Constant nodes, shape arithmetic on 
 stay numpy arrays until an op needs them as MLIR values, so shape tensors fold away and only
 weights that are used become `mlc.constant` ops. A sequence built inside the graph is a tuple of
 such values (`sequence_ops`), resolved at compile time. Handlers, one per ONNX op type, live in
-the category modules (math, nn, tensor) and see a node through `NodeImport`.
+the category modules (math, nn, tensor) and see a node through `NodeImport`; a node whose op has
+no handler is imported as the nodes of the op's ONNX function body, when it has one
+(`function_expansion`).
 """
 
 from dataclasses import dataclass
@@ -21,12 +23,16 @@ from mlc.errors import InputError, UnsupportedError
 from mlc.interface import Interface, TensorSpec
 from mlc.weights import WeightStore
 
-from . import folding
+from . import folding, function_expansion
 from .handlers import HANDLERS
 from .node import NodeImport, require_tensor, tensor_type
 from .onnx_loader import (check_and_infer, default_opset, load_onnx, pin_input_shapes,
                           upgrade_old_opset)
 from .sequence_ops import TensorSequence
+
+# Function bodies may use ops that are functions themselves; past this depth an op whose body
+# keeps expanding is reported unsupported.
+MAX_EXPANSION_DEPTH = 4
 
 
 @dataclass
@@ -50,6 +56,7 @@ def import_model(model: onnx.ModelProto, context: ir.Context, source: str = "<mo
         model = pin_input_shapes(model, dict(input_shapes), source)
     model = upgrade_old_opset(model, source)
     opset = default_opset(model, source)
+    model = function_expansion.with_explicit_defaults(model, opset, HANDLERS)
     model = check_and_infer(model, source)
     return _GraphImporter(model, context, source, opset).run()
 
@@ -65,6 +72,7 @@ class _GraphImporter:
         self.types = {vi.name: vi.type for vi in
                       [*self.graph.input, *self.graph.value_info, *self.graph.output]}
         self.file_loc = None
+        self._expansion_prefixes: set[str] = set()
 
     def run(self) -> ImportedModel:
         with self.context, ir.Location.unknown():
@@ -87,7 +95,7 @@ class _GraphImporter:
                 self.values[vi.name] = arg
             with ir.InsertionPoint(block):
                 for index, node in enumerate(self.graph.node):
-                    self._import_node(node, index)
+                    self._import_node(node, node.name or f"{node.op_type}_{index}", self.opset)
                 results = [self.value(vi.name, ir.Location.name(f"output {vi.name}"))
                            for vi in self.graph.output]
                 func.ReturnOp(results, loc=self.file_loc)
@@ -121,25 +129,54 @@ class _GraphImporter:
             self.values[name] = self.weights.constant(self.consts[name], name, loc)
         return self.values[name]
 
-    def _import_node(self, node: onnx.NodeProto, index: int) -> None:
-        label = node.name or f"{node.op_type}_{index}"
+    def _import_node(self, node: onnx.NodeProto, label: str, opset: int, depth: int = 0) -> None:
         if node.domain not in ("", "ai.onnx"):
             raise UnsupportedError(f"{self.source}: node '{label}' uses op {node.domain}::{node.op_type}; "
                                    "mlc supports only the default ONNX domain")
-        folded = folding.fold(node, self.consts, self.opset)
+        folded = folding.fold(node, self.consts, opset)
         if folded is not None:
             self._bind(node, folded)
             return
-        folding.refine_types(node, self.types, self.consts, self.opset)
+        folding.refine_types(node, self.types, self.consts, opset)
         handler = HANDLERS.get(node.op_type)
         if handler is None:
-            raise UnsupportedError(
-                f"{self.source}: node '{label}': op {node.op_type} (opset {self.opset}) is not supported",
-                hint="supported ops: " + ", ".join(sorted(HANDLERS)))
+            self._import_function_body(node, label, opset, depth)
+            return
         loc = ir.Location.name(label, childLoc=self.file_loc)
         with loc:
-            results = handler(NodeImport(self, node, label, loc))
+            results = handler(NodeImport(self, node, label, loc, opset))
         self._bind(node, results if isinstance(results, (list, tuple)) else [results])
+
+    def _import_function_body(self, node: onnx.NodeProto, label: str, opset: int,
+                              depth: int) -> None:
+        """Imports, in the node's place, the nodes of its op's function body."""
+        unsupported = f"{self.source}: node '{label}': op {node.op_type} (opset {opset}) is not supported"
+        hint = "supported ops: " + ", ".join(sorted(HANDLERS))
+        prefix, k = f"{label}::", 1
+        while prefix in self._expansion_prefixes:  # node names need not be unique
+            prefix, k = f"{label}#{k}::", k + 1
+        self._expansion_prefixes.add(prefix)
+        body = None
+        if depth < MAX_EXPANSION_DEPTH:
+            body = function_expansion.expand(node, opset, [self._type_proto(x) for x in node.input],
+                                             prefix)
+        if body is None:
+            raise UnsupportedError(unsupported, hint=hint)
+        try:
+            for index, inner in enumerate(body.nodes):
+                inner_label = prefix + (inner.name or f"{inner.op_type}_{index}")
+                self._import_node(inner, inner_label, body.opset, depth + 1)
+        except UnsupportedError as e:
+            inner = e.message.removeprefix(f"{self.source}: ")
+            raise UnsupportedError(f"{unsupported}: its function body fails to import: {inner}",
+                                   hint=e.hint) from None
+
+    def _type_proto(self, name: str) -> onnx.TypeProto:
+        """The value's type as the importer knows it (empty for an omitted input)."""
+        if name in self.consts:
+            value = self.consts[name]
+            return folding.static_type(dtypes.from_numpy(value.dtype).onnx, value.shape)
+        return self.types.get(name, onnx.TypeProto())
 
     def _bind(self, node: onnx.NodeProto, results: list) -> None:
         """Records a node's results, and their static types for the nodes that use them."""

@@ -62,11 +62,11 @@ def attr_value(value) -> ir.Attribute:
 
 
 class NodeImport:
-    def __init__(self, importer, node: onnx.NodeProto, label: str, loc: ir.Location):
+    def __init__(self, importer, node: onnx.NodeProto, label: str, loc: ir.Location, opset: int):
         self._importer = importer
         self.node, self.label, self.loc = node, label, loc
         self.op_type = node.op_type
-        self.opset = importer.opset
+        self.opset = opset  # the model's, or a function body's for the nodes expanded from it
         self._attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
     # -- inputs and outputs --------------------------------------------------------------
@@ -135,7 +135,10 @@ class NodeImport:
         return list(self.out_type(i).shape)
 
     def out_dtype(self, i: int = 0) -> dtypes.DType:
-        return dtypes.from_onnx(self._importer.types[self.node.output[i]].tensor_type.elem_type)
+        name = self.node.output[i]
+        if name not in self._importer.types:
+            raise InputError(self.error_text(f"output '{name}' has no type after shape inference"))
+        return dtypes.from_onnx(self._importer.types[name].tensor_type.elem_type)
 
     # -- attributes -----------------------------------------------------------------------
     def attr(self, name: str, default=None):
