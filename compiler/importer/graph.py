@@ -4,8 +4,14 @@ Values known at compile time (initializers, Constant nodes, shape arithmetic on 
 stay numpy arrays until an op needs them as MLIR values, so shape tensors fold away and only
 weights that are used become `mlc.constant` ops. Handlers, one per ONNX op type, live in the
 category modules (math, nn, tensor) and see a node through `NodeImport`.
+
+The subgraphs of If, Loop and Scan are imported inline by `import_graph`: a child scope binds
+the subgraph's inputs, sees the enclosing graphs' names, and forgets its own names afterwards,
+so a loop body imported once per iteration unrolls the loop.
 """
 
+import copy
+from collections import ChainMap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +28,7 @@ from mlc.weights import WeightStore
 
 from . import folding
 from .handlers import HANDLERS
-from .node import NodeImport, tensor_type
+from .node import Bound, NodeImport, tensor_type
 from .onnx_loader import check_and_infer, default_opset, load_onnx, pin_input_shapes
 
 
@@ -54,11 +60,13 @@ class _GraphImporter:
         self.model, self.graph = model, model.graph
         self.context, self.source, self.opset = context, source, opset
         self.weights = WeightStore()
-        self.values: dict[str, ir.Value] = {}
-        self.consts: dict[str, np.ndarray] = {}
-        self.types = {vi.name: vi.type for vi in
-                      [*self.graph.input, *self.graph.value_info, *self.graph.output]}
+        # Scoped name maps: a subgraph's scope is a child of each (ChainMap.new_child).
+        self.values: ChainMap[str, ir.Value] = ChainMap()
+        self.consts: ChainMap[str, np.ndarray] = ChainMap()
+        self.types = ChainMap({vi.name: vi.type for vi in
+                               [*self.graph.input, *self.graph.value_info, *self.graph.output]})
         self.file_loc = None
+        self.prefix = ""  # of node labels: the enclosing control-flow nodes and iterations
 
     def run(self) -> ImportedModel:
         with self.context, ir.Location.unknown():
@@ -106,11 +114,39 @@ class _GraphImporter:
         if name not in self.values:
             if name not in self.consts:
                 raise InputError(f"{self.source}: value '{name}' is used but never defined")
-            self.values[name] = self.weights.constant(self.consts[name], name, loc)
+            # Recorded in the scope that owns the constant: every iteration of an unrolled
+            # loop then uses one op (all scopes build into the same block).
+            depth = next(i for i, m in enumerate(self.consts.maps) if name in m)
+            self.values.maps[depth][name] = self.weights.constant(self.consts[name], name, loc)
         return self.values[name]
 
+    def bound(self, name: str) -> Bound:
+        """`name` as a Bound: its array when known at compile time, else its MLIR value."""
+        dtype = dtypes.from_onnx(self.types[name].tensor_type.elem_type) if name in self.types else None
+        if name in self.consts:
+            return Bound(self.consts[name], dtypes.from_numpy(self.consts[name].dtype))
+        return Bound(self.value(name, ir.Location.unknown()), dtype)
+
+    def import_graph(self, graph: onnx.GraphProto, bindings: list[Bound], prefix: str) -> list[Bound]:
+        """Imports a subgraph's nodes at the insertion point, its inputs bound in order to
+        `bindings`; outer names stay visible. Returns its outputs."""
+        scope = copy.copy(self)  # shares the module, weights and options; only names are new
+        scope.values, scope.consts = self.values.new_child(), self.consts.new_child()
+        scope.types = self.types.new_child()
+        scope.prefix = prefix
+        for vi in [*graph.value_info, *graph.output]:
+            if folding.is_static(vi.type):
+                scope.types[vi.name] = vi.type
+        for init in graph.initializer:
+            scope.consts[init.name] = numpy_helper.to_array(init)
+        for vi, bound in zip(graph.input, bindings):
+            scope._bind_one(vi.name, bound)
+        for index, node in enumerate(graph.node):
+            scope._import_node(node, index)
+        return [scope.bound(vi.name) for vi in graph.output]
+
     def _import_node(self, node: onnx.NodeProto, index: int) -> None:
-        label = node.name or f"{node.op_type}_{index}"
+        label = self.prefix + (node.name or f"{node.op_type}_{index}")
         if node.domain not in ("", "ai.onnx"):
             raise UnsupportedError(f"{self.source}: node '{label}' uses op {node.domain}::{node.op_type}; "
                                    "mlc supports only the default ONNX domain")
@@ -132,18 +168,28 @@ class _GraphImporter:
     def _bind(self, node: onnx.NodeProto, results: list) -> None:
         """Records a node's results, and their static types for the nodes that use them."""
         for name, result in zip(node.output, results):
-            if not name:
-                continue
-            if isinstance(result, np.ndarray):
-                self.consts[name] = result
-                self.types[name] = folding.static_type(dtypes.from_numpy(result.dtype).onnx,
-                                                       result.shape)
+            if name:
+                self._bind_one(name, result)
+
+    def _bind_one(self, name: str, result) -> None:
+        if isinstance(result, Bound):
+            if isinstance(result.value, np.ndarray):
+                result = result.value
             else:
-                self.values[name] = result
-                if name in self.types and not folding.is_static(self.types[name]):
-                    elem = self.types[name].tensor_type.elem_type
-                    shape = ir.RankedTensorType(result.type).shape
-                    self.types[name] = folding.static_type(elem, shape)
+                self.values[name] = result.value
+                shape = ir.RankedTensorType(result.value.type).shape
+                self.types[name] = folding.static_type(result.dtype.onnx, shape)
+                return
+        if isinstance(result, np.ndarray):
+            self.consts[name] = result
+            self.types[name] = folding.static_type(dtypes.from_numpy(result.dtype).onnx,
+                                                   result.shape)
+        else:
+            self.values[name] = result
+            if name in self.types and not folding.is_static(self.types[name]):
+                elem = self.types[name].tensor_type.elem_type
+                shape = ir.RankedTensorType(result.type).shape
+                self.types[name] = folding.static_type(elem, shape)
 
 
 def _name_attr(name: str) -> ir.DictAttr:

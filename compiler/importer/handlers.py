@@ -1,6 +1,6 @@
 """The table of op handlers: ONNX op type -> function(NodeImport) -> result value(s)."""
 
-from . import indexing_ops, math_ops, nn_ops, reduction_ops, resize, tensor_ops
+from . import control_flow, indexing_ops, math_ops, nn_ops, reduction_ops, resize, tensor_ops
 
-HANDLERS = {**indexing_ops.HANDLERS, **math_ops.HANDLERS, **nn_ops.HANDLERS,
-            **reduction_ops.HANDLERS, **resize.HANDLERS, **tensor_ops.HANDLERS}
+HANDLERS = {**control_flow.HANDLERS, **indexing_ops.HANDLERS, **math_ops.HANDLERS,
+            **nn_ops.HANDLERS, **reduction_ops.HANDLERS, **resize.HANDLERS, **tensor_ops.HANDLERS}
