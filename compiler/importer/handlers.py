@@ -1,6 +1,8 @@
 """The table of op handlers: ONNX op type -> function(NodeImport) -> result value(s)."""
 
-from . import control_flow, indexing_ops, math_ops, nn_ops, reduction_ops, resize, tensor_ops
+from . import (control_flow, indexing_ops, math_ops, nn_ops, reduction_ops, resize, rnn_ops,
+               tensor_ops)
 
 HANDLERS = {**control_flow.HANDLERS, **indexing_ops.HANDLERS, **math_ops.HANDLERS,
-            **nn_ops.HANDLERS, **reduction_ops.HANDLERS, **resize.HANDLERS, **tensor_ops.HANDLERS}
+            **nn_ops.HANDLERS, **reduction_ops.HANDLERS, **resize.HANDLERS, **rnn_ops.HANDLERS,
+            **tensor_ops.HANDLERS}
