@@ -6,7 +6,7 @@ then each step adds H·R^T, applies the gates' activations and updates the state
 direction walks the steps backwards; a bidirectional op runs both and stacks them. With
 `sequence_lens`, steps at or past a batch entry's length keep its state unchanged (`mlc.where`)
 and write zeros to Y, which gives ONNX's Y_h: the state after the last valid step (first step
-for the reverse direction).
+for the reverse direction); an entry of length 0 gets zero states, as in onnxruntime.
 Layout 1 (batch first) is transposed into layout 0 on the way in and back on the way out.
 """
 
@@ -227,7 +227,8 @@ class _Cell:
 
 def _step_masks(b: _Builder, steps: int, batch: int):
     """Per step, a [B, 1] bool value: the step is inside the entry's sequence_lens; None when
-    every step is (no sequence_lens, or lengths all equal to the sequence)."""
+    every step is (no sequence_lens, or lengths all equal to the sequence). Step 0's mask
+    also marks the entries that run at all."""
     n = b.n
     if not n.has_input(4):
         return [None] * steps
@@ -294,6 +295,10 @@ def _recurrent(n: NodeImport):
                 if c is not None:
                     c = b.op("where", [masks[t], new_c, c], [batch, hidden])
                 outputs[t] = b.op("where", [masks[t], new_h, b.const(0.0)], [batch, hidden])
+        if masks[0] is not None:  # as onnxruntime: an entry of length 0 ends in zero states
+            h = b.op("where", [masks[0], h, b.const(0.0)], [batch, hidden])
+            if c is not None:
+                c = b.op("where", [masks[0], c, b.const(0.0)], [batch, hidden])
         ys.append(outputs)
         finals_h.append(h)
         finals_c.append(c)
