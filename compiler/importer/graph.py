@@ -85,6 +85,7 @@ class _GraphImporter:
                 block = fn.add_entry_block()
             for vi, arg in zip(inputs, block.arguments):
                 self.values[vi.name] = arg
+            folding.backfill_types(self.graph.node, self.types)
             with ir.InsertionPoint(block):
                 for index, node in enumerate(self.graph.node):
                     self._import_node(node, index)
@@ -139,6 +140,7 @@ class _GraphImporter:
                 scope.types[vi.name] = vi.type
         for init in graph.initializer:
             scope.consts[init.name] = numpy_helper.to_array(init)
+        folding.backfill_types(graph.node, scope.types)
         for vi, bound in zip(graph.input, bindings):
             scope._bind_one(vi.name, bound)
         for index, node in enumerate(graph.node):
