@@ -121,48 +121,52 @@ def _static_scan_length(n: NodeImport, first: int) -> int | None:
     return lengths.pop() if lengths else None
 
 
+def _known(bound: Bound) -> bool:
+    return isinstance(bound.value, np.ndarray)
+
+
 def _loop(n: NodeImport):
     carried = [n.bound(i) for i in range(2, n.num_inputs)]
     num_scan = len(n.attr("body").output) - 1 - len(carried)
     trip = n.const(0) if n.has_input(0) else None
-    if n.has_input(0) and trip is None and num_scan == 0:
-        raise n.unsupported("a trip count known only at run time (mlc unrolls loops; a loop "
-                            "with scan outputs of static length is the exception)")
-    cond = n.bound(1) if n.has_input(1) else Bound(np.array(True), _BOOL)
-    length = _static_scan_length(n, len(carried)) if num_scan else None
-    if num_scan and length is None:
-        raise n.unsupported("scan outputs whose length is not static")
     limit = int(trip.reshape(-1)[0]) if trip is not None else None
+    cond = n.bound(1) if n.has_input(1) else Bound(np.array(True), _BOOL)
+    # With scan outputs every iteration must run (their length is the count): a declared
+    # length overrides any run-time trip count and condition; no iteration is masked.
+    length = _static_scan_length(n, len(carried)) if num_scan else None
     if length is not None:
         if limit is not None and limit < length:
             raise n.unsupported(f"the trip count {limit} is below the scan outputs' "
                                 f"declared length {length}")
         limit = length
+    elif n.has_input(0) and trip is None:
+        raise n.unsupported("a trip count known only at run time (mlc unrolls loops; a loop "
+                            "whose scan outputs have a static length is the exception)")
     if limit is not None:
         _check_budget(n, limit, "body")
 
-    active = None  # a run-time flag once the condition is known only at run time
+    active = None  # once the condition is known only at run time: whether the loop still runs
     pieces: list[list[Bound]] = []
     i = 0
     while limit is None or i < limit:
-        if isinstance(cond.value, np.ndarray) and not cond.value.reshape(-1)[0]:
+        if _known(cond) and not cond.value.reshape(-1)[0]:
             if length is not None:
                 raise n.unsupported(f"the condition ends the loop after {i} iterations, "
                                     f"the scan outputs declare {length}")
             break
-        if limit is None:
-            if not isinstance(cond.value, np.ndarray):
-                raise n.unsupported("a Loop without a trip count whose condition is known "
-                                    "only at run time")
-            _check_budget(n, i + 1, "body")
-        if length is None and not isinstance(cond.value, np.ndarray):
+        if not _known(cond) and length is None:
+            if limit is None or num_scan:
+                raise n.unsupported("a condition known only at run time, with no trip count or "
+                                    "with scan outputs of no static length")
             flag = _scalar_cond(n, cond.value)
             active = flag if active is None else n.op("and", [active, flag], flag.type)
+        if limit is None:
+            _check_budget(n, i + 1, "body")
         outs = n.import_subgraph("body", [Bound(np.array(i, np.int64), _INT64), cond, *carried],
                                  f"iter{i}")
         cond, new = outs[0], outs[1:1 + len(carried)]
-        carried = new if active is None else [_select(n, active, a, b) for a, b in zip(new, carried)]
         pieces.append(outs[1 + len(carried):])
+        carried = new if active is None else [_select(n, active, a, b) for a, b in zip(new, carried)]
         i += 1
     if num_scan and not pieces:
         raise n.unsupported("a Loop with scan outputs that runs no iteration")

@@ -97,6 +97,23 @@ def test_loop_constant_trip_count(check_against_ort):
                               "w": rng.standard_normal(3, np.float32)})
 
 
+def test_loop_scan_output_of_unknown_length(check_against_ort):
+    """The scan outputs' length is symbolic after shape inference (they feed a ReduceSum):
+    the constant trip count sets it."""
+    body = _loop_body(helper.make_node("Identity", ["c_in"], ["c_out"]))
+    nodes = [helper.make_node("Loop", ["m", "", "v0"], ["v", "scans"], body=body),
+             helper.make_node("ReduceSum", ["scans", "axis"], ["total"], keepdims=0)]
+    inits = [numpy_helper.from_array(np.array(3, np.int64), "m"),
+             numpy_helper.from_array(np.array([0], np.int64), "axis")]
+    model = make_model(nodes, [tensor("v0", np.float32, (3,)), tensor("x", np.float32, (4, 3)),
+                               tensor("w", np.float32, (3,))],
+                       [tensor("total", np.float32, (3,))], opset=OPSET, initializers=inits)
+    rng = np.random.default_rng(3)
+    check_against_ort(model, {"v0": rng.standard_normal(3, np.float32),
+                              "x": rng.standard_normal((4, 3), np.float32),
+                              "w": rng.standard_normal(3, np.float32)})
+
+
 @pytest.mark.parametrize("limit", [0.5, 3.0, 100.0])
 def test_loop_runtime_condition_freezes_state(check_against_ort, limit):
     """cond_out = sum(v_out) < limit, known only at run time: the state stops changing once
