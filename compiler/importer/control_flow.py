@@ -35,7 +35,7 @@ def _check_budget(n: NodeImport, iterations: int, graph_attr: str) -> None:
     nodes = iterations * len(n.attr(graph_attr).node)
     if iterations > MAX_ITERATIONS or nodes > MAX_UNROLLED_NODES:
         raise n.unsupported(f"unrolling {iterations} iterations ({nodes} body nodes) is past "
-                            f"mlc's limit of {MAX_ITERATIONS} iterations and "
+                            f"mlc's limit of {MAX_ITERATIONS} iterations or "
                             f"{MAX_UNROLLED_NODES} unrolled nodes")
 
 

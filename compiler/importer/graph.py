@@ -123,10 +123,12 @@ class _GraphImporter:
 
     def bound(self, name: str) -> Bound:
         """`name` as a Bound: its array when known at compile time, else its MLIR value."""
-        dtype = dtypes.from_onnx(self.types[name].tensor_type.elem_type) if name in self.types else None
         if name in self.consts:
             return Bound(self.consts[name], dtypes.from_numpy(self.consts[name].dtype))
-        return Bound(self.value(name, ir.Location.unknown()), dtype)
+        if name not in self.types:
+            raise InputError(f"{self.source}: value '{name}' has no type after shape inference")
+        dtype = dtypes.from_onnx(self.types[name].tensor_type.elem_type)
+        return Bound(self.value(name, self.file_loc), dtype)
 
     def import_graph(self, graph: onnx.GraphProto, bindings: list[Bound], prefix: str) -> list[Bound]:
         """Imports a subgraph's nodes at the insertion point, its inputs bound in order to
