@@ -225,3 +225,20 @@ def test_scan(check_against_ort, in_axis, in_dir, out_axis, out_dir):
     check_against_ort(model, {"acc0": rng.standard_normal(width, np.float32),
                               "x": rng.standard_normal((4, 5), np.float32),
                               "scale": np.array(0.5, np.float32)})
+
+
+@pytest.mark.parametrize("direction", [0, 1])
+def test_scan_opset8_batches(check_against_ort, direction):
+    """Opset 8's Scan: a leading batch dim, each batch entry scanned on its own."""
+    body = _graph([helper.make_node("Add", ["acc_in", "item"], ["acc_out"]),
+                   helper.make_node("Identity", ["acc_out"], ["out"])], "body",
+                  [_vi("acc_in", F, [2]), _vi("item", F, [2])],
+                  [_vi("acc_out", F, [2]), _vi("out", F, [2])])
+    node = helper.make_node("Scan", ["", "acc0", "x"], ["acc", "outs"], body=body,
+                            num_scan_inputs=1, directions=[direction])
+    model = make_model([node], [tensor("acc0", np.float32, (3, 2)), tensor("x", np.float32, (3, 4, 2))],
+                       [tensor("acc", np.float32, (3, 2)), tensor("outs", np.float32, (3, 4, 2))],
+                       opset=8)
+    rng = np.random.default_rng(4)
+    check_against_ort(model, {"acc0": rng.standard_normal((3, 2), np.float32),
+                              "x": rng.standard_normal((3, 4, 2), np.float32)})
