@@ -7,8 +7,14 @@ such values (`sequence_ops`), resolved at compile time. Handlers, one per ONNX o
 the category modules (math, nn, tensor) and see a node through `NodeImport`; a node whose op has
 no handler is imported as the nodes of the op's ONNX function body, when it has one
 (`function_expansion`).
+
+The subgraphs of If, Loop and Scan are imported inline by `import_graph`: a child scope binds
+the subgraph's inputs, sees the enclosing graphs' names, and forgets its own names afterwards,
+so a loop body imported once per iteration unrolls the loop.
 """
 
+import copy
+from collections import ChainMap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +31,7 @@ from mlc.weights import WeightStore
 
 from . import folding, function_expansion
 from .handlers import HANDLERS
-from .node import NodeImport, require_tensor, tensor_type
+from .node import Bound, NodeImport, require_tensor, tensor_type
 from .onnx_loader import (check_and_infer, default_opset, load_onnx, pin_input_shapes,
                           upgrade_old_opset)
 from .sequence_ops import TensorSequence
@@ -66,13 +72,15 @@ class _GraphImporter:
         self.model, self.graph = model, model.graph
         self.context, self.source, self.opset = context, source, opset
         self.weights = WeightStore()
-        self.values: dict[str, ir.Value] = {}
-        self.consts: dict[str, np.ndarray] = {}
-        self.sequences: dict[str, TensorSequence] = {}
-        self.types = {vi.name: vi.type for vi in
-                      [*self.graph.input, *self.graph.value_info, *self.graph.output]}
+        # Scoped name maps: a subgraph's scope is a child of each (ChainMap.new_child).
+        self.values: ChainMap[str, ir.Value] = ChainMap()
+        self.consts: ChainMap[str, np.ndarray] = ChainMap()
+        self.sequences: ChainMap[str, TensorSequence] = ChainMap()
+        self.types = ChainMap({vi.name: vi.type for vi in
+                               [*self.graph.input, *self.graph.value_info, *self.graph.output]})
         self.file_loc = None
-        self._expansion_prefixes: set[str] = set()
+        self.prefix = ""  # of node labels: the enclosing control-flow nodes and iterations
+        self._expansion_prefixes: set[str] = set()  # shared by every scope
 
     def run(self) -> ImportedModel:
         with self.context, ir.Location.unknown():
@@ -93,6 +101,7 @@ class _GraphImporter:
                 block = fn.add_entry_block()
             for vi, arg in zip(inputs, block.arguments):
                 self.values[vi.name] = arg
+            folding.backfill_types(self.graph.node, self.types)
             with ir.InsertionPoint(block):
                 for index, node in enumerate(self.graph.node):
                     self._import_node(node, node.name or f"{node.op_type}_{index}", self.opset)
@@ -126,8 +135,39 @@ class _GraphImporter:
                                        "Sequence* ops and ConcatFromSequence)")
             if name not in self.consts:
                 raise InputError(f"{self.source}: value '{name}' is used but never defined")
-            self.values[name] = self.weights.constant(self.consts[name], name, loc)
+            # Recorded in the scope that owns the constant: every iteration of an unrolled
+            # loop then uses one op (all scopes build into the same block).
+            depth = next(i for i, m in enumerate(self.consts.maps) if name in m)
+            self.values.maps[depth][name] = self.weights.constant(self.consts[name], name, loc)
         return self.values[name]
+
+    def bound(self, name: str) -> Bound:
+        """`name` as a Bound: its array when known at compile time, else its MLIR value."""
+        if name in self.consts:
+            return Bound(self.consts[name], dtypes.from_numpy(self.consts[name].dtype))
+        if name not in self.types:
+            raise InputError(f"{self.source}: value '{name}' has no type after shape inference")
+        dtype = dtypes.from_onnx(self.types[name].tensor_type.elem_type)
+        return Bound(self.value(name, self.file_loc), dtype)
+
+    def import_graph(self, graph: onnx.GraphProto, bindings: list[Bound], prefix: str) -> list[Bound]:
+        """Imports a subgraph's nodes at the insertion point, its inputs bound in order to
+        `bindings`; outer names stay visible. Returns its outputs."""
+        scope = copy.copy(self)  # shares the module, weights and options; only names are new
+        scope.values, scope.consts = self.values.new_child(), self.consts.new_child()
+        scope.sequences, scope.types = self.sequences.new_child(), self.types.new_child()
+        scope.prefix = prefix
+        for vi in [*graph.value_info, *graph.output]:
+            if folding.is_static(vi.type):
+                scope.types[vi.name] = vi.type
+        for init in graph.initializer:
+            scope.consts[init.name] = numpy_helper.to_array(init)
+        folding.backfill_types(graph.node, scope.types)
+        for vi, bound in zip(graph.input, bindings):
+            scope._bind_one(vi.name, bound)
+        for index, node in enumerate(graph.node):
+            scope._import_node(node, prefix + (node.name or f"{node.op_type}_{index}"), self.opset)
+        return [scope.bound(vi.name) for vi in graph.output]
 
     def _import_node(self, node: onnx.NodeProto, label: str, opset: int, depth: int = 0) -> None:
         if node.domain not in ("", "ai.onnx"):
@@ -181,20 +221,31 @@ class _GraphImporter:
     def _bind(self, node: onnx.NodeProto, results: list) -> None:
         """Records a node's results, and their static types for the nodes that use them."""
         for name, result in zip(node.output, results):
-            if not name:
-                continue
-            if isinstance(result, TensorSequence):
-                self.sequences[name] = result
-            elif isinstance(result, np.ndarray):
-                self.consts[name] = result
-                self.types[name] = folding.static_type(dtypes.from_numpy(result.dtype).onnx,
-                                                       result.shape)
+            if name:
+                self._bind_one(name, result)
+
+    def _bind_one(self, name: str, result) -> None:
+        if isinstance(result, TensorSequence):
+            self.sequences[name] = result
+            return
+        if isinstance(result, Bound):
+            if isinstance(result.value, np.ndarray):
+                result = result.value
             else:
-                self.values[name] = result
-                if name in self.types and not folding.is_static(self.types[name]):
-                    elem = self.types[name].tensor_type.elem_type
-                    shape = ir.RankedTensorType(result.type).shape
-                    self.types[name] = folding.static_type(elem, shape)
+                self.values[name] = result.value
+                shape = ir.RankedTensorType(result.value.type).shape
+                self.types[name] = folding.static_type(result.dtype.onnx, shape)
+                return
+        if isinstance(result, np.ndarray):
+            self.consts[name] = result
+            self.types[name] = folding.static_type(dtypes.from_numpy(result.dtype).onnx,
+                                                   result.shape)
+        else:
+            self.values[name] = result
+            if name in self.types and not folding.is_static(self.types[name]):
+                elem = self.types[name].tensor_type.elem_type
+                shape = ir.RankedTensorType(result.type).shape
+                self.types[name] = folding.static_type(elem, shape)
 
 
 def _name_attr(name: str) -> ir.DictAttr:

@@ -1,5 +1,7 @@
 """`NodeImport`: what an op handler sees of one ONNX node, and helpers to build mlc ops."""
 
+from dataclasses import dataclass
+
 import numpy as np
 import onnx
 from mlir import ir
@@ -59,6 +61,21 @@ def attr_value(value) -> ir.Attribute:
             return ir.DenseI64ArrayAttr.get([int(v) for v in value])
         return ir.DenseF32ArrayAttr.get([float(v) for v in value])
     raise TypeError(f"no attribute kind for {value!r}")
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A value crossing a subgraph's boundary: a numpy array when known at compile time, else
+    an MLIR value; `dtype` is its ONNX element type (MLIR's signless integers lose the sign)."""
+
+    value: "ir.Value | np.ndarray"
+    dtype: dtypes.DType
+
+    @property
+    def shape(self) -> list[int]:
+        if isinstance(self.value, np.ndarray):
+            return list(self.value.shape)
+        return list(ir.RankedTensorType(self.value.type).shape)
 
 
 class NodeImport:
@@ -139,6 +156,24 @@ class NodeImport:
         if name not in self._importer.types:
             raise InputError(self.error_text(f"output '{name}' has no type after shape inference"))
         return dtypes.from_onnx(self._importer.types[name].tensor_type.elem_type)
+
+    def bound(self, i: int) -> Bound:
+        return self._importer.bound(self.node.input[i])
+
+    # -- subgraphs --------------------------------------------------------------------------
+    def import_subgraph(self, attr: str, bindings: list[Bound], tag: str = "") -> list[Bound]:
+        """Imports the subgraph in attribute `attr` inline, its inputs bound to `bindings`; its
+        nodes are labelled '<this node>/<tag>/<node>'."""
+        graph = self._attrs[attr]
+        if len(bindings) != len(graph.input):
+            raise InputError(self.error_text(f"subgraph '{attr}' takes {len(graph.input)} inputs, "
+                                             f"the node binds {len(bindings)}"))
+        prefix = f"{self.label}/{tag + '/' if tag else ''}"
+        return self._importer.import_graph(graph, bindings, prefix)
+
+    def materialize(self, bound: Bound) -> ir.Value:
+        """A Bound as an MLIR value (a constant op for a compile-time array)."""
+        return self.constant(bound.value) if isinstance(bound.value, np.ndarray) else bound.value
 
     # -- attributes -----------------------------------------------------------------------
     def attr(self, name: str, default=None):
