@@ -299,3 +299,18 @@ def test_small_cnn(check_against_ort):
     model = make_model(nodes, [tensor("x", np.float32, (2, 3, 8, 8))], [tensor("y", np.float32, (2, 10))],
                        initializers=[numpy_helper.from_array(v, k) for k, v in weights.items()])
     check_against_ort(model, {"x": _random(rng, (2, 3, 8, 8))})
+
+
+@pytest.mark.parametrize("trans_b", [0, 1])
+def test_flatten_then_gemm(check_against_ort, trans_b):
+    """A CNN's classifier head: reshape propagation folds the Flatten into the Gemm, and the
+    schedule turns the resulting generic back into a matmul."""
+    rng = np.random.default_rng(9)
+    w = _random(rng, (40, 8 * 3 * 3) if trans_b else (8 * 3 * 3, 40), 0.1)
+    nodes = [helper.make_node("Flatten", ["x"], ["f"]),
+             helper.make_node("Gemm", ["f", "w", "b"], ["g"], transB=trans_b),
+             helper.make_node("Relu", ["g"], ["y"])]
+    model = make_model(nodes, [tensor("x", np.float32, (1, 8, 3, 3))], [tensor("y", np.float32, (1, 40))],
+                       initializers=[numpy_helper.from_array(w, "w"),
+                                     numpy_helper.from_array(_random(rng, (40,)), "b")])
+    check_against_ort(model, {"x": _random(rng, (1, 8, 3, 3))})

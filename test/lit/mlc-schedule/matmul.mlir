@@ -50,3 +50,26 @@ module attributes {mlc.target = "x86-64-v3"} {
     return %0 : tensor<1x8x4x4xf32>
   }
 }
+
+// -----
+
+// A Flatten folded into a Gemm by reshape propagation: a generic C[m, n] += A[m, c, h, w] *
+// B[c, h, w, n] is a matmul again (collapsed operands), and scheduled as one.
+// CHECK-LABEL: func.func @flatten_gemm
+// CHECK-NOT: linalg.generic
+// CHECK: tensor.collapse_shape %arg0 {{\[}}[0], [1, 2, 3]] : tensor<1x8x2x2xf32> into tensor<1x32xf32>
+// CHECK: vector.contract
+#a = affine_map<(m, n, c, h, w) -> (m, c, h, w)>
+#b = affine_map<(m, n, c, h, w) -> (c, h, w, n)>
+#c = affine_map<(m, n, c, h, w) -> (m, n)>
+module attributes {mlc.target = "x86-64-v3"} {
+  func.func @flatten_gemm(%a: tensor<1x8x2x2xf32>, %b: tensor<8x2x2x64xf32>, %init: tensor<1x64xf32>) -> tensor<1x64xf32> {
+    %0 = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%a, %b : tensor<1x8x2x2xf32>, tensor<8x2x2x64xf32>) outs(%init : tensor<1x64xf32>) {
+    ^bb0(%x: f32, %y: f32, %acc: f32):
+      %p = arith.mulf %x, %y : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    } -> tensor<1x64xf32>
+    return %0 : tensor<1x64xf32>
+  }
+}
