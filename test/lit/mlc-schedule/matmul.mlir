@@ -73,3 +73,20 @@ module attributes {mlc.target = "x86-64-v3"} {
     return %0 : tensor<1x64xf32>
   }
 }
+
+// -----
+
+// A 3x3 stride-2 max pool is a row pass (three maxima over whole, contiguous input rows) and
+// a column pass (three maxima over strided slices of those rows); no pooling op is left.
+// CHECK-LABEL: func.func @max_pool
+// CHECK-NOT: linalg.pooling_nchw_max
+// CHECK-COUNT-3: tensor.extract_slice {{.*}} [1, 2, 1] : tensor<4x9x9xf32> to tensor<4x4x9xf32>
+// CHECK-COUNT-3: tensor.extract_slice {{.*}} [1, 1, 2] : tensor<4x4x9xf32> to tensor<4x4x4xf32>
+// CHECK: return
+module attributes {mlc.target = "x86-64-v3"} {
+  func.func @max_pool(%x: tensor<1x4x9x9xf32>, %init: tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32> {
+    %window = tensor.empty() : tensor<3x3xf32>
+    %0 = linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%x, %window : tensor<1x4x9x9xf32>, tensor<3x3xf32>) outs(%init : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+    return %0 : tensor<1x4x4x4xf32>
+  }
+}
