@@ -5,8 +5,11 @@ uses it by expanding that op's iteration space. A Flatten before a Gemm (AlexNet
 ZFNet) so becomes a `linalg.generic` computing
     C[m, n] += A[m, k1, k2, k3] * B[k1, k2, k3, n]
 which no schedule matches: it ran as naive loops over a weight read with a stride of N floats.
-`recover_matmul` collapses the reduction dims of both operands back into one K (free views of
-contiguous memory) and writes the op as the `linalg.matmul` it is.
+Elementwise fusion may also have pulled an operand's producer into the body (a
+GlobalAveragePool's 1/(H*W) before ResNet's classifier: out + (a * s) * b).
+`recover_matmul` computes such a prologue as its own elementwise op over that operand,
+collapses the reduction dims of both operands back into one K (free views of contiguous
+memory) and writes the op as the `linalg.matmul` it is.
 """
 
 from mlir import ir
@@ -25,17 +28,63 @@ def _dims(affine_map: ir.AffineMap) -> list[int] | None:
     return positions
 
 
-def _is_multiply_accumulate(op) -> bool:
-    """The body is out + in0 * in1 (in either order), in f32."""
+def _depends_only_on(value: ir.Value, arg: ir.Value, body_ops: list) -> bool:
+    """`value` is computed from block argument `arg` and values from outside the body."""
+    if value == arg:
+        return True
+    owner = value.owner
+    op = owner.operation if hasattr(owner, "operation") else None
+    if op is None or not any(op == o for o in body_ops):
+        return not isinstance(owner, ir.Block)  # defined outside the body
+    return all(_depends_only_on(v, arg, body_ops) for v in op.operands)
+
+
+def _multiply_accumulate(op) -> tuple[list, list] | None:
+    """For a body out + f(in0) * g(in1): the ops of f and of g (empty when the factor is the
+    argument itself); None for any other body."""
     block = op.regions[0].blocks[0]
     ops = list(block.operations)
-    if len(ops) != 3 or [o.name for o in ops] != ["arith.mulf", "arith.addf", "linalg.yield"]:
-        return False
+    if len(ops) < 3 or [o.name for o in ops[-3:]] != ["arith.mulf", "arith.addf", "linalg.yield"]:
+        return None
     a, b, out = block.arguments
-    mul, add = ops[0], ops[1]
-    if {mul.operands[0], mul.operands[1]} != {a, b} or mul.operands[0] == mul.operands[1]:
-        return False
-    return {add.operands[0], add.operands[1]} == {mul.results[0], out}
+    mul, add = ops[-3], ops[-2]
+    if {add.operands[0], add.operands[1]} != {mul.results[0], out}:
+        return None
+    prologue_ops = ops[:-3]
+    x, y = mul.operands[0], mul.operands[1]
+    if not (_depends_only_on(x, a, prologue_ops) and _depends_only_on(y, b, prologue_ops)):
+        x, y = y, x
+        if not (_depends_only_on(x, a, prologue_ops) and _depends_only_on(y, b, prologue_ops)):
+            return None
+    of_a = [o for o in prologue_ops if any(_depends_only_on(r, a, prologue_ops) and r != a
+                                           for r in o.results)]
+    of_b = [o for o in prologue_ops if not any(o == q for q in of_a)]
+    if any(o.name.startswith("linalg.") or o.regions for o in prologue_ops):
+        return None
+    return (of_a, x), (of_b, y)
+
+
+def _apply_prologue(value: ir.Value, prologue: tuple, arg: ir.Value) -> ir.Value:
+    """`value` mapped elementwise through the body ops `prologue` (from `arg` to its result)."""
+    ops, result = prologue
+    if not ops:
+        return value
+    shape, elem = lb.shape_of(value), lb.elem_of(value)
+    identity = lb.identity_map(len(shape))
+
+    def body(v, _):
+        mapping = {arg: v}
+        for o in ops:
+            clone = o.clone()
+            for i, operand in enumerate(clone.operands):
+                for old, new in mapping.items():
+                    if operand == old:
+                        clone.operands[i] = new
+            for old_r, new_r in zip(o.results, clone.results):
+                mapping[old_r] = new_r
+        return mapping[result]
+    return lb.generic([value], [lb.empty(shape, elem)], [identity, identity],
+                      ["parallel"] * len(shape), body)
 
 
 def _collapse(value: ir.Value, shape: list[int], reassociation) -> ir.Value:
@@ -56,15 +105,21 @@ def recover_matmul(op) -> bool:
     if maps != [[0, *reductions], [*reductions, 1], [0, 1]]:
         return False
     if any(not lb.ranked(v).has_static_shape or not isinstance(lb.elem_of(v), ir.F32Type)
-           for v in op.operands) or not _is_multiply_accumulate(op):
+           for v in op.operands):
+        return False
+    factors = _multiply_accumulate(op)
+    if factors is None:
         return False
     a, b, c = op.operands
+    block_a, block_b, _ = op.regions[0].blocks[0].arguments
     m, n = lb.shape_of(c)
     k = 1
     for size in lb.shape_of(a)[1:]:
         k *= size
     r = len(reductions)
     with ir.InsertionPoint(op), op.location:
+        a = _apply_prologue(a, factors[0], block_a)
+        b = _apply_prologue(b, factors[1], block_b)
         a2 = _collapse(a, [m, k], [[0], list(range(1, r + 1))])
         b2 = _collapse(b, [k, n], [list(range(r)), [r]])
         product = linalg.matmul(a2, b2, outs=[c])

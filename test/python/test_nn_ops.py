@@ -314,3 +314,16 @@ def test_flatten_then_gemm(check_against_ort, trans_b):
                        initializers=[numpy_helper.from_array(w, "w"),
                                      numpy_helper.from_array(_random(rng, (40,)), "b")])
     check_against_ort(model, {"x": _random(rng, (1, 8, 3, 3))})
+
+
+def test_global_average_pool_then_gemm(check_against_ort):
+    """ResNet's head: elementwise fusion pulls the pool's 1/(H*W) into the classifier's
+    contraction; the schedule splits it off again and runs a matmul."""
+    rng = np.random.default_rng(10)
+    nodes = [helper.make_node("GlobalAveragePool", ["x"], ["p"]),
+             helper.make_node("Flatten", ["p"], ["f"]),
+             helper.make_node("Gemm", ["f", "w", "b"], ["y"], transB=1)]
+    model = make_model(nodes, [tensor("x", np.float32, (1, 48, 7, 7))], [tensor("y", np.float32, (1, 40))],
+                       initializers=[numpy_helper.from_array(_random(rng, (40, 48), 0.1), "w"),
+                                     numpy_helper.from_array(_random(rng, (40,)), "b")])
+    check_against_ort(model, {"x": _random(rng, (1, 48, 7, 7))})

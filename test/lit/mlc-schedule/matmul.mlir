@@ -90,3 +90,28 @@ module attributes {mlc.target = "x86-64-v3"} {
     return %0 : tensor<1x4x4x4xf32>
   }
 }
+
+// -----
+
+// Elementwise fusion pulled a GlobalAveragePool's scaling into the classifier's contraction:
+// out + (a * s) * b. The scaling becomes its own elementwise op over A, then a matmul.
+// CHECK-LABEL: func.func @scaled_gemm
+// CHECK: arith.mulf {{.*}}, %cst
+// CHECK-NOT: arith.mulf %{{.*}}, %in_
+// CHECK: vector.contract
+#a = affine_map<(m, n, c, h, w) -> (m, c, h, w)>
+#b = affine_map<(m, n, c, h, w) -> (c, h, w, n)>
+#c = affine_map<(m, n, c, h, w) -> (m, n)>
+module attributes {mlc.target = "x86-64-v3"} {
+  func.func @scaled_gemm(%a: tensor<1x32x1x1xf32>, %b: tensor<32x1x1x64xf32>, %init: tensor<1x64xf32>) -> tensor<1x64xf32> {
+    %cst = arith.constant 0.25 : f32
+    %0 = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%a, %b : tensor<1x32x1x1xf32>, tensor<32x1x1x64xf32>) outs(%init : tensor<1x64xf32>) {
+    ^bb0(%x: f32, %y: f32, %acc: f32):
+      %s = arith.mulf %x, %cst : f32
+      %p = arith.mulf %s, %y : f32
+      %r = arith.addf %acc, %p : f32
+      linalg.yield %r : f32
+    } -> tensor<1x64xf32>
+    return %0 : tensor<1x64xf32>
+  }
+}
