@@ -168,6 +168,11 @@ class NodeImport:
         if len(bindings) != len(graph.input):
             raise InputError(self.error_text(f"subgraph '{attr}' takes {len(graph.input)} inputs, "
                                              f"the node binds {len(bindings)}"))
+        return self.import_graph(graph, bindings, tag)
+
+    def import_graph(self, graph: onnx.GraphProto, bindings: list[Bound], tag: str = "") -> list[Bound]:
+        """Imports `graph` inline (a subgraph, or a decomposition a handler built), its inputs
+        bound to `bindings`; its nodes are labelled '<this node>/<tag>/<node>'."""
         prefix = f"{self.label}/{tag + '/' if tag else ''}"
         return self._importer.import_graph(graph, bindings, prefix)
 
