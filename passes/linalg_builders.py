@@ -149,6 +149,21 @@ def generic(inputs: Sequence[ir.Value], inits: Sequence[ir.Value], maps: Sequenc
     return op.results[0] if len(op.results) == 1 else list(op.results)
 
 
+def clone_ops(ops: Sequence, mapping: dict) -> dict:
+    """Clones `ops` (from another region) at the insertion point, each operand found in
+    `mapping` replaced by its image; returns `mapping` with the clones' results added."""
+    for op in ops:
+        clone = op.clone()
+        for i, operand in enumerate(clone.operands):
+            for old, new in mapping.items():
+                if operand == old:
+                    clone.operands[i] = new
+                    break
+        for old, new in zip(op.results, clone.results):
+            mapping[old] = new
+    return mapping
+
+
 def elementwise(result_type: ir.RankedTensorType, inputs: Sequence[ir.Value],
                 body: Callable[..., ir.Value]) -> ir.Value:
     """result[i...] = body(inputs broadcast to the result shape at i...)."""

@@ -73,16 +73,7 @@ def _apply_prologue(value: ir.Value, prologue: tuple, arg: ir.Value) -> ir.Value
     identity = lb.identity_map(len(shape))
 
     def body(v, _):
-        mapping = {arg: v}
-        for o in ops:
-            clone = o.clone()
-            for i, operand in enumerate(clone.operands):
-                for old, new in mapping.items():
-                    if operand == old:
-                        clone.operands[i] = new
-            for old_r, new_r in zip(o.results, clone.results):
-                mapping[old_r] = new_r
-        return mapping[result]
+        return lb.clone_ops(ops, {arg: v})[result]
     return lb.generic([value], [lb.empty(shape, elem)], [identity, identity],
                       ["parallel"] * len(shape), body)
 

@@ -107,8 +107,63 @@ def _nhwc_columns(xt: ir.Value, kh: int, kw: int, oh: int, ow: int, strides, dil
     return _collapse(col, [oh * ow, kh * kw * c], [[0, 1], [2, 3, 4]])
 
 
-def _conv_as_nhwc_matmul(x, w_hwcf, init, strides, dilations, target, tags):
-    """One image's conv (x [1,C,H,W], w_hwcf [KH,KW,C,F], init [1,F,OH,OW]) as an NHWC GEMM."""
+def nhwc_epilogue(conv_op) -> tuple | None:
+    """(consumer, operand index) when the NHWC output pass of `conv_op` can absorb the
+    conv's only user: an all-parallel linalg.generic reading the conv with the identity map
+    and writing the same shape (a bias-free ReLU, a residual add, ...); None otherwise."""
+    if conv_op.name != "linalg.conv_2d_nchw_fchw" or hwcf_filter(conv_op.operands[1]) is None:
+        return None
+    uses = list(conv_op.results[0].uses)
+    if len(uses) != 1:
+        return None
+    user = uses[0].owner
+    user = user.operation if hasattr(user, "operation") else user
+    if user.name != "linalg.generic" or len(user.results) != 1:
+        return None
+    if any("parallel" not in str(it) for it in ir.ArrayAttr(user.attributes["iterator_types"])):
+        return None
+    n_inputs = len(user.operands) - 1
+    index = uses[0].operand_number
+    maps = [ir.AffineMapAttr(m).value for m in ir.ArrayAttr(user.attributes["indexing_maps"])]
+    identity = lb.identity_map(4)
+    if index >= n_inputs or maps[index] != identity or maps[-1] != identity:
+        return None
+    if any(o.name == "linalg.index" for o in user.regions[0].blocks[0].operations):
+        return None
+    return user, index
+
+
+def _output_pass(yt, init, epilogue):
+    """init + Yt^T back in NCHW, through the absorbed elementwise consumer when there is one;
+    the value that replaces the conv (or the consumer)."""
+    to_nchw, identity = lb.dims_map(4, [2, 3, 1]), lb.identity_map(4)
+    if epilogue is None:
+        return lb.generic([yt], [init], [to_nchw, identity], ["parallel"] * 4,
+                          lambda v, acc: lb.add(acc, v))
+    consumer, index = epilogue
+    n_inputs = len(consumer.operands) - 1
+    maps = [ir.AffineMapAttr(m).value for m in ir.ArrayAttr(consumer.attributes["indexing_maps"])]
+    others = [i for i in range(n_inputs) if i != index]
+    body_ops = list(consumer.regions[0].blocks[0].operations)
+    args = consumer.regions[0].blocks[0].arguments
+
+    def body(v, bias, *rest):
+        mapping = {args[index]: lb.add(bias, v)}
+        mapping.update({args[i]: value for i, value in zip(others + [n_inputs], rest)})
+        mapping = lb.clone_ops(body_ops[:-1], mapping)
+        return [mapping.get(r, r) for r in body_ops[-1].operands]
+
+    # At the consumer: its other operands may be defined after the conv.
+    with ir.InsertionPoint(consumer), consumer.location:
+        return lb.generic([yt, init, *[consumer.operands[i] for i in others]],
+                          [consumer.operands[n_inputs]],
+                          [to_nchw, identity, *[maps[i] for i in others], maps[-1]],
+                          ["parallel"] * 4, body)
+
+
+def _conv_as_nhwc_matmul(x, w_hwcf, init, strides, dilations, target, tags, epilogue=None):
+    """One image's conv (x [1,C,H,W], w_hwcf [KH,KW,C,F], init [1,F,OH,OW]) as an NHWC GEMM;
+    its output pass absorbs `epilogue` (see `nhwc_epilogue`) when given."""
     _, c, h, wd = static_f32_shape(x)
     kh, kw, _, f = static_f32_shape(w_hwcf)
     _, _, oh, ow = static_f32_shape(init)
@@ -119,9 +174,7 @@ def _conv_as_nhwc_matmul(x, w_hwcf, init, strides, dilations, target, tags):
     b = _collapse(w_hwcf, [kh * kw * c, f], [[0, 1, 2], [3]])
     yt, pieces = matmul_pieces(a, b, lb.filled([oh * ow, f], elem, lb.const(0, elem)), target, tags)
     yt = _expand(yt, [oh, ow, f], [[0, 1], [2]])
-    y = lb.generic([yt], [init], [lb.dims_map(4, [2, 3, 1]), lb.identity_map(4)], ["parallel"] * 4,
-                   lambda v, acc: lb.add(acc, v))
-    return y, pieces
+    return _output_pass(yt, init, epilogue), pieces
 
 
 def _slice(value, offsets, sizes, result_shape, strides=None):
@@ -184,8 +237,10 @@ def rewrite_conv(op, target, tags, kernels) -> str | None:
     pieces = []
     with ir.InsertionPoint(op), op.location:
         hwcf = hwcf_filter(w) if op.name == "linalg.conv_2d_nchw_fchw" else None
+        epilogue = nhwc_epilogue(op)
         if hwcf is not None:
-            result, pieces = _conv_as_nhwc_matmul(x, hwcf, init, strides, dilations, target, tags)
+            result, pieces = _conv_as_nhwc_matmul(x, hwcf, init, strides, dilations, target, tags,
+                                                  epilogue)
         elif op.name == "linalg.conv_2d_nchw_fchw":
             result, pieces = _conv_as_matmul(x, w, init, strides, dilations, target, tags)
         elif shapes[0][2] == 1 and shapes[1][1] == 1:
@@ -194,7 +249,12 @@ def rewrite_conv(op, target, tags, kernels) -> str | None:
             result, pieces = _grouped(x, w, init, strides, dilations, target, tags)
         else:
             return f"{shapes[0][1]} groups > {MAX_GROUPS}"
-    op.results[0].replace_all_uses_with(result)
+    if hwcf is not None and epilogue is not None:
+        consumer = epilogue[0]
+        consumer.results[0].replace_all_uses_with(result)
+        consumer.erase()
+    else:
+        op.results[0].replace_all_uses_with(result)
     op.erase()
     kernels += pieces
     return None

@@ -327,3 +327,20 @@ def test_global_average_pool_then_gemm(check_against_ort):
                        initializers=[numpy_helper.from_array(_random(rng, (40, 48), 0.1), "w"),
                                      numpy_helper.from_array(_random(rng, (40,)), "b")])
     check_against_ort(model, {"x": _random(rng, (1, 48, 7, 7))})
+
+
+@pytest.mark.parametrize("tail", [["Relu"], ["Add", "Relu"], ["Sigmoid"]])
+def test_conv_epilogue(check_against_ort, tail):
+    """The NHWC conv's output pass absorbs its only elementwise consumer (a ReLU, a residual
+    add and ReLU, a sigmoid)."""
+    rng = np.random.default_rng(13)
+    nodes, last = [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1])], "c"
+    for i, op in enumerate(tail):
+        inputs = [last, "x"] if op == "Add" else [last]
+        nodes.append(helper.make_node(op, inputs, [f"t{i}"]))
+        last = f"t{i}"
+    nodes[-1].output[0] = "y"
+    model = make_model(nodes, [tensor("x", np.float32, (1, 16, 9, 9))], [tensor("y", np.float32, (1, 16, 9, 9))],
+                       initializers=[numpy_helper.from_array(_random(rng, (16, 16, 3, 3), 0.1), "w"),
+                                     numpy_helper.from_array(_random(rng, (16,)), "b")])
+    check_against_ort(model, {"x": _random(rng, (1, 16, 9, 9))})

@@ -115,3 +115,31 @@ module attributes {mlc.target = "x86-64-v3"} {
     return %0 : tensor<1x64xf32>
   }
 }
+
+// -----
+
+// The NHWC output pass of a conv absorbs its only elementwise consumer (a ReLU here): the
+// result is written once, as relu(init + GEMM^T).
+// CHECK-LABEL: func.func @nhwc_conv_relu
+// CHECK: vector.contract
+// CHECK: arith.addf
+// CHECK-NEXT: arith.maximumf
+// CHECK-NOT: arith.maximumf
+// CHECK: return
+#id = affine_map<(n, c, h, w) -> (n, c, h, w)>
+module attributes {mlc.target = "x86-64-v3"} {
+  func.func @nhwc_conv_relu(%x: tensor<1x16x6x6xf32>, %init: tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32> {
+    %hwcf = arith.constant dense<0.5> : tensor<3x3x16x8xf32>
+    %empty = tensor.empty() : tensor<8x16x3x3xf32>
+    %w = linalg.transpose ins(%hwcf : tensor<3x3x16x8xf32>) outs(%empty : tensor<8x16x3x3xf32>) permutation = [3, 2, 0, 1]
+    %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x16x6x6xf32>, tensor<8x16x3x3xf32>) outs(%init : tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
+    %zero = arith.constant 0.0 : f32
+    %out = tensor.empty() : tensor<1x8x4x4xf32>
+    %1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%0 : tensor<1x8x4x4xf32>) outs(%out : tensor<1x8x4x4xf32>) {
+    ^bb0(%v: f32, %o: f32):
+      %r = arith.maximumf %v, %zero : f32
+      linalg.yield %r : f32
+    } -> tensor<1x8x4x4xf32>
+    return %1 : tensor<1x8x4x4xf32>
+  }
+}
