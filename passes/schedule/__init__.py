@@ -194,6 +194,8 @@ def run(module_op, pass_) -> None:
         contraction.recover_matmul(op)
     for op in _walk(module_op, lambda op: op.name in pooling.POOLING_OPS):
         pooling.rewrite_pooling(op)
+    for op in _walk(module_op, lambda op: op.name == "linalg.transpose"):
+        elementwise.rows_transpose_as_generic(op)
     fused = fusion.epilogues(module_op)
     for op in _walk(module_op, lambda op: op.name in conv.CONV_OPS):
         why = conv.rewrite_conv(op, target, tags, pieces)
