@@ -2,7 +2,9 @@
 
 The model set: the eight light models of the onnx wheel with real-size random weights (their
 ConstantOfShape-made weights replaced by random initializers), a 1024^3 MatMul with constant
-weights, and an MLP 784-512-512-10 at batch 1 and 64. Each model is compiled by mlc (timed),
+weights, an MLP 784-512-512-10 at batch 1 and 64, and from `mlc.tools.model_zoo` (torch) a
+small CNN, a MobileNetV2-like CNN at 224x224 and a BERT-like encoder (hidden 256, 4 layers,
+sequence 128). Each model is compiled by mlc (timed),
 checked against onnxruntime on a random input, then both run in alternation (mlc, ort, mlc,
 ...) so machine noise hits both alike. It prints medians, the ratio mlc/ORT, GFLOP/s (from
 the Conv/MatMul/Gemm FLOPs of the graph), mlc's compile time, mlc's arena (the intermediate
@@ -41,6 +43,7 @@ CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
 class Case:
     name: str
     model: onnx.ModelProto
+    feeds: dict | None = None  # inputs to time on; random normal values when None
 
 
 # -- the model set ---------------------------------------------------------------------------
@@ -129,11 +132,25 @@ def mlp_case(batch: int, sizes=(784, 512, 512, 10)) -> Case:
         [helper.make_tensor_value_info(x, TensorProto.FLOAT, [batch, sizes[-1]])], inits, "mlp"))
 
 
+def zoo_case(name: str, build) -> Case:
+    """A model family from `mlc.tools.model_zoo` (needs torch, and transformers for BERT)."""
+    model, feeds = build()
+    model.ir_version = min(model.ir_version, IR_VERSION)
+    return Case(name, model, feeds)
+
+
 def all_cases(shipped: bool = False) -> list:
     """(name, builder) pairs; models are built only when selected."""
+    from mlc.tools import model_zoo
+
     cases = [(name, lambda name=name: light_case(name, shipped)) for name in LIGHT]
     cases += [("matmul1024", matmul_case), ("mlp_b1", lambda: mlp_case(1)),
-              ("mlp_b64", lambda: mlp_case(64))]
+              ("mlp_b64", lambda: mlp_case(64)),
+              ("small_cnn", lambda: zoo_case("small_cnn", model_zoo.small_cnn)),
+              ("mobilenet_v2", lambda: zoo_case("mobilenet_v2",
+                                                lambda: model_zoo.mobilenet_v2(image=224))),
+              ("bert_h256_s128", lambda: zoo_case("bert_h256_s128", lambda: model_zoo.bert_encoder(
+                  hidden=256, layers=4, heads=4, seq=128)))]
     return cases
 
 
@@ -259,6 +276,8 @@ def compile_case(case: Case, work: Path, target: str) -> Result:
     result = Result(case.name, gflop=count_flops(case.model) / 1e9)
     path = work / f"{case.name}.onnx"
     onnx.save(case.model, str(path))
+    if case.feeds is not None:
+        np.savez(work / f"{case.name}.feeds.npz", **case.feeds)
     started = time.perf_counter()
     try:
         compile_model(path, CompileOptions(resolve(target)), "so", work / f"{case.name}.so")
@@ -280,7 +299,11 @@ def time_case(result: Result, work: Path, threads: int, min_time: float, min_run
     model = Model(work / f"{result.name}.so")
     session = _ort_session(path, threads)
     rng = np.random.default_rng(1)
-    feeds = {s.name: rng.standard_normal(s.shape).astype(s.dtype) for s in model.inputs}
+    feeds_file = work / f"{result.name}.feeds.npz"
+    if feeds_file.exists():
+        feeds = dict(np.load(feeds_file))
+    else:
+        feeds = {s.name: rng.standard_normal(s.shape).astype(s.dtype) for s in model.inputs}
     got = list(model.run(feeds).values())
     ref = session.run(None, feeds)
     result.error = max(_max_rel_error(g, r) for g, r in zip(got, ref))
