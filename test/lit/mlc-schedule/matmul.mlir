@@ -143,3 +143,29 @@ module attributes {mlc.target = "x86-64-v3"} {
     return %1 : tensor<1x8x4x4xf32>
   }
 }
+
+// -----
+
+// Attention's product with V after softmax: the division by the row sums (a second input,
+// over the batch and M dims) was fused into the contraction. It becomes its own elementwise op,
+// then one matmul per (batch, head) entry.
+// CHECK-LABEL: func.func @attention_pv
+// CHECK: arith.divf
+// CHECK-COUNT-2: vector.contract
+// CHECK-NOT: linalg.generic {{.*}}reduction
+#p = affine_map<(b, h, m, n, k) -> (b, h, m, k)>
+#s = affine_map<(b, h, m, n, k) -> (b, h, m)>
+#v = affine_map<(b, h, m, n, k) -> (b, h, k, n)>
+#o = affine_map<(b, h, m, n, k) -> (b, h, m, n)>
+module attributes {mlc.target = "x86-64-v3"} {
+  func.func @attention_pv(%p: tensor<1x2x8x8xf32>, %sum: tensor<1x2x8xf32>, %v: tensor<1x2x8x16xf32>, %init: tensor<1x2x8x16xf32>) -> tensor<1x2x8x16xf32> {
+    %0 = linalg.generic {indexing_maps = [#p, #s, #v, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%p, %sum, %v : tensor<1x2x8x8xf32>, tensor<1x2x8xf32>, tensor<1x2x8x16xf32>) outs(%init : tensor<1x2x8x16xf32>) {
+    ^bb0(%x: f32, %s: f32, %y: f32, %acc: f32):
+      %q = arith.divf %x, %s : f32
+      %m = arith.mulf %q, %y : f32
+      %r = arith.addf %acc, %m : f32
+      linalg.yield %r : f32
+    } -> tensor<1x2x8x16xf32>
+    return %0 : tensor<1x2x8x16xf32>
+  }
+}
