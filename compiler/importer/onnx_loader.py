@@ -5,6 +5,7 @@ A `.onnx` file is the binary protobuf; a `.onnxtxt` file is ONNX's text format
 `# CHECK:` lines. Every failure here is the user's input, reported as an `InputError` naming
 the file.
 
+Weights kept in external data files are read from the model's folder, and from nowhere else.
 Models older than opset 7 (the pytorch exporters of 2018 wrote opset 6) are upgraded to opset 7
 by `onnx.version_converter`, so the handlers only ever see opsets 7 and later.
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 import onnx
 import onnx.parser
 import onnx.version_converter
+from onnx import external_data_helper
 from google.protobuf.message import DecodeError
 
 from mlc.errors import InputError, UnsupportedError
@@ -41,7 +43,49 @@ def load_onnx(path: str | Path) -> onnx.ModelProto:
                          "the file may be truncated or not an ONNX file at all") from None
     if not model.HasField("graph") or not model.graph.node and not model.graph.output:
         raise InputError(f"{path}: not an ONNX model (no graph found in the file)")
+    load_external_data(model, path)
     return model
+
+
+def _tensors(graph: onnx.GraphProto):
+    """The graph's initializers and tensor attributes, subgraphs included."""
+    yield from graph.initializer
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.HasField("t"):
+                yield attr.t
+            yield from attr.tensors
+            for sub in [attr.g] if attr.HasField("g") else []:
+                yield from _tensors(sub)
+            for sub in attr.graphs:
+                yield from _tensors(sub)
+
+
+def load_external_data(model: onnx.ModelProto, path: Path) -> None:
+    """Reads the weights a model keeps in files beside it (ONNX external data) into the model.
+
+    A location must name a file inside the model's folder: an absolute path, or one that
+    climbs out of the folder (`../`, a symlink), is refused before anything is read, so a
+    model cannot make the compiler read arbitrary files into a shared object."""
+    tensors = [t for t in _tensors(model.graph) if external_data_helper.uses_external_data(t)]
+    if not tensors:
+        return
+    folder = path.resolve().parent
+    for t in tensors:
+        info = {e.key: e.value for e in t.external_data}
+        location = info.get("location", "")
+        target = (folder / location).resolve()
+        if not location or Path(location).is_absolute() or not target.is_relative_to(folder):
+            raise InputError(f"{path}: initializer '{t.name}' keeps its data at '{location}', "
+                             "outside the model's folder; mlc reads external data only from "
+                             "files beside the model")
+        if not target.is_file():
+            raise InputError(f"{path}: initializer '{t.name}': its external data file "
+                             f"'{location}' does not exist")
+    try:
+        external_data_helper.load_external_data_for_model(model, str(folder))
+    except (OSError, ValueError) as e:
+        raise InputError(f"{path}: cannot read the external data of its initializers: {e}") from None
 
 
 def _parse_text(path: Path, data: bytes) -> onnx.ModelProto:
