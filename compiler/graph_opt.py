@@ -2,14 +2,15 @@
 
 Runs in the driver right after import (and on a `.mlir` input at the mlc stage), before the
 linalg stage: BatchNorms folded into conv weights (`mlc-fold-batch-norm`), then duplicate and
-dead mlc ops removed (`mlc-cse`). They are passes too, for `mlc opt`; there they read the
+dead mlc ops removed (`mlc-cse`), then KxK conv filters stored HWCF for the NHWC GEMM
+(`mlc-conv-filter-layout`). They are passes too, for `mlc opt`; there they read the
 weights back from the module's resource section, which here the `WeightStore` already holds.
 What each step did is kept on the module as `mlc.graph` for `mlc compile --report`.
 """
 
 from mlir import ir
 
-from mlc.passes import fold_batch_norm, mlc_cse
+from mlc.passes import conv_filter_layout, fold_batch_norm, mlc_cse
 from mlc.weights import WeightStore
 
 
@@ -17,4 +18,6 @@ def optimize(module: ir.Module, store: WeightStore) -> None:
     with module.context, ir.Location.unknown():
         records = fold_batch_norm.fold_batch_norms(module.operation, store)
         records.update(mlc_cse.eliminate(module.operation))
+        relaid = conv_filter_layout.relayout_conv_filters(module.operation, store)
+        records["mlc-conv-filter-layout"] = f"{relaid} conv filter(s) stored HWCF for the NHWC GEMM"
         fold_batch_norm.record(module.operation, records)

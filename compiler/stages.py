@@ -55,6 +55,8 @@ STAGES = [
         # shim keeps one per thread, so a call neither mallocs nor page-faults.
         "mlc-plan-memory",
         "convert-memref-copy-to-linalg",  # strided copies as loops, not a runtime library call
+        # ...and those copies, and the fills bufferization wrote (padding), move whole vectors.
+        "mlc-vectorize-copies",
         "func.func(convert-linalg-to-affine-loops)",
         "canonicalize",
     ]),

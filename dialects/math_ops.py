@@ -11,6 +11,11 @@ OPS = [
     unary("sigmoid", "1 / (1 + exp(-x))"),
     unary("tanh", "tanh(x)"),
     unary("cast", "Element type conversion to the result's element type"),
+    # Signless integers do not say whether they are unsigned; this cast reads them so.
+    unary("cast_unsigned", "Element type conversion with the integer side unsigned: an integer "
+          "input zero-extends or converts to float as unsigned, a float converts to an unsigned "
+          "integer result"),
+    unary("bitcast", "The same bits read as the result's element type, of the same width"),
     binary("pow", "lhs ** rhs (rhs converted to lhs's element type)"),
     binary("max", "max(lhs, rhs)"),
     binary("min", "min(lhs, rhs)"),

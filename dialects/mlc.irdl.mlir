@@ -122,6 +122,13 @@ irdl.dialect @mlc {
     irdl.operands(lhs: %in0, rhs: %in1)
     irdl.results(result: %out0)
   }
+  // The same bits read as the result's element type, of the same width
+  irdl.operation @bitcast {
+    %in0 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    irdl.operands(input: %in0)
+    irdl.results(result: %out0)
+  }
   // The input broadcast to the result shape (numpy rules)
   irdl.operation @broadcast {
     %in0 = irdl.base "!builtin.tensor"
@@ -131,6 +138,13 @@ irdl.dialect @mlc {
   }
   // Element type conversion to the result's element type
   irdl.operation @cast {
+    %in0 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    irdl.operands(input: %in0)
+    irdl.results(result: %out0)
+  }
+  // Element type conversion with the integer side unsigned: an integer input zero-extends or converts to float as unsigned, a float converts to an unsigned integer result
+  irdl.operation @cast_unsigned {
     %in0 = irdl.base "!builtin.tensor"
     %out0 = irdl.base "!builtin.tensor"
     irdl.operands(input: %in0)
@@ -221,6 +235,18 @@ irdl.dialect @mlc {
     %in0 = irdl.base "!builtin.tensor"
     %out0 = irdl.base "!builtin.tensor"
     irdl.operands(input: %in0)
+    irdl.results(result: %out0)
+  }
+  // Running product along `axis`, with cumsum's operands and flags
+  irdl.operation @cumprod {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_axis = irdl.base "#builtin.integer"
+    %a_exclusive = irdl.base "#builtin.integer"
+    %a_reverse = irdl.base "#builtin.integer"
+    irdl.attributes {"axis" = %a_axis, "exclusive" = %a_exclusive, "reverse" = %a_reverse}
+    irdl.operands(input: %in0, axis: optional %in1)
     irdl.results(result: %out0)
   }
   // Running sum along `axis` (a run-time `axis` operand overrides it); exclusive leaves out the element itself, reverse runs from the end

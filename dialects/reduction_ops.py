@@ -29,6 +29,8 @@ OPS = [OpDef(name, f"The {what} over `axes`", ("input",), attrs={"axes": "ints"}
     OpDef("cumsum", "Running sum along `axis` (a run-time `axis` operand overrides it); "
           "exclusive leaves out the element itself, reverse runs from the end",
           ("input", "axis?"), attrs={"axis": "int", "exclusive": "int", "reverse": "int"}),
+    OpDef("cumprod", "Running product along `axis`, with cumsum's operands and flags",
+          ("input", "axis?"), attrs={"axis": "int", "exclusive": "int", "reverse": "int"}),
     OpDef("top_k", "The k (from the result type) largest (or smallest) elements along `axis`, "
           "sorted, ties to the lower index, and their int64 indices; unsigned orders integers "
           "as unsigned", ("input",), ("values", "indices"),

@@ -17,8 +17,9 @@ class PassInfo:
 
 
 def _registry() -> dict[str, PassInfo]:
-    from . import (entry_abi, externalize_weights, fold_batch_norm, i1_tensors_to_i8,
-                   memory_plan, memref_copy_to_linalg, mlc_cse, mlc_to_linalg, schedule)
+    from . import (conv_filter_layout, entry_abi, externalize_weights, fold_batch_norm, i1_tensors_to_i8,
+                   memory_plan, memref_copy_to_linalg, mlc_cse, mlc_to_linalg, schedule,
+                   vectorize_copies)
 
     return {p.name: p for p in [
         PassInfo("convert-i1-tensors-to-i8", "bool tensors -> byte tensors (0 or 1), i1 scalars kept",
@@ -26,6 +27,8 @@ def _registry() -> dict[str, PassInfo]:
         PassInfo("convert-mlc-to-linalg", "mlc ops -> linalg on tensors", mlc_to_linalg.run),
         PassInfo("convert-memref-copy-to-linalg", "memref.copy -> linalg.copy (no runtime library)",
                  memref_copy_to_linalg.run),
+        PassInfo("mlc-conv-filter-layout", "KxK conv filters -> HWCF constants behind a transpose",
+                 conv_filter_layout.run),
         PassInfo("mlc-cse", "common-subexpression and dead-code elimination of mlc ops",
                  mlc_cse.run),
         PassInfo("mlc-entry-abi", "@main -> destination-passing memref signature for the C ABI",
@@ -38,6 +41,8 @@ def _registry() -> dict[str, PassInfo]:
                  memory_plan.run),
         PassInfo("mlc-schedule", "matmul, conv, elementwise linalg -> tiled, vectorized loops",
                  schedule.run),
+        PassInfo("mlc-vectorize-copies", "memref copies and fills -> loops of whole-row vector moves",
+                 vectorize_copies.run),
     ]}
 
 

@@ -135,15 +135,24 @@ def filled(shape: Sequence[int], elem: ir.Type, value: ir.Value, like=None) -> i
 
 
 def pad(value: ir.Value, low: Sequence[int], high: Sequence[int], fill: ir.Value) -> ir.Value:
+    """`value` inside a border of `fill`: a filled tensor with `value` inserted at `low`.
+
+    Not tensor.pad, which bufferizes into a scalar loop nest; a linalg.fill and an inserted
+    slice become vector stores and a vectorized copy. Dynamic shapes keep tensor.pad."""
     if not any(low) and not any(high):
         return value
-    # A dynamic dim takes no padding (the callers pad only static dims).
-    shape = [s if is_dynamic(s) else s + lo + hi for s, lo, hi in zip(shape_of(value), low, high)]
-    op = tensor.PadOp(tensor_of(shape, elem_of(value)), value, [], [], list(low), list(high))
-    block = op.region.blocks.append(*[ir.IndexType.get()] * len(shape))
-    with ir.InsertionPoint(block):
-        tensor.yield_(fill)
-    return op.result
+    inner = shape_of(value)
+    if any(is_dynamic(s) for s in inner):
+        # A dynamic dim takes no padding (the callers pad only static dims).
+        shape = [s if is_dynamic(s) else s + lo + hi for s, lo, hi in zip(inner, low, high)]
+        op = tensor.PadOp(tensor_of(shape, elem_of(value)), value, [], [], list(low), list(high))
+        block = op.region.blocks.append(*[ir.IndexType.get()] * len(shape))
+        with ir.InsertionPoint(block):
+            tensor.yield_(fill)
+        return op.result
+    shape = [s + lo + hi for s, lo, hi in zip(inner, low, high)]
+    border = filled(shape, elem_of(value), fill)
+    return tensor.insert_slice(value, border, [], [], [], list(low), inner, [1] * len(shape))
 
 
 def collapse_to(value: ir.Value, shape: Sequence[int]) -> ir.Value:
@@ -253,6 +262,21 @@ def generic(inputs: Sequence[ir.Value], inits: Sequence[ir.Value], maps: Sequenc
         result = body(*block.arguments)
         linalg.YieldOp(list(result) if isinstance(result, (list, tuple)) else [result])
     return op.results[0] if len(op.results) == 1 else list(op.results)
+
+
+def clone_ops(ops: Sequence, mapping: dict) -> dict:
+    """Clones `ops` (from another region) at the insertion point, each operand found in
+    `mapping` replaced by its image; returns `mapping` with the clones' results added."""
+    for op in ops:
+        clone = op.clone()
+        for i, operand in enumerate(clone.operands):
+            for old, new in mapping.items():
+                if operand == old:
+                    clone.operands[i] = new
+                    break
+        for old, new in zip(op.results, clone.results):
+            mapping[old] = new
+    return mapping
 
 
 def elementwise(result_type: ir.RankedTensorType, inputs: Sequence[ir.Value],

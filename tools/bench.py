@@ -2,7 +2,9 @@
 
 The model set: the eight light models of the onnx wheel with real-size random weights (their
 ConstantOfShape-made weights replaced by random initializers), a 1024^3 MatMul with constant
-weights, and an MLP 784-512-512-10 at batch 1 and 64. Each model is compiled by mlc (timed),
+weights, an MLP 784-512-512-10 at batch 1 and 64, and from `mlc.tools.model_zoo` (torch) a
+small CNN, a MobileNetV2-like CNN at 224x224 and a BERT-like encoder (hidden 256, 4 layers,
+sequence 128). Each model is compiled by mlc (timed),
 checked against onnxruntime on a random input, then both run in alternation (mlc, ort, mlc,
 ...) so machine noise hits both alike. It prints medians, the ratio mlc/ORT, GFLOP/s (from
 the Conv/MatMul/Gemm FLOPs of the graph), mlc's compile time, mlc's arena (the intermediate
@@ -20,6 +22,7 @@ import argparse
 import json
 import math
 import os
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -33,12 +36,14 @@ LIGHT = ["bvlc_alexnet", "densenet121", "inception_v1", "inception_v2", "resnet5
          "shufflenet", "squeezenet", "vgg19", "zfnet512"]
 IR_VERSION = 8  # onnxruntime rejects the newest IR versions
 RTOL = 1e-3
+CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
 
 
 @dataclass
 class Case:
     name: str
     model: onnx.ModelProto
+    feeds: dict | None = None  # inputs to time on; random normal values when None
 
 
 # -- the model set ---------------------------------------------------------------------------
@@ -127,11 +132,25 @@ def mlp_case(batch: int, sizes=(784, 512, 512, 10)) -> Case:
         [helper.make_tensor_value_info(x, TensorProto.FLOAT, [batch, sizes[-1]])], inits, "mlp"))
 
 
+def zoo_case(name: str, build) -> Case:
+    """A model family from `mlc.tools.model_zoo` (needs torch, and transformers for BERT)."""
+    model, feeds = build()
+    model.ir_version = min(model.ir_version, IR_VERSION)
+    return Case(name, model, feeds)
+
+
 def all_cases(shipped: bool = False) -> list:
     """(name, builder) pairs; models are built only when selected."""
+    from mlc.tools import model_zoo
+
     cases = [(name, lambda name=name: light_case(name, shipped)) for name in LIGHT]
     cases += [("matmul1024", matmul_case), ("mlp_b1", lambda: mlp_case(1)),
-              ("mlp_b64", lambda: mlp_case(64))]
+              ("mlp_b64", lambda: mlp_case(64)),
+              ("small_cnn", lambda: zoo_case("small_cnn", model_zoo.small_cnn)),
+              ("mobilenet_v2", lambda: zoo_case("mobilenet_v2",
+                                                lambda: model_zoo.mobilenet_v2(image=224))),
+              ("bert_h256_s128", lambda: zoo_case("bert_h256_s128", lambda: model_zoo.bert_encoder(
+                  hidden=256, layers=4, heads=4, seq=128)))]
     return cases
 
 
@@ -257,6 +276,8 @@ def compile_case(case: Case, work: Path, target: str) -> Result:
     result = Result(case.name, gflop=count_flops(case.model) / 1e9)
     path = work / f"{case.name}.onnx"
     onnx.save(case.model, str(path))
+    if case.feeds is not None:
+        np.savez(work / f"{case.name}.feeds.npz", **case.feeds)
     started = time.perf_counter()
     try:
         compile_model(path, CompileOptions(resolve(target)), "so", work / f"{case.name}.so")
@@ -269,15 +290,20 @@ def compile_case(case: Case, work: Path, target: str) -> Result:
     return result
 
 
-def time_case(result: Result, work: Path, threads: int, min_time: float, min_runs: int) -> Result:
-    """Checks work/<name>.so against onnxruntime, then times both, interleaved."""
+def time_case(result: Result, work: Path, threads: int, min_time: float, min_runs: int,
+              clock=time.perf_counter) -> Result:
+    """Checks work/<name>.so against onnxruntime, then times both, interleaved, by `clock`."""
     from mlc.runtime import Model
 
     path = work / f"{result.name}.onnx"
     model = Model(work / f"{result.name}.so")
     session = _ort_session(path, threads)
     rng = np.random.default_rng(1)
-    feeds = {s.name: rng.standard_normal(s.shape).astype(s.dtype) for s in model.inputs}
+    feeds_file = work / f"{result.name}.feeds.npz"
+    if feeds_file.exists():
+        feeds = dict(np.load(feeds_file))
+    else:
+        feeds = {s.name: rng.standard_normal(s.shape).astype(s.dtype) for s in model.inputs}
     got = list(model.run(feeds).values())
     ref = session.run(None, feeds)
     result.error = max(_max_rel_error(g, r) for g, r in zip(got, ref))
@@ -286,11 +312,11 @@ def time_case(result: Result, work: Path, threads: int, min_time: float, min_run
     mlc_times, ort_times = [], []
     spent = 0.0
     while len(mlc_times) < min_runs or spent < min_time:
-        t0 = time.perf_counter()
+        t0 = clock()
         model.run(feeds)
-        t1 = time.perf_counter()
+        t1 = clock()
         session.run(None, feeds)
-        t2 = time.perf_counter()
+        t2 = clock()
         mlc_times.append(t1 - t0)
         ort_times.append(t2 - t1)
         spent += t2 - t0
@@ -315,8 +341,80 @@ def print_table(results: list[Result]) -> None:
               f"{r.arena_mib:>10.1f}{r.mlc_mib:>9.0f}{r.ort_mib:>9.0f}  {r.note}")
     ratios = [r.ratio for r in results if r.ratio == r.ratio]
     if ratios:
-        geo = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
-        print(f"geometric mean mlc/ORT over {len(ratios)} models: {geo:.2f}")
+        print(f"geometric mean mlc/ORT over {len(ratios)} models: {_geomean(results):.2f}")
+
+
+def _cpu() -> tuple[str, str]:
+    """The host CPU's model name and the vector/FMA flags that decide its code."""
+    model, flags = "unknown CPU", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+    except OSError:
+        pass
+    wanted = ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile"]
+    return model, " ".join(f for f in wanted if f in flags)
+
+
+def _geomean(results: list[Result]) -> float:
+    ratios = [r.ratio for r in results if r.ratio == r.ratio]
+    return math.exp(sum(math.log(x) for x in ratios) / len(ratios)) if ratios else float("nan")
+
+
+def write_page(results: list[Result], folder: Path, args, threads: int, clock: str) -> None:
+    """The results page (markdown) and a bar chart of the ratios (SVG) in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    model, flags = _cpu()
+    lines = ["# Benchmarks: mlc and onnxruntime, side by side", "",
+             "Generated by `python -m mlc.tools.bench " + " ".join(args) + "`; do not edit.", "",
+             f"- CPU: {model} ({os.cpu_count()} logical cores); flags: {flags}",
+             f"- threads: {threads} (onnxruntime intra-op; mlc runs on the calling thread); "
+             f"clock: {clock} ({'CPU time of the calling thread' if clock == 'cpu' else 'elapsed'}"
+             "); both run in one process, interleaved (mlc, ORT, mlc, ...); medians.", "",
+             "| model | mlc ms | ORT ms | mlc/ORT | GFLOP | mlc GF/s | ORT GF/s | compile s "
+             "| arena MiB | mlc MiB | ORT MiB | note |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in results:
+        lines.append(f"| {r.name} | {r.mlc_ms:.2f} | {r.ort_ms:.2f} | {r.ratio:.2f} | {r.gflop:.2f} "
+                     f"| {r.gflop / r.mlc_ms * 1e3:.1f} | {r.gflop / r.ort_ms * 1e3:.1f} "
+                     f"| {r.compile_s:.1f} | {r.arena_mib:.1f} | {r.mlc_mib:.0f} | {r.ort_mib:.0f} "
+                     f"| {r.note} |")
+    lines += ["", f"Geometric mean of mlc/ORT: **{_geomean(results):.2f}** "
+              "(below 1: mlc is faster).", "", "![mlc/ORT per model](benchmarks.svg)", ""]
+    (folder / "benchmarks.md").write_text("\n".join(lines))
+    (folder / "benchmarks.svg").write_text(_ratio_chart(results))
+
+
+def _ratio_chart(results: list[Result]) -> str:
+    """Horizontal bars of mlc/ORT per model, on a log scale from 1/4 to 16, 1.0 marked."""
+    shown = [r for r in results if r.ratio == r.ratio]
+    width, left, row = 640, 120, 22
+    height = row * len(shown) + 40
+
+    def x(ratio: float) -> float:
+        return left + (width - left - 20) * (math.log2(min(max(ratio, 0.25), 16)) + 2) / 6
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             'font-family="sans-serif" font-size="12">']
+    for i, r in enumerate(shown):
+        y = 10 + i * row
+        color = "#4a8" if r.ratio <= 1 else "#d64"
+        parts.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">{r.name}</text>')
+        parts.append(f'<rect x="{x(1):.1f}" y="{y + 3}" width="{abs(x(r.ratio) - x(1)):.1f}" '
+                     f'height="{row - 6}" fill="{color}"'
+                     + (f' transform="translate({x(r.ratio) - x(1):.1f},0)"' if r.ratio < 1 else "")
+                     + "/>")
+        parts.append(f'<text x="{max(x(r.ratio), x(1)) + 4:.1f}" y="{y + 14}">{r.ratio:.2f}</text>')
+    axis_y = 10 + len(shown) * row
+    parts.append(f'<line x1="{x(1):.1f}" y1="5" x2="{x(1):.1f}" y2="{axis_y}" stroke="black"/>')
+    for tick in (0.25, 0.5, 1, 2, 4, 8, 16):
+        parts.append(f'<text x="{x(tick):.1f}" y="{axis_y + 16}" text-anchor="middle">{tick:g}x</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
 
 
 def _report(result: Result) -> Result:
@@ -334,14 +432,22 @@ def main(argv=None) -> int:
                         help="seconds of interleaved runs per model (at least --min-runs)")
     parser.add_argument("--min-runs", type=int, default=5)
     parser.add_argument("--target", default="native")
+    parser.add_argument("--clock", choices=CLOCKS, default="wall",
+                        help="wall: elapsed time; cpu: the calling thread's CPU time, which other "
+                             "processes on a shared machine do not inflate (one thread only)")
     parser.add_argument("--list", action="store_true", help="list the models and exit")
     parser.add_argument("--shipped-weights", action="store_true",
                         help="light models keep their constant-filled weights (small .so files)")
     parser.add_argument("--save", metavar="DIR",
                         help="compile only, keeping each model's .onnx, .so and compile time in DIR")
+    parser.add_argument("--page", metavar="DIR",
+                        help="also write DIR/benchmarks.md and DIR/benchmarks.svg (results page)")
     parser.add_argument("--prebuilt", metavar="DIR",
                         help="time the models a --save run left in DIR (no compilation)")
     args = parser.parse_args(argv)
+    if args.clock == "cpu" and args.threads != 1:
+        parser.error("--clock cpu measures the calling thread alone: use it with --threads 1")
+    clock = CLOCKS[args.clock]
     cases = [(n, b) for n, b in all_cases(args.shipped_weights)
              if not args.patterns or any(p in n for p in args.patterns)]
     if args.list:
@@ -358,7 +464,7 @@ def main(argv=None) -> int:
                 continue
             result = Result(info["name"], gflop=info["gflop"], compile_s=info["compile_s"])
             results.append(_report(time_case(result, work, args.threads, args.min_time,
-                                             args.min_runs)))
+                                             args.min_runs, clock)))
     else:
         with tempfile.TemporaryDirectory(prefix="mlc-bench-") as tmp:
             work = Path(args.save) if args.save else Path(tmp)
@@ -366,12 +472,16 @@ def main(argv=None) -> int:
             for name, build in cases:
                 result = compile_case(build(), work, args.target)
                 if not result.note and not args.save:
-                    result = time_case(result, work, args.threads, args.min_time, args.min_runs)
+                    result = time_case(result, work, args.threads, args.min_time, args.min_runs,
+                                       clock)
                 results.append(_report(result))
         if args.save:
             return 0
     print()
     print_table(results)
+    if args.page:
+        write_page(results, Path(args.page), argv if argv is not None else sys.argv[1:],
+                   args.threads, args.clock)
     return 0
 
 

@@ -1,6 +1,7 @@
 """Generates docs/supported-ops.md: every ONNX op mlc imports, and how the backend suite covers it.
 
-For each op with an importer handler: the opsets and element types seen in the ONNX backend
+For each op with an importer handler, and each op imported through its ONNX function body
+that at least one passing case uses: the opsets and element types seen in the ONNX backend
 cases that pass (test/conformance/passing.txt, kept current by `python -m mlc.tools.conformance
 --update`), how many cases use the op and how many of those pass, and how many of those also
 pass with every graph-input dim symbolic (test/conformance/passing-dynamic.txt). Generated, never edited
@@ -26,17 +27,26 @@ def _model_facts(model: onnx.ModelProto) -> tuple[set[str], int, set[str]]:
     return {n.op_type for n in model.graph.node}, opset, types
 
 
+def _has_function_body(op: str) -> bool:
+    """Whether the op's newest default-domain schema defines it by a function body."""
+    if not onnx.defs.has(op):
+        return False
+    schema = onnx.defs.get_schema(op)
+    return schema.has_function or schema.has_context_dependent_function
+
+
 def collect() -> dict[str, dict]:
+    """Per op: case counts, opsets, dtypes, and whether it is imported through its body."""
     from mlc.importer.handlers import HANDLERS
 
     passing = set(conformance.read_passing())
     dynamic = set(conformance.read_passing(conformance.DYNAMIC_LIST))
-    stats = {op: {"cases": 0, "passing": 0, "dynamic": 0, "opsets": set(), "dtypes": set()}
-             for op in HANDLERS}
+    stats = defaultdict(lambda: {"cases": 0, "passing": 0, "dynamic": 0, "opsets": set(),
+                                 "dtypes": set()})
     for case in conformance.list_cases(("node", "simple", "pytorch-converted", "pytorch-operator")):
         model = onnx.ModelProto.FromString(conformance.load_payload(case)[0])
         ops, opset, types = _model_facts(model)
-        for op in ops & set(stats):
+        for op in ops:
             entry = stats[op]
             entry["cases"] += 1
             if case.id in passing:
@@ -44,7 +54,13 @@ def collect() -> dict[str, dict]:
                 entry["dynamic"] += case.id in dynamic
                 entry["opsets"].add(opset)
                 entry["dtypes"] |= types
-    return stats
+    # An op with a body but no handler counts once a case that uses it passes: its body may
+    # need ops mlc lacks.
+    expanded = {op for op, s in stats.items()
+                if op not in HANDLERS and s["passing"] and _has_function_body(op)}
+    for op in expanded:
+        stats[op]["via_body"] = True
+    return {op: stats[op] for op in sorted({*HANDLERS, *expanded})}
 
 
 def render(stats: dict[str, dict]) -> str:
@@ -56,7 +72,9 @@ def render(stats: dict[str, dict]) -> str:
              f"{len(stats)} ops. *Opsets* and *dtypes* are those of the passing backend cases "
              "that use the op; *cases* counts the backend cases (node, simple, pytorch) "
              "that use it; *dynamic* how many of the passing ones also pass with every graph-input "
-             "dim symbolic (`test/conformance/passing-dynamic.txt`).",
+             "dim symbolic (`test/conformance/passing-dynamic.txt`). Ops marked *via function "
+             "body* have no lowering of their own: mlc imports the nodes of their ONNX function "
+             "body instead.",
              "",
              "| op | passing / cases | dynamic | opsets | dtypes |",
              "|---|---|---|---|---|"]
@@ -64,7 +82,8 @@ def render(stats: dict[str, dict]) -> str:
         s = stats[op]
         opsets = ", ".join(map(str, sorted(s["opsets"]))) or "-"
         dtypes = ", ".join(sorted(s["dtypes"])) or "-"
-        lines.append(f"| {op} | {s['passing']} / {s['cases']} | {s['dynamic']} | {opsets} | "
+        name = f"{op} (via function body)" if s.get("via_body") else op
+        lines.append(f"| {name} | {s['passing']} / {s['cases']} | {s['dynamic']} | {opsets} | "
                      f"{dtypes} |")
     return "\n".join(lines) + "\n"
 

@@ -8,7 +8,10 @@ handler for the op, so those chains leave no trace in the compiled model.
 ONNX shape inference runs once over the whole graph before import and cannot see through
 such chains: an Expand whose shape comes out of a Where gets symbolic dims. `refine_types`
 runs ONNX's inference again for one node, with the static types and constant values the
-importer has by then, so every handler sees static output types.
+importer has by then, so every handler sees static output types. `backfill_types` goes the
+other way, once per graph: an input of an elementwise unary node (a Cast, say) gets the static
+shape of its output, which tells a Loop's scan outputs their length when only the graph
+output after such a node declares it.
 """
 
 import numpy as np
@@ -100,5 +103,26 @@ def refine_types(node: onnx.NodeProto, types: dict[str, onnx.TypeProto],
     except Exception:  # inference could not do better; the handler reports what is missing
         return
     for name, type_proto in inferred.items():
-        if is_static(type_proto):
+        # A partial type beats none: the handler then names the dim that is not static.
+        if is_static(type_proto) or name not in types:
             types[name] = type_proto
+
+
+# Ops whose output shape is their input 0's.
+_SHAPE_PRESERVING = {"Cast", "CastLike", "Identity", "Neg", "Abs", "Relu", "Sigmoid", "Tanh",
+                     "Exp", "Log", "Sqrt", "Floor", "Ceil", "Round", "Not"}
+
+
+def backfill_types(nodes, types) -> None:
+    """Gives the non-static input of each shape-preserving node its output's static shape."""
+    for node in reversed(list(nodes)):
+        if node.op_type not in _SHAPE_PRESERVING or not node.input or not node.output:
+            continue
+        source, result = node.input[0], types.get(node.output[0])
+        if not is_static(result) or source not in types or is_static(types[source]):
+            continue
+        known = types[source]
+        if not known.HasField("tensor_type"):
+            continue
+        shape = [d.dim_value for d in result.tensor_type.shape.dim]
+        types[source] = static_type(known.tensor_type.elem_type, shape)

@@ -3,7 +3,9 @@
 import numpy as np
 from mlir import ir
 
-from .node import NodeImport
+from mlc import dtypes
+
+from .node import NodeImport, element_type
 
 HANDLERS = {}
 
@@ -61,17 +63,41 @@ def _sum(n: NodeImport):
     return total
 
 
+def convert(n: NodeImport, value: ir.Value, src: dtypes.DType, dst: dtypes.DType) -> ir.Value:
+    """`value`, of ONNX type `src`, as `dst`: an unsigned integer side takes `cast_unsigned`."""
+    if src == dst:
+        return value
+    unsigned = dst.is_unsigned if src.is_float else src.is_unsigned
+    result = ir.RankedTensorType.get(ir.RankedTensorType(value.type).shape, element_type(dst))
+    return n.op("cast_unsigned" if unsigned else "cast", [value], result)
+
+
 def _cast(n: NodeImport):
     if n.in_type(0) == n.out_type(0):
         return n.input(0)
     value = n.const(0)
     if value is not None and value.size <= 64:
         return value.astype(n.out_dtype().numpy)
-    return n.op("cast", [n.input(0)])
+    return convert(n, n.input(0), n.in_dtype(0), n.out_dtype())
+
+
+def _bitcast(n: NodeImport):
+    """Shape inference has checked that the widths agree."""
+    n.out_type()  # refuses the element types mlc has no table entry for
+    src, dst = n.in_dtype(0), n.out_dtype()
+    value = n.const(0)
+    if value is not None and value.size <= 64:
+        return value.view(dst.numpy)
+    if "bool" in (src.name, dst.name):
+        return convert(n, n.input(0), src, dst)  # a bool's byte is 0 or 1: a value cast
+    if n.in_type(0) == n.out_type():
+        return n.input(0)  # signless: int8 and uint8 are one MLIR type
+    return n.op("bitcast", [n.input(0)])
 
 
 HANDLERS["Sum"] = _sum
 HANDLERS["Cast"] = _cast
+HANDLERS["BitCast"] = _bitcast
 HANDLERS["CastLike"] = _cast  # the target type is output 0's
 
 
@@ -119,6 +145,35 @@ def _gelu(n: NodeImport):
     if not n.out_dtype().is_float:
         raise n.unsupported(f"Gelu on {n.out_dtype().name} is not supported")
     return n.op("gelu", [n.input(0)], approximate=int(n.attr("approximate", "none") == "tanh"))
+
+
+def _prelu(n: NodeImport):
+    """x < 0 ? slope * x : x, the slope broadcast one way to x's shape."""
+    x, x_shape = n.input(0), n.in_shape(0)
+    if n.out_dtype().is_unsigned:
+        return x
+    slope = _prelu_slope(n, x_shape)
+    scaled = n.op("mul", [x, slope])
+    zero = n.constant(np.zeros((), n.out_dtype().numpy))
+    mask_type = ir.RankedTensorType.get(x_shape, ir.IntegerType.get_signless(1))
+    negative = n.op("compare", [x, zero], mask_type, predicate="lt", unsigned=0)
+    return n.op("where", [negative, scaled, x])
+
+
+def _prelu_slope(n: NodeImport, x_shape: list[int]) -> ir.Value:
+    shape = n.in_shape(1)
+    if len(shape) <= len(x_shape) and all(s in (1, d) for s, d in zip(shape[::-1], x_shape[::-1])):
+        return n.input(1)
+    # Opset-6 exporters (pytorch's) wrote a per-channel slope as shape [C]; onnx's version
+    # converter keeps it as is, so it would broadcast against the last dim instead of dim 1.
+    if len(shape) == 1 and len(x_shape) >= 2 and shape[0] == x_shape[1]:
+        channel = [shape[0]] + [1] * (len(x_shape) - 2)
+        value = n.const(1)
+        if value is not None:
+            return n.constant(value.reshape(channel))
+        channel_type = ir.RankedTensorType.get(channel, n.out_type().element_type)
+        return n.op("reshape", [n.input(1)], channel_type)
+    raise n.unsupported(f"slope shape {shape} does not broadcast to the input's shape {x_shape}")
 
 
 # -- binary and variadic ---------------------------------------------------------------------
@@ -177,6 +232,7 @@ def _clip(n: NodeImport):
 
 HANDLERS.update({
     "Gelu": _gelu,
+    "PRelu": _prelu,
     "Pow": _pow,
     "Mod": _mod,
     "Max": _variadic("max"),

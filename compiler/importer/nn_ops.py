@@ -16,7 +16,7 @@ from .node import NodeImport
 HANDLERS = {}
 
 
-def _spatial_attrs(n: NodeImport, kernel: list[int]) -> dict:
+def spatial_attrs(n: NodeImport, kernel: list[int]) -> dict:
     """strides, dilations and explicit pads [begin..., end...] with auto_pad resolved."""
     rank = len(kernel)
     strides = list(n.attr("strides", [1] * rank))
@@ -41,7 +41,7 @@ def _spatial_attrs(n: NodeImport, kernel: list[int]) -> dict:
 def _conv(n: NodeImport):
     kernel = n.in_shape(1)[2:]
     operands = n.inputs()
-    return n.op("conv", operands, group=n.attr("group", 1), **_spatial_attrs(n, kernel))
+    return n.op("conv", operands, group=n.attr("group", 1), **spatial_attrs(n, kernel))
 
 
 def _conv_transpose(n: NodeImport):
@@ -71,7 +71,7 @@ def _conv_transpose(n: NodeImport):
 
 def _pool_attrs(n: NodeImport) -> dict:
     kernel = list(n.attr("kernel_shape"))
-    return {"kernel": kernel, **_spatial_attrs(n, kernel)}
+    return {"kernel": kernel, **spatial_attrs(n, kernel)}
 
 
 def _max_pool(n: NodeImport):
@@ -205,12 +205,16 @@ def _log_softmax(n: NodeImport):
     return n.op("log", [_softmax(n)])
 
 
-def _matmul(n: NodeImport):
-    lhs, rhs = n.input(0), n.input(1)
-    lhs_shape, rhs_shape = n.in_shape(0), n.in_shape(1)
-    elem = n.in_type(0).element_type
+def matmul(n: NodeImport, lhs: ir.Value, rhs: ir.Value) -> ir.Value:
+    """numpy's matmul of two values of one element type (batched, broadcast, vectors too)."""
+    lhs_shape = list(ir.RankedTensorType(lhs.type).shape)
+    rhs_shape = list(ir.RankedTensorType(rhs.type).shape)
+    elem = ir.RankedTensorType(lhs.type).element_type
+    batch = list(np.broadcast_shapes(tuple(lhs_shape[:-2]), tuple(rhs_shape[:-2])))
+    rows, cols = lhs_shape[-2:-1], rhs_shape[-1:] if len(rhs_shape) >= 2 else []
+    result = ir.RankedTensorType.get(batch + rows + cols, elem)
     if len(lhs_shape) >= 2 and len(rhs_shape) >= 2:
-        return n.op("matmul", [lhs, rhs])
+        return n.op("matmul", [lhs, rhs], result)
     # numpy semantics for vectors: promote to a matrix, multiply, drop the unit dim again.
     if len(lhs_shape) == 1:
         lhs = n.op("reshape", [lhs], ir.RankedTensorType.get([1, lhs_shape[0]], elem))
@@ -218,9 +222,12 @@ def _matmul(n: NodeImport):
         rhs = n.op("reshape", [rhs], ir.RankedTensorType.get([rhs_shape[0], 1], elem))
     l_shape = list(ir.RankedTensorType(lhs.type).shape)
     r_shape = list(ir.RankedTensorType(rhs.type).shape)
-    batch = list(np.broadcast_shapes(tuple(l_shape[:-2]), tuple(r_shape[:-2])))
     full = ir.RankedTensorType.get(batch + [l_shape[-2], r_shape[-1]], elem)
-    return n.op("reshape", [n.op("matmul", [lhs, rhs], full)])
+    return n.op("reshape", [n.op("matmul", [lhs, rhs], full)], result)
+
+
+def _matmul(n: NodeImport):
+    return matmul(n, n.input(0), n.input(1))
 
 
 def _transposed(n: NodeImport, i: int) -> ir.Value:

@@ -1,5 +1,7 @@
 """`NodeImport`: what an op handler sees of one ONNX node, and helpers to build mlc ops."""
 
+from dataclasses import dataclass
+
 import numpy as np
 import onnx
 from mlir import ir
@@ -12,9 +14,21 @@ def element_type(dtype: dtypes.DType) -> ir.Type:
     return ir.Type.parse(dtype.mlir)
 
 
+def require_tensor(type_proto: onnx.TypeProto, what: str) -> None:
+    """Refuses a graph boundary value that is not a tensor (mlc has only tensors at run time)."""
+    kind = type_proto.WhichOneof("value")
+    if kind == "tensor_type":
+        return
+    kind = {"sequence_type": "a sequence", "optional_type": "an optional", "map_type": "a map",
+            "sparse_tensor_type": "a sparse tensor"}.get(kind, "an untyped value")
+    hint = ("a sequence the graph builds and reads with constant positions is resolved at "
+            "compile time; only tensors can cross the graph's boundary"
+            if kind == "a sequence" else None)
+    raise UnsupportedError(f"{what} is {kind}; only tensor values are supported", hint=hint)
+
+
 def tensor_type(type_proto: onnx.TypeProto, what: str) -> ir.RankedTensorType:
-    if not type_proto.HasField("tensor_type"):
-        raise UnsupportedError(f"{what}: only tensor values are supported")
+    require_tensor(type_proto, what)
     tt = type_proto.tensor_type
     dtype = dtypes.from_onnx(tt.elem_type)
     if dtype is None:
@@ -49,12 +63,27 @@ def attr_value(value) -> ir.Attribute:
     raise TypeError(f"no attribute kind for {value!r}")
 
 
+@dataclass(frozen=True)
+class Bound:
+    """A value crossing a subgraph's boundary: a numpy array when known at compile time, else
+    an MLIR value; `dtype` is its ONNX element type (MLIR's signless integers lose the sign)."""
+
+    value: "ir.Value | np.ndarray"
+    dtype: dtypes.DType
+
+    @property
+    def shape(self) -> list[int]:
+        if isinstance(self.value, np.ndarray):
+            return list(self.value.shape)
+        return list(ir.RankedTensorType(self.value.type).shape)
+
+
 class NodeImport:
-    def __init__(self, importer, node: onnx.NodeProto, label: str, loc: ir.Location):
+    def __init__(self, importer, node: onnx.NodeProto, label: str, loc: ir.Location, opset: int):
         self._importer = importer
         self.node, self.label, self.loc = node, label, loc
         self.op_type = node.op_type
-        self.opset = importer.opset
+        self.opset = opset  # the model's, or a function body's for the nodes expanded from it
         self._attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
     # -- inputs and outputs --------------------------------------------------------------
@@ -67,6 +96,16 @@ class NodeImport:
 
     def input(self, i: int) -> ir.Value:
         return self._importer.value(self.node.input[i], self.loc)
+
+    def is_sequence(self, i: int) -> bool:
+        return self.has_input(i) and self.node.input[i] in self._importer.sequences
+
+    def sequence(self, i: int):
+        """Input i as the `TensorSequence` the graph built before this node."""
+        if not self.is_sequence(i):
+            raise UnsupportedError(self.error_text(
+                f"input '{self.node.input[i]}' is not a sequence built inside the graph"))
+        return self._importer.sequences[self.node.input[i]]
 
     def inputs(self) -> list[ir.Value]:
         return [self.input(i) for i in range(self.num_inputs) if self.has_input(i)]
@@ -134,7 +173,33 @@ class NodeImport:
         return list(self.out_type(i).shape)
 
     def out_dtype(self, i: int = 0) -> dtypes.DType:
-        return dtypes.from_onnx(self._importer.types[self.node.output[i]].tensor_type.elem_type)
+        name = self.node.output[i]
+        if name not in self._importer.types:
+            raise InputError(self.error_text(f"output '{name}' has no type after shape inference"))
+        return dtypes.from_onnx(self._importer.types[name].tensor_type.elem_type)
+
+    def bound(self, i: int) -> Bound:
+        return self._importer.bound(self.node.input[i])
+
+    # -- subgraphs --------------------------------------------------------------------------
+    def import_subgraph(self, attr: str, bindings: list[Bound], tag: str = "") -> list[Bound]:
+        """Imports the subgraph in attribute `attr` inline, its inputs bound to `bindings`; its
+        nodes are labelled '<this node>/<tag>/<node>'."""
+        graph = self._attrs[attr]
+        if len(bindings) != len(graph.input):
+            raise InputError(self.error_text(f"subgraph '{attr}' takes {len(graph.input)} inputs, "
+                                             f"the node binds {len(bindings)}"))
+        return self.import_graph(graph, bindings, tag)
+
+    def import_graph(self, graph: onnx.GraphProto, bindings: list[Bound], tag: str = "") -> list[Bound]:
+        """Imports `graph` inline (a subgraph, or a decomposition a handler built), its inputs
+        bound to `bindings`; its nodes are labelled '<this node>/<tag>/<node>'."""
+        prefix = f"{self.label}/{tag + '/' if tag else ''}"
+        return self._importer.import_graph(graph, bindings, prefix)
+
+    def materialize(self, bound: Bound) -> ir.Value:
+        """A Bound as an MLIR value (a constant op for a compile-time array)."""
+        return self.constant(bound.value) if isinstance(bound.value, np.ndarray) else bound.value
 
     # -- attributes -----------------------------------------------------------------------
     def attr(self, name: str, default=None):

@@ -1,18 +1,24 @@
-"""Reads an ONNX file and makes it ready to import: parse, check, infer shapes.
+"""Reads an ONNX file and makes it ready to import: parse, upgrade old opsets, check, infer shapes.
 
 A `.onnx` file is the binary protobuf; a `.onnxtxt` file is ONNX's text format
 (`onnx.parser.parse_model`), whose `#` comments let importer tests carry their `# RUN:` and
 `# CHECK:` lines. Every failure here is the user's input, reported as an `InputError` naming
 the file.
+
+Weights kept in external data files are read from the model's folder, and from nowhere else.
+Models older than opset 7 (the pytorch exporters of 2018 wrote opset 6) are upgraded to opset 7
+by `onnx.version_converter`, so the handlers only ever see opsets 7 and later.
 """
 
 from pathlib import Path
 
 import onnx
 import onnx.parser
+import onnx.version_converter
+from onnx import external_data_helper
 from google.protobuf.message import DecodeError
 
-from mlc.errors import InputError
+from mlc.errors import InputError, UnsupportedError
 
 TEXT_SUFFIX = ".onnxtxt"
 
@@ -37,7 +43,49 @@ def load_onnx(path: str | Path) -> onnx.ModelProto:
                          "the file may be truncated or not an ONNX file at all") from None
     if not model.HasField("graph") or not model.graph.node and not model.graph.output:
         raise InputError(f"{path}: not an ONNX model (no graph found in the file)")
+    load_external_data(model, path)
     return model
+
+
+def _tensors(graph: onnx.GraphProto):
+    """The graph's initializers and tensor attributes, subgraphs included."""
+    yield from graph.initializer
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.HasField("t"):
+                yield attr.t
+            yield from attr.tensors
+            for sub in [attr.g] if attr.HasField("g") else []:
+                yield from _tensors(sub)
+            for sub in attr.graphs:
+                yield from _tensors(sub)
+
+
+def load_external_data(model: onnx.ModelProto, path: Path) -> None:
+    """Reads the weights a model keeps in files beside it (ONNX external data) into the model.
+
+    A location must name a file inside the model's folder: an absolute path, or one that
+    climbs out of the folder (`../`, a symlink), is refused before anything is read, so a
+    model cannot make the compiler read arbitrary files into a shared object."""
+    tensors = [t for t in _tensors(model.graph) if external_data_helper.uses_external_data(t)]
+    if not tensors:
+        return
+    folder = path.resolve().parent
+    for t in tensors:
+        info = {e.key: e.value for e in t.external_data}
+        location = info.get("location", "")
+        target = (folder / location).resolve()
+        if not location or Path(location).is_absolute() or not target.is_relative_to(folder):
+            raise InputError(f"{path}: initializer '{t.name}' keeps its data at '{location}', "
+                             "outside the model's folder; mlc reads external data only from "
+                             "files beside the model")
+        if not target.is_file():
+            raise InputError(f"{path}: initializer '{t.name}': its external data file "
+                             f"'{location}' does not exist")
+    try:
+        external_data_helper.load_external_data_for_model(model, str(folder))
+    except (OSError, ValueError) as e:
+        raise InputError(f"{path}: cannot read the external data of its initializers: {e}") from None
 
 
 def _parse_text(path: Path, data: bytes) -> onnx.ModelProto:
@@ -51,13 +99,48 @@ def _parse_text(path: Path, data: bytes) -> onnx.ModelProto:
         raise InputError(f"{path}: not a valid ONNX text model: {' '.join(detail.split())}") from None
 
 
-def default_opset(model: onnx.ModelProto, source: str) -> int:
+def _declared_opset(model: onnx.ModelProto) -> int | None:
     for entry in model.opset_import:
         if entry.domain in ("", "ai.onnx"):
-            version = entry.version
-            break
-    else:
-        raise InputError(f"{source}: the model imports no default-domain ONNX opset")
+            return entry.version
+    return None
+
+
+def upgrade_old_opset(model: onnx.ModelProto, source: str) -> onnx.ModelProto:
+    """`model` itself when its default-domain opset is 7 or later, else a copy converted to 7."""
+    version = _declared_opset(model)
+    if version is None or version >= MIN_OPSET:
+        return model
+    _check(model, source)  # the converter's errors on an invalid model say little
+    try:
+        return onnx.version_converter.convert_version(model, MIN_OPSET)
+    except (RuntimeError, ValueError, onnx.version_converter.ConvertError) as e:
+        symbolic = any(not d.HasField("dim_value") for vi in model.graph.input
+                       for d in vi.type.tensor_type.shape.dim)
+        # The converter's broadcast adapters read the inputs' dims.
+        hint = ("pin the graph inputs' dims with --input-shape NAME=D0xD1x..." if symbolic
+                else None)
+        raise InputError(f"{source}: opset {version} is older than mlc supports ({MIN_OPSET} to "
+                         f"{MAX_OPSET}), and onnx.version_converter cannot upgrade it: "
+                         f"{_converter_message(e)}", hint=hint) from None
+
+
+def _converter_message(error: Exception) -> str:
+    # The converter's errors are C++ assertions: 'path/convert.cc:101: convert_graph:
+    # Assertion `...` failed: <message>'; the message is the part a user can act on.
+    text = " ".join(str(error).split())
+    return text.rsplit(" failed: ", 1)[-1]
+
+
+def default_opset(model: onnx.ModelProto, source: str) -> int:
+    version = _declared_opset(model)
+    if version is None:
+        others = ", ".join(f"{e.domain} {e.version}" for e in model.opset_import)
+        if others:
+            # ai.onnx.ml and ai.onnx.preview.training models: valid ONNX, not mlc's domain.
+            raise UnsupportedError(f"{source}: the model imports only the opsets {others}; "
+                                   "mlc compiles only ops of the default ONNX domain")
+        raise InputError(f"{source}: the model imports no ONNX opset")
     if not MIN_OPSET <= version <= MAX_OPSET:
         raise InputError(f"{source}: opset {version} is outside the range mlc supports "
                          f"({MIN_OPSET} to {MAX_OPSET})",
@@ -126,14 +209,18 @@ def forget_declared_dims(model: onnx.ModelProto) -> onnx.ModelProto:
 
 def check_and_infer(model: onnx.ModelProto, source: str) -> onnx.ModelProto:
     """Runs the ONNX checker, then strict shape inference with data propagation."""
-    try:
-        onnx.checker.check_model(model)
-    except onnx.checker.ValidationError as e:
-        first = " ".join(str(e).split())
-        raise InputError(f"{source}: the model fails the ONNX checker: {first}") from None
+    _check(model, source)
     try:
         return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True,
                                                  data_prop=True)
     except (onnx.shape_inference.InferenceError, RuntimeError) as e:
         first = " ".join(str(e).split())
         raise InputError(f"{source}: ONNX shape inference failed: {first}") from None
+
+
+def _check(model: onnx.ModelProto, source: str) -> None:
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as e:
+        first = " ".join(str(e).split())
+        raise InputError(f"{source}: the model fails the ONNX checker: {first}") from None

@@ -85,16 +85,19 @@ HANDLERS["ArgMin"] = _arg("arg_min")
 
 
 # -- scans, selection and contractions ---------------------------------------------------------
-def _cumsum(n: NodeImport):
-    rank = len(n.in_shape(0))
-    flags = {"exclusive": n.attr("exclusive", 0), "reverse": n.attr("reverse", 0)}
-    axis = n.const(1)
-    if axis is None:  # chosen at run time among the rank possible axes
-        return n.op("cumsum", [n.input(0), n.input(1)], axis=0, **flags)
-    axis = int(np.asarray(axis).reshape(-1)[0])
-    if not -rank <= axis < rank:
-        raise n.unsupported(f"axis {axis} is out of range for rank {rank}")
-    return n.op("cumsum", [n.input(0)], axis=axis + rank if axis < 0 else axis, **flags)
+def _scan(mlc_name: str):
+    """CumSum or CumProd: the axis is an input, constant or chosen at run time."""
+    def handler(n: NodeImport):
+        rank = len(n.in_shape(0))
+        flags = {"exclusive": n.attr("exclusive", 0), "reverse": n.attr("reverse", 0)}
+        axis = n.const(1)
+        if axis is None:  # chosen at run time among the rank possible axes
+            return n.op(mlc_name, [n.input(0), n.input(1)], axis=0, **flags)
+        axis = int(np.asarray(axis).reshape(-1)[0])
+        if not -rank <= axis < rank:
+            raise n.unsupported(f"axis {axis} is out of range for rank {rank}")
+        return n.op(mlc_name, [n.input(0)], axis=axis + rank if axis < 0 else axis, **flags)
+    return handler
 
 
 def _top_k(n: NodeImport):
@@ -177,4 +180,36 @@ def _einsum(n: NodeImport):
     return value
 
 
-HANDLERS.update({"CumSum": _cumsum, "TopK": _top_k, "Einsum": _einsum})
+HANDLERS.update({"CumSum": _scan("cumsum"), "CumProd": _scan("cumprod"), "TopK": _top_k,
+                 "Einsum": _einsum})
+
+
+def _lp_normalization(n: NodeImport):
+    """x / ||x||_p along `axis` (0 where the norm is 0, as onnx's reference has it), imported
+    as the ONNX nodes it is: ReduceL1/L2, Div, and a Where for the zero norms."""
+    from onnx import helper, numpy_helper
+
+    p, axis = n.attr("p", 2), n.attr("axis", -1)
+    if p not in (1, 2):
+        raise n.unsupported(f"p = {p} (ONNX defines p = 1 and p = 2)")
+    x = n.bound(0)
+    elem = x.dtype.onnx
+    reduce = "ReduceL2" if p == 2 else "ReduceL1"
+    if n.opset >= 18:  # axes became an input
+        nodes = [helper.make_node(reduce, ["x", "axes"], ["norm"], keepdims=1)]
+        inits = [numpy_helper.from_array(np.array([axis], np.int64), "axes")]
+    else:
+        nodes = [helper.make_node(reduce, ["x"], ["norm"], axes=[axis], keepdims=1)]
+        inits = []
+    nodes += [helper.make_node("Div", ["x", "norm"], ["quotient"]),
+              helper.make_node("Equal", ["norm", "zero"], ["zero_norm"]),
+              helper.make_node("Where", ["zero_norm", "zero", "quotient"], ["y"])]
+    inits.append(numpy_helper.from_array(np.zeros((), x.dtype.numpy), "zero"))
+    graph = helper.make_graph(nodes, "lp_normalization",
+                              [helper.make_tensor_value_info("x", elem, x.shape)],
+                              [helper.make_tensor_value_info("y", elem, x.shape)], inits)
+    (y,) = n.import_graph(graph, [x], "lp")
+    return y.value
+
+
+HANDLERS["LpNormalization"] = _lp_normalization

@@ -39,6 +39,8 @@ def _constant_of_shape(n: NodeImport):
 
 
 def _identity(n: NodeImport):
+    if n.is_sequence(0):
+        return n.sequence(0)
     value = n.const(0)
     return value if value is not None else n.input(0)
 
@@ -82,6 +84,10 @@ def _shape(n: NodeImport):
     return shape[start:end]
 
 
+def _size(n: NodeImport):
+    return np.array(int(np.prod(n.in_shape(0), dtype=np.int64)), dtype=np.int64)
+
+
 def _gather(n: NodeImport):
     data, indices = n.const(0), n.const(1)
     axis = n.attr("axis", 0)
@@ -102,6 +108,7 @@ HANDLERS.update({
     "Transpose": _transpose,
     "Concat": _concat,
     "Shape": _shape,
+    "Size": _size,
     "Gather": _gather,
 })
 

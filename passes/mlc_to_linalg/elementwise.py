@@ -58,9 +58,16 @@ def _width(t: ir.Type) -> int:
     return {"f16": 16, "bf16": 16, "f32": 32, "f64": 64}[str(t)]
 
 
-def lower_cast(op):
+def _lower_cast(unsigned: bool):
+    def lower(op):
+        to = _result(op).element_type
+        return lb.elementwise(_result(op), [op.operands[0]], lambda x: convert(x, to, unsigned))
+    return lower
+
+
+def lower_bitcast(op):
     to = _result(op).element_type
-    return lb.elementwise(_result(op), [op.operands[0]], lambda x: convert(x, to))
+    return lb.elementwise(_result(op), [op.operands[0]], lambda x: arith.bitcast(to, x))
 
 
 def _float_attr(op, name: str) -> float:
@@ -310,5 +317,7 @@ PATTERNS = {
     "mlc.relu": _unary(relu),
     "mlc.sigmoid": _unary(sigmoid),
     "mlc.tanh": _unary(math.tanh),
-    "mlc.cast": lower_cast,
+    "mlc.cast": _lower_cast(unsigned=False),
+    "mlc.cast_unsigned": _lower_cast(unsigned=True),
+    "mlc.bitcast": lower_bitcast,
 }

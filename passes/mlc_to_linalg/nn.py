@@ -1,7 +1,7 @@
 """Convolution and pooling mlc ops -> linalg on padded NC... tensors (1-D, 2-D and 3-D).
 
-Padding is an explicit tensor.pad (zeros for conv and average, -inf for max); ceil-mode
-pooling pads the high side further so the last window fits. Where linalg has a named op for
+Padding is a filled tensor with the input inserted (zeros for conv and average, -inf for
+max); ceil-mode pooling pads the high side further so the last window fits. Where linalg has a named op for
 the layout (conv_1d_ncw_fcw, conv_2d_nchw_fchw, conv_3d_ncdhw_fcdhw, pooling_ncw_*,
 pooling_nchw_*) the lowering uses it; 2-D grouped and depthwise convs go through
 conv_2d_ngchw_gfchw on an [N, G, C/G, H, W] view, and the cases linalg names no op for

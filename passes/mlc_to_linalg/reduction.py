@@ -140,8 +140,10 @@ def _int_attr(op, name: str) -> int:
     return ir.IntegerAttr(op.attributes[name]).value
 
 
-def _cumsum_along(x: ir.Value, axis: int, exclusive: bool, reverse: bool) -> ir.Value:
-    """out[i] = sum of x[k] for k before (or after) i along `axis`: one reduction over k."""
+def _scan_along(x: ir.Value, axis: int, exclusive: bool, reverse: bool, combine,
+                identity) -> ir.Value:
+    """out[i] = combine of x[k] for k before (or after) i along `axis`: one reduction over k,
+    the other elements counting as `identity`."""
     shape = lb.shape_of(x)
     rank = len(shape)
     elem = lb.elem_of(x)
@@ -154,20 +156,21 @@ def _cumsum_along(x: ir.Value, axis: int, exclusive: bool, reverse: bool) -> ir.
 
     def body(v, acc):
         inside = arith.cmpi(pred, linalg.IndexOp(k).result, linalg.IndexOp(axis).result)
-        return lb.add(acc, arith.select(inside, v, lb.const(0, elem)))
+        return combine(acc, arith.select(inside, v, lb.const(identity, elem)))
 
-    return lb.generic([x], [lb.filled(shape, elem, lb.const(0, elem))],
+    return lb.generic([x], [lb.filled(shape, elem, lb.const(identity, elem))],
                       [x_map, lb.dims_map(rank + 1, range(rank))],
                       ["parallel"] * rank + ["reduction"], body)
 
 
-def lower_cumsum(op):
+def _lower_scan(op, combine, identity):
+    """CumSum (combine = add, identity 0) or CumProd (mul, 1)."""
     from mlir.dialects import scf, tensor
 
     x = op.operands[0]
     exclusive, reverse = bool(_int_attr(op, "exclusive")), bool(_int_attr(op, "reverse"))
     if len(op.operands) == 1:
-        return _cumsum_along(x, _int_attr(op, "axis"), exclusive, reverse)
+        return _scan_along(x, _int_attr(op, "axis"), exclusive, reverse, combine, identity)
     # A run-time axis picks one of the rank variants.
     rank = len(lb.shape_of(x))
     index = ir.IndexType.get()
@@ -179,16 +182,24 @@ def lower_cumsum(op):
 
     def choose(a: int) -> ir.Value:
         if a == rank - 1:
-            return _cumsum_along(x, a, exclusive, reverse)
+            return _scan_along(x, a, exclusive, reverse, combine, identity)
         branch = scf.IfOp(arith.cmpi(arith.CmpIPredicate.eq, axis, arith.constant(index, a)),
                           [x.type], has_else=True)
         with ir.InsertionPoint(branch.then_block):
-            scf.YieldOp([_cumsum_along(x, a, exclusive, reverse)])
+            scf.YieldOp([_scan_along(x, a, exclusive, reverse, combine, identity)])
         with ir.InsertionPoint(branch.else_block):
             scf.YieldOp([choose(a + 1)])
         return branch.results[0]
 
     return choose(0)
+
+
+def lower_cumsum(op):
+    return _lower_scan(op, lb.add, 0)
+
+
+def lower_cumprod(op):
+    return _lower_scan(op, lb.mul, 1)
 
 
 def lower_top_k(op):
@@ -283,5 +294,5 @@ def lower_einsum(op):
     return lb.elementwise(result, [summed], lambda v: convert(v, elem))
 
 
-PATTERNS.update({"mlc.cumsum": lower_cumsum, "mlc.top_k": lower_top_k,
-                 "mlc.einsum": lower_einsum})
+PATTERNS.update({"mlc.cumsum": lower_cumsum, "mlc.cumprod": lower_cumprod,
+                 "mlc.top_k": lower_top_k, "mlc.einsum": lower_einsum})

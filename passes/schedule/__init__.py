@@ -5,8 +5,9 @@ Output: the same function where each scheduled kernel is scf.for loops around ve
 (matmuls: vector.contract accumulating in registers; elementwise ops: 1-D vector ops); every
 op the pass does not schedule is left as it was and lowers through the naive loop path.
 
-The pass first rewrites kernels into schedulable pieces (convs into matmuls, matmuls into
-tile-divisible pieces) and tags each (`mlc.kernel`), then builds one Transform-dialect
+The pass first rewrites kernels into schedulable pieces (matmuls that reshape propagation made
+generics back into matmuls, 2-D pooling into row and column passes of elementwise ops, convs
+into matmuls, matmuls into tile-divisible pieces) and tags each (`mlc.kernel`), then builds one Transform-dialect
 script from the kernels' schedule configs and applies it with the transform interpreter:
   1. per kernel, tiling and vectorization (one match for all kernels, split in program order,
      so the script walks the module once, not once per kernel);
@@ -24,7 +25,7 @@ from mlir import ir
 from mlir.dialects import transform
 from mlir.dialects.transform import interpreter, structured, vector
 
-from mlc.passes.schedule import conv, elementwise, fusion, matmul
+from mlc.passes.schedule import contraction, conv, elementwise, fusion, matmul, pooling
 from mlc.target import Target, resolve
 
 REPORT_ATTR = "mlc.schedule"
@@ -189,6 +190,12 @@ def run(module_op, pass_) -> None:
     target = _target_of(module_op)
     tags = _Tags()
     pieces, report = [], {}
+    for op in _walk(module_op, lambda op: op.name == "linalg.generic"):
+        contraction.recover_matmul(op)
+    for op in _walk(module_op, lambda op: op.name in pooling.POOLING_OPS):
+        pooling.rewrite_pooling(op)
+    for op in _walk(module_op, lambda op: op.name == "linalg.transpose"):
+        elementwise.rows_transpose_as_generic(op)
     fused = fusion.epilogues(module_op)
     for op in _walk(module_op, lambda op: op.name in conv.CONV_OPS):
         why = conv.rewrite_conv(op, target, tags, pieces)

@@ -6,6 +6,12 @@ conv needs no `col` (it is the input, collapsed); any other conv builds `col` on
 a time, each tap a strided slice of the (already padded) input. The matmul then goes through
 the register-tiled matmul schedule, cut into tile-divisible pieces.
 
+A conv whose filter `mlc-conv-filter-layout` stored HWCF (KxK kernels, strides) is an NHWC
+GEMM instead, the orientation the matmul kernel is fast in (many rows, a constant right-hand
+side): the input is transposed to [H, W, C] once, col[OH*OW, KH*KW*C] is built from one
+contiguous copy per tap, Y'[OH*OW, F] = col @ W_hwcf[KH*KW*C, F], and one pass writes
+init + Y' back as NCHW.
+
 Grouped convs (`conv_2d_ngchw_gfchw`) become one such matmul conv per group; depthwise ones
 (one input and one output channel per group) become one multiply-add per filter tap over
 the whole [G, OH, OW] output, which the elementwise schedule vectorizes.
@@ -15,6 +21,7 @@ from mlir import ir
 from mlir.dialects import linalg, tensor
 
 from mlc.passes import linalg_builders as lb
+from mlc.passes.conv_filter_layout import TO_FCHW
 from mlc.passes.schedule.matmul import matmul_pieces, static_f32_shape
 
 CONV_OPS = ("linalg.conv_2d_nchw_fchw", "linalg.conv_2d_ngchw_gfchw")
@@ -65,6 +72,109 @@ def _conv_as_matmul(x, w, init, strides, dilations, target, tags):
         b = _columns(x, kh, kw, oh, ow, strides, dilations)
     result, pieces = matmul_pieces(a, b, out, target, tags)
     return _expand(result, [1, f, oh, ow], [[0, 1], [2, 3]]), pieces
+
+
+def hwcf_filter(w: ir.Value) -> ir.Value | None:
+    """The HWCF constant behind `w` when `w` is mlc-conv-filter-layout's transpose of one."""
+    owner = w.owner
+    op = owner.operation if hasattr(owner, "operation") else None
+    if op is None or op.name != "linalg.transpose":
+        return None
+    if list(ir.DenseI64ArrayAttr(op.attributes["permutation"])) != TO_FCHW:
+        return None
+    source = op.operands[0]
+    producer = source.owner.operation if hasattr(source.owner, "operation") else None
+    return source if producer is not None and producer.name == "arith.constant" else None
+
+
+def _nhwc_columns(xt: ir.Value, kh: int, kw: int, oh: int, ow: int, strides, dilations) -> ir.Value:
+    """col[y, x, i, j, c] = xt[y*sh + i*dh, x*sw + j*dw, c], as [OH*OW, KH*KW*C]."""
+    _, _, c = lb.shape_of(xt)
+    elem = lb.elem_of(xt)
+    if (kh, kw) == (1, 1) and strides == [1, 1]:
+        return _collapse(xt, [oh * ow, c], [[0, 1], [2]])
+    col = tensor.empty([oh, ow, kh, kw, c], elem)
+    tap_type = ir.RankedTensorType.get([oh, ow, c], elem)
+    for i in range(kh):
+        for j in range(kw):
+            tap = tensor.extract_slice(tap_type, xt, [], [], [], [i * dilations[0], j * dilations[1], 0],
+                                       [oh, ow, c], [strides[0], strides[1], 1])
+            dest = tensor.extract_slice(tap_type, col, [], [], [], [0, 0, i, j, 0], [oh, ow, 1, 1, c],
+                                        [1] * 5)
+            copied = linalg.copy(tap, outs=[dest])
+            col = tensor.insert_slice(copied, col, [], [], [], [0, 0, i, j, 0], [oh, ow, 1, 1, c],
+                                      [1] * 5)
+    return _collapse(col, [oh * ow, kh * kw * c], [[0, 1], [2, 3, 4]])
+
+
+def nhwc_epilogue(conv_op) -> tuple | None:
+    """(consumer, operand index) when the NHWC output pass of `conv_op` can absorb the
+    conv's only user: an all-parallel linalg.generic reading the conv with the identity map
+    and writing the same shape (a bias-free ReLU, a residual add, ...); None otherwise."""
+    if conv_op.name != "linalg.conv_2d_nchw_fchw" or hwcf_filter(conv_op.operands[1]) is None:
+        return None
+    uses = list(conv_op.results[0].uses)
+    if len(uses) != 1:
+        return None
+    user = uses[0].owner
+    user = user.operation if hasattr(user, "operation") else user
+    if user.name != "linalg.generic" or len(user.results) != 1:
+        return None
+    if any("parallel" not in str(it) for it in ir.ArrayAttr(user.attributes["iterator_types"])):
+        return None
+    n_inputs = len(user.operands) - 1
+    index = uses[0].operand_number
+    maps = [ir.AffineMapAttr(m).value for m in ir.ArrayAttr(user.attributes["indexing_maps"])]
+    identity = lb.identity_map(4)
+    if index >= n_inputs or maps[index] != identity or maps[-1] != identity:
+        return None
+    if any(o.name == "linalg.index" for o in user.regions[0].blocks[0].operations):
+        return None
+    return user, index
+
+
+def _output_pass(yt, init, epilogue):
+    """init + Yt^T back in NCHW, through the absorbed elementwise consumer when there is one;
+    the value that replaces the conv (or the consumer)."""
+    to_nchw, identity = lb.dims_map(4, [2, 3, 1]), lb.identity_map(4)
+    if epilogue is None:
+        return lb.generic([yt], [init], [to_nchw, identity], ["parallel"] * 4,
+                          lambda v, acc: lb.add(acc, v))
+    consumer, index = epilogue
+    n_inputs = len(consumer.operands) - 1
+    maps = [ir.AffineMapAttr(m).value for m in ir.ArrayAttr(consumer.attributes["indexing_maps"])]
+    others = [i for i in range(n_inputs) if i != index]
+    body_ops = list(consumer.regions[0].blocks[0].operations)
+    args = consumer.regions[0].blocks[0].arguments
+
+    def body(v, bias, *rest):
+        mapping = {args[index]: lb.add(bias, v)}
+        mapping.update({args[i]: value for i, value in zip(others + [n_inputs], rest)})
+        mapping = lb.clone_ops(body_ops[:-1], mapping)
+        return [mapping.get(r, r) for r in body_ops[-1].operands]
+
+    # At the consumer: its other operands may be defined after the conv.
+    with ir.InsertionPoint(consumer), consumer.location:
+        return lb.generic([yt, init, *[consumer.operands[i] for i in others]],
+                          [consumer.operands[n_inputs]],
+                          [to_nchw, identity, *[maps[i] for i in others], maps[-1]],
+                          ["parallel"] * 4, body)
+
+
+def _conv_as_nhwc_matmul(x, w_hwcf, init, strides, dilations, target, tags, epilogue=None):
+    """One image's conv (x [1,C,H,W], w_hwcf [KH,KW,C,F], init [1,F,OH,OW]) as an NHWC GEMM;
+    its output pass absorbs `epilogue` (see `nhwc_epilogue`) when given."""
+    _, c, h, wd = static_f32_shape(x)
+    kh, kw, _, f = static_f32_shape(w_hwcf)
+    _, _, oh, ow = static_f32_shape(init)
+    elem = lb.elem_of(x)
+    chw = _collapse(x, [c, h, wd], [[0, 1], [2], [3]])
+    xt = linalg.transpose(chw, outs=[lb.empty([h, wd, c], elem)], permutation=[1, 2, 0]).results[0]
+    a = _nhwc_columns(xt, kh, kw, oh, ow, strides, dilations)
+    b = _collapse(w_hwcf, [kh * kw * c, f], [[0, 1, 2], [3]])
+    yt, pieces = matmul_pieces(a, b, lb.filled([oh * ow, f], elem, lb.const(0, elem)), target, tags)
+    yt = _expand(yt, [oh, ow, f], [[0, 1], [2]])
+    return _output_pass(yt, init, epilogue), pieces
 
 
 def _slice(value, offsets, sizes, result_shape, strides=None):
@@ -126,7 +236,12 @@ def rewrite_conv(op, target, tags, kernels) -> str | None:
     strides, dilations = _ints(op, "strides"), _ints(op, "dilations")
     pieces = []
     with ir.InsertionPoint(op), op.location:
-        if op.name == "linalg.conv_2d_nchw_fchw":
+        hwcf = hwcf_filter(w) if op.name == "linalg.conv_2d_nchw_fchw" else None
+        epilogue = nhwc_epilogue(op)
+        if hwcf is not None:
+            result, pieces = _conv_as_nhwc_matmul(x, hwcf, init, strides, dilations, target, tags,
+                                                  epilogue)
+        elif op.name == "linalg.conv_2d_nchw_fchw":
             result, pieces = _conv_as_matmul(x, w, init, strides, dilations, target, tags)
         elif shapes[0][2] == 1 and shapes[1][1] == 1:
             result = _depthwise(x, w, init, strides, dilations)
@@ -134,7 +249,12 @@ def rewrite_conv(op, target, tags, kernels) -> str | None:
             result, pieces = _grouped(x, w, init, strides, dilations, target, tags)
         else:
             return f"{shapes[0][1]} groups > {MAX_GROUPS}"
-    op.results[0].replace_all_uses_with(result)
+    if hwcf is not None and epilogue is not None:
+        consumer = epilogue[0]
+        consumer.results[0].replace_all_uses_with(result)
+        consumer.erase()
+    else:
+        op.results[0].replace_all_uses_with(result)
     op.erase()
     kernels += pieces
     return None

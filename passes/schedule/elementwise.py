@@ -1,7 +1,7 @@
 """Elementwise kernels: all-parallel linalg ops vectorized along their innermost dimension.
 
 `linalg.generic` with only parallel iterators (bias, BatchNorm, ReLU, residual adds, ...),
-`linalg.fill` and `linalg.copy` on static shapes: every outer dimension is tiled by one and
+`linalg.fill`, `linalg.copy`, and transposes that move whole rows, on static shapes: every outer dimension is tiled by one and
 the innermost one is cut into rows of at most `max_row` elements that divide it, so each
 tile is one vector op per operand; the script's final cleanup casts the leading unit dims
 away, so the vectors are 1-D before they reach the LLVM lowering.
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from mlir import ir
 from mlir.dialects.transform import structured
 
+from mlc.passes.linalg_builders import dims_map, generic, identity_map
 from mlc.passes.schedule.matmul import KERNEL_ATTR
 
 ELEMENTWISE_OPS = ("linalg.generic", "linalg.fill", "linalg.copy")
@@ -82,6 +83,26 @@ def _prod(xs) -> int:
     for x in xs:
         p *= x
     return p
+
+
+def rows_transpose_as_generic(op) -> bool:
+    """A `linalg.transpose` that keeps the innermost dim in place (a channel shuffle, a
+    head split) moves whole rows: as an all-parallel generic it is scheduled like any
+    elementwise op. False when `op` is not one."""
+    if op.name != "linalg.transpose":
+        return False
+    perm = list(ir.DenseI64ArrayAttr(op.attributes["permutation"]))
+    if not perm or perm[-1] != len(perm) - 1 or _static_shape(op.operands[0]) is None:
+        return False
+    rank = len(perm)
+    # out[d0..] = in[perm^-1]: input dim perm[i] is output dim i.
+    inverse = [perm.index(d) for d in range(rank)]
+    with ir.InsertionPoint(op), op.location:
+        moved = generic([op.operands[0]], [op.operands[1]], [dims_map(rank, inverse), identity_map(rank)],
+                        ["parallel"] * rank, lambda v, _: v)
+    op.results[0].replace_all_uses_with(moved)
+    op.erase()
+    return True
 
 
 def tag_elementwise(module_op, target, tags) -> list:

@@ -5,7 +5,8 @@ ONNX node it came from. `linalg-fuse-elementwise-ops` (linalg stage) merges elem
 into one generic whose body keeps the merged nodes' locations, so a kernel's ONNX nodes are the
 names of its own location and its body ops'. For each conv and matmul, `epilogues` says what
 became part of the GEMM (a bias: the accumulators start from it) and what did not (its
-elementwise consumers, with the reason).
+elementwise consumers, with the reason). A conv computed as an NHWC GEMM absorbs its only
+elementwise consumer into the pass that writes the result back as NCHW.
 
 The records go on the module as `mlc.fusion`: kernel tag -> its ONNX nodes, and
 "epilogue of <node>" -> the decision.
@@ -14,6 +15,8 @@ The records go on the module as `mlc.fusion`: kernel tag -> its ONNX nodes, and
 import re
 
 from mlir import ir
+
+from mlc.passes.schedule.conv import nhwc_epilogue
 
 FUSION_ATTR = "mlc.fusion"
 GEMM_OPS = ("linalg.conv_2d_nchw_fchw", "linalg.conv_2d_ngchw_gfchw", "linalg.matmul")
@@ -78,13 +81,18 @@ def epilogues(module_op) -> dict[str, str]:
             parts.append("bias fused (the accumulators start from it)")
         users = _consumers(op.results[0])
         elementwise = [u for u in users if _is_elementwise(u)]
+        absorbed = nhwc_epilogue(op)
+        if absorbed is not None:
+            nodes = " + ".join(node_names(absorbed[0])) or absorbed[0].name
+            parts.append(f"{nodes} fused into the NHWC output pass (one write of the result)")
+            elementwise = []
         for user in elementwise:
             nodes = " + ".join(node_names(user)) or user.name
             parts.append(f"not fused: {nodes} (elementwise consumer) runs as its own vectorized "
                          f"loop over the output: the register-tiled GEMM has no epilogue hook yet")
-        if not elementwise:
+        if not elementwise and absorbed is None:
             parts.append("no elementwise consumer to fuse")
-        elif len(users) > len(elementwise):
+        elif absorbed is None and len(users) > len(elementwise):
             parts.append("its result is also used as it is")
         records[f"epilogue of {name}"] = "; ".join(parts)
         return ir.WalkResult.ADVANCE

@@ -44,6 +44,13 @@ CONV_CASES = [
     ((1, 3, 8, 8), (4, 3, 4, 4), {"auto_pad": "SAME_LOWER"}, True),
     ((1, 3, 8, 8), (4, 3, 3, 3), {"auto_pad": "VALID"}, False),
     ((1, 3, 16), (4, 3, 5), {"pads": [2, 2], "strides": [2]}, True),  # 1-D
+    # 16+ input channels: NHWC GEMMs against HWCF filters (mlc-conv-filter-layout), with
+    # tile edges in rows (OH*OW = 63, 25) and in filters (F = 40, 19).
+    ((1, 16, 9, 7), (40, 16, 3, 3), {"pads": [1, 1, 1, 1]}, True),
+    ((1, 32, 10, 10), (19, 32, 3, 3), {"strides": [2, 2], "pads": [1, 1, 0, 0]}, True),
+    ((1, 24, 11, 11), (8, 24, 3, 3), {"dilations": [2, 2], "pads": [1, 1, 1, 1]}, False),
+    ((1, 16, 12, 12), (33, 16, 1, 1), {"strides": [2, 2]}, True),  # strided 1x1
+    ((1, 20, 9, 9), (16, 20, 5, 3), {"strides": [2, 1], "pads": [2, 1, 2, 1]}, True),
 ]
 
 
@@ -292,3 +299,48 @@ def test_small_cnn(check_against_ort):
     model = make_model(nodes, [tensor("x", np.float32, (2, 3, 8, 8))], [tensor("y", np.float32, (2, 10))],
                        initializers=[numpy_helper.from_array(v, k) for k, v in weights.items()])
     check_against_ort(model, {"x": _random(rng, (2, 3, 8, 8))})
+
+
+@pytest.mark.parametrize("trans_b", [0, 1])
+def test_flatten_then_gemm(check_against_ort, trans_b):
+    """A CNN's classifier head: reshape propagation folds the Flatten into the Gemm, and the
+    schedule turns the resulting generic back into a matmul."""
+    rng = np.random.default_rng(9)
+    w = _random(rng, (40, 8 * 3 * 3) if trans_b else (8 * 3 * 3, 40), 0.1)
+    nodes = [helper.make_node("Flatten", ["x"], ["f"]),
+             helper.make_node("Gemm", ["f", "w", "b"], ["g"], transB=trans_b),
+             helper.make_node("Relu", ["g"], ["y"])]
+    model = make_model(nodes, [tensor("x", np.float32, (1, 8, 3, 3))], [tensor("y", np.float32, (1, 40))],
+                       initializers=[numpy_helper.from_array(w, "w"),
+                                     numpy_helper.from_array(_random(rng, (40,)), "b")])
+    check_against_ort(model, {"x": _random(rng, (1, 8, 3, 3))})
+
+
+def test_global_average_pool_then_gemm(check_against_ort):
+    """ResNet's head: elementwise fusion pulls the pool's 1/(H*W) into the classifier's
+    contraction; the schedule splits it off again and runs a matmul."""
+    rng = np.random.default_rng(10)
+    nodes = [helper.make_node("GlobalAveragePool", ["x"], ["p"]),
+             helper.make_node("Flatten", ["p"], ["f"]),
+             helper.make_node("Gemm", ["f", "w", "b"], ["y"], transB=1)]
+    model = make_model(nodes, [tensor("x", np.float32, (1, 48, 7, 7))], [tensor("y", np.float32, (1, 40))],
+                       initializers=[numpy_helper.from_array(_random(rng, (40, 48), 0.1), "w"),
+                                     numpy_helper.from_array(_random(rng, (40,)), "b")])
+    check_against_ort(model, {"x": _random(rng, (1, 48, 7, 7))})
+
+
+@pytest.mark.parametrize("tail", [["Relu"], ["Add", "Relu"], ["Sigmoid"]])
+def test_conv_epilogue(check_against_ort, tail):
+    """The NHWC conv's output pass absorbs its only elementwise consumer (a ReLU, a residual
+    add and ReLU, a sigmoid)."""
+    rng = np.random.default_rng(13)
+    nodes, last = [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1])], "c"
+    for i, op in enumerate(tail):
+        inputs = [last, "x"] if op == "Add" else [last]
+        nodes.append(helper.make_node(op, inputs, [f"t{i}"]))
+        last = f"t{i}"
+    nodes[-1].output[0] = "y"
+    model = make_model(nodes, [tensor("x", np.float32, (1, 16, 9, 9))], [tensor("y", np.float32, (1, 16, 9, 9))],
+                       initializers=[numpy_helper.from_array(_random(rng, (16, 16, 3, 3), 0.1), "w"),
+                                     numpy_helper.from_array(_random(rng, (16,)), "b")])
+    check_against_ort(model, {"x": _random(rng, (1, 16, 9, 9))})

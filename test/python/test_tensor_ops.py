@@ -233,3 +233,25 @@ def test_identity_of_weight(check_against_ort):
                        [tensor("x", np.float32, (2, 4))], [tensor("y", np.float32, (2, 4))],
                        initializers=[numpy_helper.from_array(w, "w")])
     check_against_ort(model, {"x": _random(rng, (2, 4))})
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4), (5,), ()])
+def test_size(check_against_ort, shape):
+    """Size of a static shape folds to a constant; Mul by a run-time input keeps it an output."""
+    rng = np.random.default_rng(11)
+    model = make_model([helper.make_node("Size", ["x"], ["s"]), helper.make_node("Mul", ["s", "k"], ["y"])],
+                       [tensor("x", np.float32, shape), tensor("k", np.int64, ())],
+                       [tensor("y", np.int64, ())])
+    check_against_ort(model, {"x": _random(rng, shape), "k": np.array(3, np.int64)})
+
+
+@pytest.mark.parametrize("p,axis", [(2, -1), (2, 0), (1, 1)])
+@pytest.mark.parametrize("opset", [13, 22])
+def test_lp_normalization(check_against_ort, p, axis, opset):
+    rng = np.random.default_rng(12)
+    x = _random(rng, (3, 4, 5))
+    x[1, :, :] = 0  # zero norms along axes 1 and 2 for this slice
+    model = make_model([helper.make_node("LpNormalization", ["x"], ["y"], p=p, axis=axis)],
+                       [tensor("x", np.float32, x.shape)], [tensor("y", np.float32, x.shape)],
+                       opset=opset)
+    check_against_ort(model, {"x": x})

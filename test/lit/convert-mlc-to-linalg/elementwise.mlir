@@ -32,3 +32,27 @@ func.func @cast_f32_to_i32(%a: tensor<4xf32>) -> tensor<4xi32> {
   %0 = "mlc.cast"(%a) : (tensor<4xf32>) -> tensor<4xi32>
   return %0 : tensor<4xi32>
 }
+
+// -----
+
+// cast_unsigned reads an integer input as unsigned and makes unsigned integers of floats.
+// CHECK-LABEL: func.func @cast_unsigned
+// CHECK: arith.uitofp %{{.*}} : i8 to f32
+// CHECK: arith.extui %{{.*}} : i8 to i32
+// CHECK: arith.fptoui %{{.*}} : f32 to i8
+func.func @cast_unsigned(%a: tensor<4xi8>, %b: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xi32>, tensor<4xi8>) {
+  %0 = "mlc.cast_unsigned"(%a) : (tensor<4xi8>) -> tensor<4xf32>
+  %1 = "mlc.cast_unsigned"(%a) : (tensor<4xi8>) -> tensor<4xi32>
+  %2 = "mlc.cast_unsigned"(%b) : (tensor<4xf32>) -> tensor<4xi8>
+  return %0, %1, %2 : tensor<4xf32>, tensor<4xi32>, tensor<4xi8>
+}
+
+// -----
+
+// BitCast keeps the bits.
+// CHECK-LABEL: func.func @bitcast
+// CHECK: arith.bitcast %{{.*}} : f32 to i32
+func.func @bitcast(%a: tensor<4xf32>) -> tensor<4xi32> {
+  %0 = "mlc.bitcast"(%a) : (tensor<4xf32>) -> tensor<4xi32>
+  return %0 : tensor<4xi32>
+}

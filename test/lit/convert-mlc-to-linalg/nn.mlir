@@ -1,8 +1,10 @@
 // RUN: mlc opt %s -p convert-mlc-to-linalg --split-input-file | FileCheck %s
 
-// Explicit pads become a tensor.pad; the convolution itself is unpadded.
+// Explicit pads become a filled border with the input inserted; the convolution itself is
+// unpadded.
 // CHECK-LABEL: func.func @conv_padded
-// CHECK: %[[PADDED:.*]] = tensor.pad %arg0 low[0, 0, 0, 0] high[0, 0, 1, 1]
+// CHECK: %[[BORDER:.*]] = linalg.fill {{.*}} -> tensor<1x3x7x7xf32>
+// CHECK: %[[PADDED:.*]] = tensor.insert_slice %arg0 into %[[BORDER]][0, 0, 0, 0] [1, 3, 6, 6] [1, 1, 1, 1]
 // CHECK: linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%[[PADDED]], %arg1
 func.func @conv_padded(%x: tensor<1x3x6x6xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<1x4x3x3xf32> {
   %0 = "mlc.conv"(%x, %w) {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x3x6x6xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x3x3xf32>

@@ -53,9 +53,11 @@ func.func @slices(%x: tensor<4x5xf32>) -> (tensor<2x3xf32>, tensor<2x3xf32>) {
 
 // -----
 
-// Constant padding is tensor.pad; the other modes read the input at a computed index.
+// Constant padding is the input inserted into a filled tensor; the other modes read the input
+// at a computed index.
 // CHECK-LABEL: func.func @pads
-// CHECK: tensor.pad %arg0 low[0, 1] high[0, 2]
+// CHECK: %[[BORDER:.*]] = linalg.fill {{.*}} -> tensor<2x6xf32>
+// CHECK: tensor.insert_slice %arg0 into %[[BORDER]][0, 1] [2, 3] [1, 1]
 // CHECK: linalg.generic
 // CHECK: tensor.extract %arg0
 func.func @pads(%x: tensor<2x3xf32>) -> (tensor<2x6xf32>, tensor<2x6xf32>) {

@@ -30,3 +30,142 @@ module attributes {mlc.target = "x86-64-v3"} {
     return %0 : tensor<4x4xi32>
   }
 }
+
+// -----
+
+// A conv whose filter mlc-conv-filter-layout stored HWCF is an NHWC GEMM: the input
+// transposed to [H, W, C], one copy per tap into col[OH*OW, KH*KW*C], a register-tiled
+// matmul against the HWCF constant, and one pass adding it back as NCHW.
+// CHECK-LABEL: func.func @nhwc_conv
+// CHECK-NOT: linalg.conv_2d_nchw_fchw
+// CHECK: linalg.transpose ins({{.*}} : tensor<16x6x6xf32>) {{.*}} permutation = [1, 2, 0]
+// CHECK: vector.contract
+// CHECK: return
+module attributes {mlc.target = "x86-64-v3"} {
+  func.func @nhwc_conv(%x: tensor<1x16x6x6xf32>, %init: tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32> {
+    %hwcf = arith.constant dense<0.5> : tensor<3x3x16x8xf32>
+    %empty = tensor.empty() : tensor<8x16x3x3xf32>
+    %w = linalg.transpose ins(%hwcf : tensor<3x3x16x8xf32>) outs(%empty : tensor<8x16x3x3xf32>) permutation = [3, 2, 0, 1]
+    %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x16x6x6xf32>, tensor<8x16x3x3xf32>) outs(%init : tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
+    return %0 : tensor<1x8x4x4xf32>
+  }
+}
+
+// -----
+
+// A Flatten folded into a Gemm by reshape propagation: a generic C[m, n] += A[m, c, h, w] *
+// B[c, h, w, n] is a matmul again (collapsed operands), and scheduled as one.
+// CHECK-LABEL: func.func @flatten_gemm
+// CHECK-NOT: linalg.generic
+// CHECK: tensor.collapse_shape %arg0 {{\[}}[0], [1, 2, 3]] : tensor<1x8x2x2xf32> into tensor<1x32xf32>
+// CHECK: vector.contract
+#a = affine_map<(m, n, c, h, w) -> (m, c, h, w)>
+#b = affine_map<(m, n, c, h, w) -> (c, h, w, n)>
+#c = affine_map<(m, n, c, h, w) -> (m, n)>
+module attributes {mlc.target = "x86-64-v3"} {
+  func.func @flatten_gemm(%a: tensor<1x8x2x2xf32>, %b: tensor<8x2x2x64xf32>, %init: tensor<1x64xf32>) -> tensor<1x64xf32> {
+    %0 = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%a, %b : tensor<1x8x2x2xf32>, tensor<8x2x2x64xf32>) outs(%init : tensor<1x64xf32>) {
+    ^bb0(%x: f32, %y: f32, %acc: f32):
+      %p = arith.mulf %x, %y : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    } -> tensor<1x64xf32>
+    return %0 : tensor<1x64xf32>
+  }
+}
+
+// -----
+
+// A 3x3 stride-2 max pool is a row pass (three maxima over whole, contiguous input rows) and
+// a column pass (three maxima over strided slices of those rows); no pooling op is left.
+// CHECK-LABEL: func.func @max_pool
+// CHECK-NOT: linalg.pooling_nchw_max
+// CHECK-COUNT-3: tensor.extract_slice {{.*}} [1, 2, 1] : tensor<4x9x9xf32> to tensor<4x4x9xf32>
+// CHECK-COUNT-3: tensor.extract_slice {{.*}} [1, 1, 2] : tensor<4x4x9xf32> to tensor<4x4x4xf32>
+// CHECK: return
+module attributes {mlc.target = "x86-64-v3"} {
+  func.func @max_pool(%x: tensor<1x4x9x9xf32>, %init: tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32> {
+    %window = tensor.empty() : tensor<3x3xf32>
+    %0 = linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%x, %window : tensor<1x4x9x9xf32>, tensor<3x3xf32>) outs(%init : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+    return %0 : tensor<1x4x4x4xf32>
+  }
+}
+
+// -----
+
+// Elementwise fusion pulled a GlobalAveragePool's scaling into the classifier's contraction:
+// out + (a * s) * b. The scaling becomes its own elementwise op over A, then a matmul.
+// CHECK-LABEL: func.func @scaled_gemm
+// CHECK: arith.mulf {{.*}}, %cst
+// CHECK-NOT: arith.mulf %{{.*}}, %in_
+// CHECK: vector.contract
+#a = affine_map<(m, n, c, h, w) -> (m, c, h, w)>
+#b = affine_map<(m, n, c, h, w) -> (c, h, w, n)>
+#c = affine_map<(m, n, c, h, w) -> (m, n)>
+module attributes {mlc.target = "x86-64-v3"} {
+  func.func @scaled_gemm(%a: tensor<1x32x1x1xf32>, %b: tensor<32x1x1x64xf32>, %init: tensor<1x64xf32>) -> tensor<1x64xf32> {
+    %cst = arith.constant 0.25 : f32
+    %0 = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%a, %b : tensor<1x32x1x1xf32>, tensor<32x1x1x64xf32>) outs(%init : tensor<1x64xf32>) {
+    ^bb0(%x: f32, %y: f32, %acc: f32):
+      %s = arith.mulf %x, %cst : f32
+      %p = arith.mulf %s, %y : f32
+      %r = arith.addf %acc, %p : f32
+      linalg.yield %r : f32
+    } -> tensor<1x64xf32>
+    return %0 : tensor<1x64xf32>
+  }
+}
+
+// -----
+
+// The NHWC output pass of a conv absorbs its only elementwise consumer (a ReLU here): the
+// result is written once, as relu(init + GEMM^T).
+// CHECK-LABEL: func.func @nhwc_conv_relu
+// CHECK: vector.contract
+// CHECK: arith.addf
+// CHECK-NEXT: arith.maximumf
+// CHECK-NOT: arith.maximumf
+// CHECK: return
+#id = affine_map<(n, c, h, w) -> (n, c, h, w)>
+module attributes {mlc.target = "x86-64-v3"} {
+  func.func @nhwc_conv_relu(%x: tensor<1x16x6x6xf32>, %init: tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32> {
+    %hwcf = arith.constant dense<0.5> : tensor<3x3x16x8xf32>
+    %empty = tensor.empty() : tensor<8x16x3x3xf32>
+    %w = linalg.transpose ins(%hwcf : tensor<3x3x16x8xf32>) outs(%empty : tensor<8x16x3x3xf32>) permutation = [3, 2, 0, 1]
+    %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x16x6x6xf32>, tensor<8x16x3x3xf32>) outs(%init : tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
+    %zero = arith.constant 0.0 : f32
+    %out = tensor.empty() : tensor<1x8x4x4xf32>
+    %1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%0 : tensor<1x8x4x4xf32>) outs(%out : tensor<1x8x4x4xf32>) {
+    ^bb0(%v: f32, %o: f32):
+      %r = arith.maximumf %v, %zero : f32
+      linalg.yield %r : f32
+    } -> tensor<1x8x4x4xf32>
+    return %1 : tensor<1x8x4x4xf32>
+  }
+}
+
+// -----
+
+// Attention's product with V after softmax: the division by the row sums (a second input,
+// over the batch and M dims) was fused into the contraction. It becomes its own elementwise op,
+// then one matmul per (batch, head) entry.
+// CHECK-LABEL: func.func @attention_pv
+// CHECK: arith.divf
+// CHECK-COUNT-2: vector.contract
+// CHECK-NOT: linalg.generic {{.*}}reduction
+#p = affine_map<(b, h, m, n, k) -> (b, h, m, k)>
+#s = affine_map<(b, h, m, n, k) -> (b, h, m)>
+#v = affine_map<(b, h, m, n, k) -> (b, h, k, n)>
+#o = affine_map<(b, h, m, n, k) -> (b, h, m, n)>
+module attributes {mlc.target = "x86-64-v3"} {
+  func.func @attention_pv(%p: tensor<1x2x8x8xf32>, %sum: tensor<1x2x8xf32>, %v: tensor<1x2x8x16xf32>, %init: tensor<1x2x8x16xf32>) -> tensor<1x2x8x16xf32> {
+    %0 = linalg.generic {indexing_maps = [#p, #s, #v, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%p, %sum, %v : tensor<1x2x8x8xf32>, tensor<1x2x8xf32>, tensor<1x2x8x16xf32>) outs(%init : tensor<1x2x8x16xf32>) {
+    ^bb0(%x: f32, %s: f32, %y: f32, %acc: f32):
+      %q = arith.divf %x, %s : f32
+      %m = arith.mulf %q, %y : f32
+      %r = arith.addf %acc, %m : f32
+      linalg.yield %r : f32
+    } -> tensor<1x2x8x16xf32>
+    return %0 : tensor<1x2x8x16xf32>
+  }
+}
