@@ -205,12 +205,25 @@ def _log_softmax(n: NodeImport):
     return n.op("log", [_softmax(n)])
 
 
+def _broadcast_batch(a: list[int], b: list[int]) -> list[int]:
+    """numpy's broadcast of two batch shapes, where a dynamic size (negative) meets a size:
+    a static size other than 1 wins (the dynamic one must equal it at run time)."""
+    a, b = [1] * (len(b) - len(a)) + a, [1] * (len(a) - len(b)) + b
+    dims = []
+    for x, y in zip(a, b):
+        if x == 1 or (x < 0 and y > 1):
+            dims.append(y)
+        else:
+            dims.append(x)
+    return dims
+
+
 def matmul(n: NodeImport, lhs: ir.Value, rhs: ir.Value) -> ir.Value:
     """numpy's matmul of two values of one element type (batched, broadcast, vectors too)."""
     lhs_shape = list(ir.RankedTensorType(lhs.type).shape)
     rhs_shape = list(ir.RankedTensorType(rhs.type).shape)
     elem = ir.RankedTensorType(lhs.type).element_type
-    batch = list(np.broadcast_shapes(tuple(lhs_shape[:-2]), tuple(rhs_shape[:-2])))
+    batch = _broadcast_batch(lhs_shape[:-2], rhs_shape[:-2])
     rows, cols = lhs_shape[-2:-1], rhs_shape[-1:] if len(rhs_shape) >= 2 else []
     result = ir.RankedTensorType.get(batch + rows + cols, elem)
     if len(lhs_shape) >= 2 and len(rhs_shape) >= 2:
