@@ -79,7 +79,8 @@ def _an_unsupported_op() -> str:
         schema = onnx.defs.get_schema(op, 13)
         return schema.has_function or schema.has_context_dependent_function
 
-    candidates = ["Shrink", "Hardmax", "LpNormalization", "MeanVarianceNormalization"]
+    candidates = ["Shrink", "Hardmax", "LpNormalization", "MeanVarianceNormalization",
+                  "RandomNormalLike", "RandomUniformLike"]
     return next(op for op in candidates if op not in HANDLERS and not has_body(op))
 
 
