@@ -15,7 +15,7 @@ import numpy as np
 from mlir import ir
 
 from mlc.interface import Interface
-from mlc.runtime.header import include_dir
+from mlc.runtime.header import include_dir, threads_source
 from mlc.toolchain import c_compiler, run_tool
 from mlc.weights import WeightStore
 from mlc.errors import CompilerBug
@@ -225,7 +225,8 @@ def link_shared_object(obj: Path, module: ir.Module, store: WeightStore, interfa
     asm.write_text(weights_assembly(blobs, work / "mlc_weights.bin"))
     exports = work / "mlc_exports.map"
     # Only the ABI leaves the .so: not the generated code's `main` nor the weight symbols.
-    exports.write_text("{ global: mlc_model; mlc_run; local: *; };\n")
-    run_tool([c_compiler(), "-shared", "-fPIC", "-O2", f"-I{include_dir()}",
-              f"-Wl,--version-script={exports}", str(obj), str(shim), str(asm),
-              "-o", str(output), "-lm"])
+    exports.write_text("{ global: mlc_model; mlc_run; mlc_set_num_threads; mlc_get_num_threads; "
+                       "local: *; };\n")
+    run_tool([c_compiler(), "-shared", "-fPIC", "-O2", "-pthread", f"-I{include_dir()}",
+              f"-Wl,--version-script={exports}", str(obj), str(shim), str(threads_source()),
+              str(asm), "-o", str(output), "-lm"])
