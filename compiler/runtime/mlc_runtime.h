@@ -1,21 +1,34 @@
 /* mlc_runtime.h: the C ABI of a model compiled by mlc (`mlc compile model.onnx -o model.so`).
  *
  * A compiled model is a self-contained shared object: code, weights and metadata are all
- * inside it; it needs only libc and libm. It exports two functions:
+ * inside it; it needs only libc and libm. It exports these functions:
  *
  *   const mlc_model_info *mlc_model(void);
  *       Describes the model: its name and, for each input and output in graph order, the
  *       name, element type (an mlc_dtype, equal to ONNX's TensorProto.DataType) and shape.
  *
  *   int mlc_run(const void *const *inputs, void *const *outputs);
+int mlc_set_num_threads(int n);
+int mlc_get_num_threads(void);
  *       Runs the model. inputs[i] points to the i-th input's elements, outputs[i] to a buffer
  *       for the i-th output, both dense row-major with exactly the shape and dtype that
  *       mlc_model() gives. Buffers must not overlap. Returns 0 on success.
+ *
+ *   int mlc_set_num_threads(int n);
+ *   int mlc_get_num_threads(void);
+ *       The threads a call to mlc_run uses for its large kernels: the calling thread plus a
+ *       pool of n - 1 worker threads inside the .so, started on first use (pthreads; no
+ *       OpenMP runtime is needed, and the .so's own is hidden, so it never clashes with one
+ *       loaded by others). n <= 0 restores the default: the physical cores this process may
+ *       run on. The setting and the pool are per .so and apply to every later call; set
+ *       returns the resulting count. Results are the same for any n.
  *
  * Thread safety: mlc_run may be called from several threads at once. It reads the weights
  * (read-only after load) and keeps its intermediate buffers in an arena of
  * mlc_model_info.arena_bytes bytes per calling thread: allocated on the thread's first call,
  * reused by its later calls (no allocation, no page faults), freed when the thread exits.
+ * The pool serves one call's parallel loop at a time: a loop that finds it busy (another
+ * thread's mlc_run) runs on its calling thread alone.
  *
  * Memory: a call needs the arena of its thread plus the weights (the .so's size, about);
  * the compiler places the intermediate buffers in the arena by liveness, so buffers that are
@@ -61,6 +74,8 @@ typedef struct {
 
 const mlc_model_info *mlc_model(void);
 int mlc_run(const void *const *inputs, void *const *outputs);
+int mlc_set_num_threads(int n);
+int mlc_get_num_threads(void);
 
 #ifdef __cplusplus
 }

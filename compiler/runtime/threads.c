@@ -7,8 +7,11 @@
  * on pthreads, inside the model's .so: no libomp/libgomp is needed, and every symbol here is
  * hidden, so a real OpenMP runtime in the same process (torch, numpy's BLAS) never clashes.
  *
- * The pool: N-1 worker threads, started on the first parallel region; the calling thread is
- * thread 0 of the team. One team at a time: a region that finds the pool busy (another thread
+ * The pool: N-1 worker threads, started on the first parallel region. A region has N slots
+ * (thread numbers of the team, each a static share of the loop); the calling thread and the
+ * workers that wake in time take slots until none is left, so a busy machine degrades to the
+ * caller running them all, not to waiting for a descheduled worker. Results do not depend on
+ * who runs a slot. One region at a time: a region that finds the pool busy (another thread
  * calling mlc_run, or a region nested in a region) runs on its caller alone, so concurrent
  * mlc_run calls stay correct. Waiting spins briefly, then yields, then sleeps.
  */
@@ -42,18 +45,24 @@ static pthread_mutex_t pool_busy = PTHREAD_MUTEX_INITIALIZER; /* held by the tea
 static pthread_t workers[MAX_THREADS];
 static int num_workers;
 
-/* The region being run, published by bumping `generation`. */
+/* The region being run. `job_state` packs the region's number (bits 33-63), whether it still
+ * takes helpers (bit 32) and how many workers have joined it (bits 0-31): a worker joins with
+ * one compare-and-swap, so it never reads the fields of a region that has closed, and the
+ * caller waits only for workers that joined. Slots (the team's thread numbers) are taken from
+ * `next_slot` by whoever is running: a worker that the OS does not schedule in time takes
+ * none, and the caller runs its slots itself. */
 static mlc_microtask job_fn;
 static int job_argc, job_team;
 static void *job_args[MAX_ARGS];
-static atomic_uint generation;
-static atomic_int pending;            /* workers of the team still running the region */
+static _Atomic uint64_t job_state;
+static atomic_int next_slot;
 static atomic_int stopping;
 static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake_cond = PTHREAD_COND_INITIALIZER;
 
-static atomic_int barrier_count;
-static atomic_uint barrier_phase;
+#define OPEN ((uint64_t)1 << 32)
+#define REGION(state) ((state) >> 33)
+#define JOINED(state) ((uint32_t)(state))
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -101,24 +110,38 @@ static void invoke(mlc_microtask fn, int32_t tid, int argc, void **a) {
   }
 }
 
-static int generation_moved(const void *seen) {
-  return atomic_load_explicit(&generation, memory_order_acquire) != *(const unsigned *)seen;
+static void run_slots(void) {
+  int slot;
+  while ((slot = atomic_fetch_add_explicit(&next_slot, 1, memory_order_relaxed)) < job_team) {
+    tls_tid = slot;
+    tls_team = job_team;
+    invoke(job_fn, slot, job_argc, job_args);
+  }
+  tls_tid = 0;
+  tls_team = 1;
+}
+
+static int region_moved(const void *seen) {
+  return REGION(atomic_load_explicit(&job_state, memory_order_acquire)) != *(const uint64_t *)seen
+         || atomic_load_explicit(&stopping, memory_order_relaxed);
 }
 
 static void *worker_main(void *arg) {
-  int id = (int)(intptr_t)arg;
-  unsigned seen = 0;
+  (void)arg;
+  uint64_t seen = 0;
   for (;;) {
-    wait_until(generation_moved, &seen);
-    seen = atomic_load_explicit(&generation, memory_order_acquire);
+    wait_until(region_moved, &seen);
     if (atomic_load(&stopping)) return NULL;
-    if (id >= job_team) continue;
-    tls_tid = id;
-    tls_team = job_team;
-    invoke(job_fn, id, job_argc, job_args);
-    tls_tid = 0;
-    tls_team = 1;
-    if (atomic_fetch_sub_explicit(&pending, 1, memory_order_acq_rel) == 1) wake_all();
+    uint64_t state = atomic_load_explicit(&job_state, memory_order_acquire);
+    seen = REGION(state);
+    int joined = 0;
+    while ((state & OPEN) && REGION(state) == seen && !joined)
+      joined = atomic_compare_exchange_weak_explicit(&job_state, &state, state + 1,
+                                                     memory_order_acq_rel, memory_order_acquire);
+    if (!joined) continue;
+    run_slots();
+    state = atomic_fetch_sub_explicit(&job_state, 1, memory_order_acq_rel) - 1;
+    if (JOINED(state) == 0) wake_all();
   }
 }
 
@@ -184,9 +207,9 @@ static int grow_pool(int team) {
   return num_workers + 1 < team ? num_workers + 1 : team;
 }
 
-static int team_done(const void *unused) {
+static int helpers_left(const void *unused) {
   (void)unused;
-  return atomic_load_explicit(&pending, memory_order_acquire) == 0;
+  return JOINED(atomic_load_explicit(&job_state, memory_order_acquire)) == 0;
 }
 
 HIDDEN int32_t __kmpc_global_thread_num(void *loc) {
@@ -203,20 +226,17 @@ HIDDEN void __kmpc_fork_call(void *loc, int32_t argc, mlc_microtask fn, ...) {
   va_end(ap);
   int team = mlc_get_num_threads();
   if (team > 1 && tls_team == 1 && pthread_mutex_trylock(&pool_busy) == 0) {
-    team = grow_pool(team);
+    job_team = grow_pool(team);
     job_fn = fn;
     job_argc = argc;
-    job_team = team;
     memcpy(job_args, args, sizeof args);
-    atomic_store(&barrier_count, 0);
-    atomic_store(&pending, team - 1);
-    atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+    atomic_store_explicit(&next_slot, 0, memory_order_relaxed);
+    uint64_t region = REGION(atomic_load(&job_state)) + 1;
+    atomic_store_explicit(&job_state, (region << 33) | OPEN, memory_order_release);
     wake_all();
-    tls_tid = 0;
-    tls_team = team;
-    invoke(fn, 0, argc, args);
-    tls_team = 1;
-    wait_until(team_done, NULL);
+    run_slots();
+    atomic_fetch_and_explicit(&job_state, ~OPEN, memory_order_acq_rel);
+    wait_until(helpers_left, NULL);
     pthread_mutex_unlock(&pool_busy);
     return;
   }
@@ -232,22 +252,11 @@ HIDDEN void __kmpc_push_num_threads(void *loc, int32_t gtid, int32_t n) {
   (void)loc, (void)gtid, (void)n; /* the team size is the runtime option's */
 }
 
-static int phase_moved(const void *seen) {
-  return atomic_load_explicit(&barrier_phase, memory_order_acquire) != *(const unsigned *)seen;
-}
-
-HIDDEN void __kmpc_barrier(void *loc, int32_t gtid) {
-  (void)loc, (void)gtid;
-  if (tls_team <= 1) return;
-  unsigned phase = atomic_load_explicit(&barrier_phase, memory_order_acquire);
-  if (atomic_fetch_add_explicit(&barrier_count, 1, memory_order_acq_rel) == tls_team - 1) {
-    atomic_store(&barrier_count, 0);
-    atomic_fetch_add_explicit(&barrier_phase, 1, memory_order_release);
-    wake_all();
-  } else {
-    wait_until(phase_moved, &phase);
-  }
-}
+/* A no-op, which is what makes slots runnable one after another on one thread. It is
+ * correct for the regions mlc emits: convert-scf-to-openmp makes each parallel loop an
+ * omp.parallel holding one omp.wsloop and nothing after it, so the loop's closing barrier is
+ * immediately followed by the join, which waits for every slot anyway. */
+HIDDEN void __kmpc_barrier(void *loc, int32_t gtid) { (void)loc, (void)gtid; }
 
 /* Static schedule: kmp_sch_static (34) gives each thread one contiguous block, the first
  * `trip % team` threads one iteration more; kmp_sch_static_chunked (33) deals `chunk`-sized
@@ -291,7 +300,6 @@ HIDDEN void __kmpc_for_static_fini(void *loc, int32_t gtid) { (void)loc, (void)g
 __attribute__((destructor)) static void stop_workers(void) {
   if (pthread_mutex_trylock(&pool_busy) != 0) return; /* a region still runs: leave it be */
   atomic_store(&stopping, 1);
-  atomic_fetch_add_explicit(&generation, 1, memory_order_release);
   wake_all();
   for (int i = 0; i < num_workers; ++i) pthread_join(workers[i], NULL);
   num_workers = 0;
