@@ -108,3 +108,21 @@ def test_mlc_run_threads_option(compile_model_so):
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "y: float32[256, 256]" in done.stdout
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_pool_spreads_a_loop_over_the_team(tmp_path, threads):
+    """runtime/threads.c alone, driven as generated code drives it: every iteration runs
+    once, on as many threads as asked; a region inside a region runs on its caller."""
+    from pathlib import Path
+
+    from mlc.runtime.header import threads_source
+    from mlc.toolchain import c_compiler
+
+    harness = Path(__file__).parent / "threads" / "pool_harness.c"
+    exe = tmp_path / "pool_harness"
+    subprocess.run([c_compiler(), "-O2", "-pthread", str(harness), str(threads_source()),
+                    "-o", str(exe)], check=True)
+    done = subprocess.run([str(exe), str(threads), "10"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"wrong_counts=0 threads_used={threads} nested={3 * threads}" in done.stdout
