@@ -73,6 +73,8 @@ def test_thread_count_api(compile_model_so):
     assert compiled.threads == 1
     with pytest.raises(ValueError):
         compiled.threads = -1
+    # The .so's OpenMP entry points stay inside it: another OpenMP runtime never binds to them.
+    assert not hasattr(compiled._lib, "__kmpc_fork_call")
 
 
 def test_concurrent_callers_share_the_pool(compile_model_so):
