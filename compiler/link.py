@@ -16,7 +16,7 @@ import numpy as np
 from mlir import ir
 
 from mlc.interface import Interface
-from mlc.runtime.header import include_dir
+from mlc.runtime.header import include_dir, threads_source
 from mlc.toolchain import c_compiler, run_tool
 from mlc.weights import WeightStore
 from mlc.errors import CompilerBug
@@ -113,20 +113,30 @@ def _arena_source(arena_bytes: int) -> list[str]:
     """A per-thread arena, allocated on the thread's first call and freed at its exit.
 
     The `__thread` pointer is the fast path; the pthread key only frees the arena when the thread
-    ends. Its destructor is libc's free, so a thread outliving a dlclose'd model is still safe.
+    ends. Its destructor is libc's free, so a thread outliving a dlclose'd model is still safe;
+    unloading the .so deletes the key (and frees the unloading thread's arena). When no key can
+    be made (PTHREAD_KEYS_MAX reached), arenas are simply not freed at thread exit.
     """
     size = max(_ALIGN, -(-arena_bytes // _ALIGN) * _ALIGN)
     return ["static __thread void *mlc_arena;", "static pthread_key_t mlc_arena_key;",
+            "static int mlc_arena_key_made;",
             "static pthread_once_t mlc_arena_once = PTHREAD_ONCE_INIT;",
-            "static void mlc_arena_key_init(void) { pthread_key_create(&mlc_arena_key, free); }",
+            "static void mlc_arena_key_init(void) {",
+            "  mlc_arena_key_made = pthread_key_create(&mlc_arena_key, free) == 0;",
+            "}",
             "static void *mlc_thread_arena(void) {",
             "  if (!mlc_arena) {",
             f"    mlc_arena = aligned_alloc({_ALIGN}, {size});",
             "    if (!mlc_arena) return 0;",
             "    pthread_once(&mlc_arena_once, mlc_arena_key_init);",
-            "    pthread_setspecific(mlc_arena_key, mlc_arena);",
+            "    if (mlc_arena_key_made) pthread_setspecific(mlc_arena_key, mlc_arena);",
             "  }",
             "  return mlc_arena;",
+            "}",
+            # Unloading gives the key back: a process loading many models (a test harness) would
+            # otherwise run out of keys (PTHREAD_KEYS_MAX), leaving only the arenas' frees.
+            "__attribute__((destructor)) static void mlc_arena_key_release(void) {",
+            "  if (mlc_arena_key_made) { pthread_key_delete(mlc_arena_key); free(mlc_arena); }",
             "}", ""]
 
 
@@ -274,7 +284,8 @@ def link_shared_object(obj: Path, module: ir.Module, store: WeightStore, interfa
     asm.write_text(weights_assembly(blobs, work / "mlc_weights.bin"))
     exports = work / "mlc_exports.map"
     # Only the ABI leaves the .so: not the generated code's `main` nor the weight symbols.
-    exports.write_text("{ global: mlc_model; mlc_run; mlc_run_shaped; local: *; };\n")
-    run_tool([c_compiler(), "-shared", "-fPIC", "-O2", f"-I{include_dir()}",
-              f"-Wl,--version-script={exports}", str(obj), str(shim), str(asm),
-              "-o", str(output), "-lm"])
+    exports.write_text("{ global: mlc_model; mlc_run; mlc_run_shaped; mlc_set_num_threads; "
+                       "mlc_get_num_threads; local: *; };\n")
+    run_tool([c_compiler(), "-shared", "-fPIC", "-O2", "-pthread", f"-I{include_dir()}",
+              f"-Wl,--version-script={exports}", str(obj), str(shim), str(threads_source()),
+              str(asm), "-o", str(output), "-lm"])

@@ -35,7 +35,9 @@ def _given_sizes(specs, feeds: dict) -> dict:
               help="An input from a .npy file; inputs not given get seeded random data.")
 @click.option("--output", type=click.Path(path_type=Path), help="Save outputs to this .npz file.")
 @click.option("--seed", default=0, show_default=True, help="Seed for random inputs.")
-def run(model, inputs, output, seed):
+@click.option("--threads", type=click.IntRange(min=0), default=0,
+              help="Threads to run on (0: the physical cores, the default).")
+def run(model, inputs, output, seed, threads):
     """Run a compiled model (.so) and print or save its outputs."""
     from mlc.runtime import RuntimeInputError, load
 
@@ -43,7 +45,7 @@ def run(model, inputs, output, seed):
         raise InputError(f"{model}: `mlc run` takes a compiled model (.so), not an ONNX file",
                          hint=f"compile it first: mlc compile {model} -o {model.with_suffix('.so')}")
     try:
-        m = load(model)
+        m = load(model, threads=threads)
         feeds = {}
         for item in inputs:
             name, sep, file = item.partition("=")

@@ -62,6 +62,12 @@ STAGES = [
     ]),
     Stage("llvm", "the llvm dialect", ".llvm.mlir", [
         "mlc-externalize-weights",  # weight data leaves the IR; the .so links it as binary
+        # The kernels' parallel loops -> OpenMP fork/worksharing calls (`__kmpc_*`), which the
+        # .so's own pool implements (runtime/threads.c); canonicalize folds the
+        # memref.alloca_scope the conversion leaves, which convert-scf-to-cf cannot lower.
+        "scf-forall-to-parallel",
+        "convert-scf-to-openmp",
+        "canonicalize",
         # n-D transfers of the scheduled kernels -> unrolled 1-D transfers (plain vector loads).
         "func.func(convert-vector-to-scf{full-unroll=true})",
         "lower-affine",

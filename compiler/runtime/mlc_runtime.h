@@ -1,7 +1,7 @@
 /* mlc_runtime.h: the C ABI of a model compiled by mlc (`mlc compile model.onnx -o model.so`).
  *
  * A compiled model is a self-contained shared object: code, weights and metadata are all
- * inside it; it needs only libc and libm. It exports three functions:
+ * inside it; it needs only libc and libm. It exports these functions:
  *
  *   const mlc_model_info *mlc_model(void);
  *       Describes the model: its name and, for each input and output in graph order, the
@@ -20,19 +20,27 @@
  *       dim or with a symbol's binding returns MLC_STATUS_BAD_SHAPE before anything runs.
  *
  *   int mlc_run(const void *const *inputs, void *const *outputs);
-int mlc_run_shaped(const void *const *inputs, const int64_t *const *input_shapes,
-                   void *const *outputs);
  *       mlc_run_shaped for a model without symbolic dims (the shapes are mlc_model()'s); a
  *       model with symbolic dims returns MLC_STATUS_NEEDS_SHAPES.
  *
  * Both return MLC_STATUS_OK (0) on success.
+ *
+ *   int mlc_set_num_threads(int n);
+ *   int mlc_get_num_threads(void);
+ *       The threads a call to mlc_run uses for its large kernels: the calling thread plus a
+ *       pool of n - 1 worker threads inside the .so, started on first use (pthreads; no
+ *       OpenMP runtime is needed, and the .so's own is hidden, so it never clashes with one
+ *       loaded by others). n <= 0 restores the default: the physical cores this process may
+ *       run on. The setting and the pool are per .so and apply to every later call; set
+ *       returns the resulting count. Results are the same for any n.
  *
  * Thread safety: mlc_run may be called from several threads at once. It reads the weights
  * (read-only after load) and keeps its intermediate buffers in an arena of
  * mlc_model_info.arena_bytes bytes per calling thread: allocated on the thread's first call,
  * reused by its later calls (no allocation, no page faults), freed when the thread exits.
  * Intermediates whose size depends on a symbol are not in the arena: a call mallocs and frees
- * them.
+ * them. The thread pool serves one call's parallel loop at a time: a loop that finds it busy
+ * (another thread's call) runs on its calling thread alone.
  *
  * Memory: a call needs the arena of its thread plus the weights (the .so's size, about);
  * the compiler places the intermediate buffers in the arena by liveness, so buffers that are
@@ -89,6 +97,8 @@ const mlc_model_info *mlc_model(void);
 int mlc_run(const void *const *inputs, void *const *outputs);
 int mlc_run_shaped(const void *const *inputs, const int64_t *const *input_shapes,
                    void *const *outputs);
+int mlc_set_num_threads(int n);
+int mlc_get_num_threads(void);
 
 #ifdef __cplusplus
 }

@@ -85,7 +85,7 @@ class Model:
     """A loaded model. `inputs` and `outputs` list TensorSpecs in graph order; `arena_bytes` is
     the memory each calling thread holds for intermediate buffers (allocated on its first run)."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, threads: int | None = None):
         self.path = Path(path)
         if not self.path.exists():
             raise RuntimeInputError(f"{self.path}: no such file")
@@ -112,6 +112,25 @@ class Model:
                               ctypes.POINTER(ctypes.POINTER(ctypes.c_int64)),
                               ctypes.POINTER(ctypes.c_void_p)]
         self._run.restype = ctypes.c_int
+        if threads is not None:
+            self.threads = threads
+
+    @property
+    def threads(self) -> int:
+        """Threads a run uses (the .so's pool, shared by every Model of the same file);
+        by default the physical cores this process may run on."""
+        get = getattr(self._lib, "mlc_get_num_threads", None)
+        return int(get()) if get else 1
+
+    @threads.setter
+    def threads(self, n: int) -> None:
+        if int(n) < 0:
+            raise ValueError(f"threads must be >= 0 (0: the default), not {n}")
+        setter = getattr(self._lib, "mlc_set_num_threads", None)
+        if setter is None:
+            raise RuntimeInputError(f"{self.path}: built before models had threads; recompile it")
+        setter.argtypes = [ctypes.c_int]
+        setter(int(n))
 
     def __repr__(self) -> str:
         return f"<mlc.runtime.Model {self.name!r} inputs={self.inputs} outputs={self.outputs}>"
@@ -163,5 +182,6 @@ class Model:
         return {s.name: o for s, o in zip(self.outputs, outputs)}
 
 
-def load(path: str | Path) -> Model:
-    return Model(path)
+def load(path: str | Path, threads: int | None = None) -> Model:
+    """Loads a compiled model; `threads` sets its thread count (see `Model.threads`)."""
+    return Model(path, threads)

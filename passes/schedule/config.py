@@ -9,6 +9,7 @@ never sees a partial tile.
 
 from dataclasses import dataclass
 
+from mlc.passes.schedule.parallel import MIN_MATMUL_FLOPS, best_split
 from mlc.target import Target
 
 
@@ -23,10 +24,16 @@ class MatmulConfig:
     nc: int = 0
     kc: int = 0
     n_outer: bool = True  # register-tile loops: n outside m (B panel reused) or m outside n
+    # The outermost loop, in parallel: chunks of `parallel_chunk` along dim 0 (m) or 1 (n).
+    parallel_dim: int = 0
+    parallel_chunk: int = 0
 
     def describe(self) -> str:
         order = "n,m" if self.n_outer else "m,n"
-        return f"reg {self.mr}x{self.nr} ({order}), cache m{self.mc} n{self.nc} k{self.kc}"
+        text = f"reg {self.mr}x{self.nr} ({order}), cache m{self.mc} n{self.nc} k{self.kc}"
+        if self.parallel_chunk:
+            text += f", parallel {'mn'[self.parallel_dim]}{self.parallel_chunk}"
+        return text
 
 
 @dataclass(frozen=True)
@@ -93,4 +100,6 @@ def matmul_config(m: int, n: int, k: int, target: Target) -> MatmulConfig:
     kc = 0 if kc == k or kc < 64 else kc
     mc = _largest_divisor(m, MAX_MC, mr)
     mc = 0 if mc == m or mc < 4 * mr else mc
-    return MatmulConfig(mr, nr, mc, 0, kc)
+    split = best_split([(0, m, mc or mr), (1, n, nr)]) if 2 * m * n * k >= MIN_MATMUL_FLOPS else None
+    dim, chunk = split or (0, 0)
+    return MatmulConfig(mr, nr, mc, 0, kc, parallel_dim=dim, parallel_chunk=chunk)

@@ -4,7 +4,8 @@
 `linalg.fill`, `linalg.copy`, and transposes that move whole rows, on static shapes: every outer dimension is tiled by one and
 the innermost one is cut into rows of at most `max_row` elements that divide it, so each
 tile is one vector op per operand; the script's final cleanup casts the leading unit dims
-away, so the vectors are 1-D before they reach the LLVM lowering.
+away, so the vectors are 1-D before they reach the LLVM lowering. A large op first gets a parallel loop
+over chunks of one dimension (`mlc.passes.schedule.parallel`).
 
 Not scheduled (left to the naive path): reductions, dynamic shapes, and copies whose source
 is a slice with a non-unit innermost stride (a strided vector load has no direct lowering).
@@ -17,6 +18,7 @@ from mlir.dialects.transform import structured
 
 from mlc.passes.linalg_builders import dims_map, generic, identity_map
 from mlc.passes.schedule.matmul import KERNEL_ATTR
+from mlc.passes.schedule.parallel import MIN_ELEMENTS as MIN_PARALLEL_ELEMENTS, best_split
 
 ELEMENTWISE_OPS = ("linalg.generic", "linalg.fill", "linalg.copy")
 MIN_ELEMENTS = 64  # below this the loop overhead of a schedule is not worth it
@@ -26,9 +28,13 @@ MIN_ELEMENTS = 64  # below this the loop overhead of a schedule is not worth it
 class ElementwiseConfig:
     op_name: str
     tile: tuple[int, ...]
+    parallel: tuple[int, ...] = ()  # tile sizes of an outer parallel loop (0: not tiled)
 
     def describe(self) -> str:
-        return f"elementwise {self.op_name} tile {'x'.join(map(str, self.tile))}"
+        text = f"elementwise {self.op_name} tile {'x'.join(map(str, self.tile))}"
+        if self.parallel:
+            text += f", parallel {'x'.join(map(str, self.parallel))}"
+        return text
 
 
 def _static_shape(value: ir.Value) -> list[int] | None:
@@ -75,7 +81,13 @@ def elementwise_config(op, target) -> ElementwiseConfig | None:
     if not out or _prod(out) < MIN_ELEMENTS:
         return None
     row = _row(out[-1], target.f32_lanes, 16 * target.f32_lanes)
-    return ElementwiseConfig(name, tuple([1] * (len(out) - 1) + [row]))
+    tile = [1] * (len(out) - 1) + [row]
+    parallel = ()
+    if _prod(out) >= MIN_PARALLEL_ELEMENTS:
+        split = best_split([(d, size, unit) for d, (size, unit) in enumerate(zip(out, tile))])
+        if split:
+            parallel = tuple(split[1] if d == split[0] else 0 for d in range(len(out)))
+    return ElementwiseConfig(name, tuple(tile), parallel)
 
 
 def _prod(xs) -> int:
@@ -122,5 +134,7 @@ def tag_elementwise(module_op, target, tags) -> list:
 
 
 def schedule_elementwise(op: ir.Value, config: ElementwiseConfig) -> None:
+    if config.parallel:
+        op = structured.TileUsingForallOp(op, tile_sizes=list(config.parallel)).tiled_op
     tiled = structured.TileUsingForOp(op, sizes=list(config.tile))
     structured.VectorizeOp(tiled.tiled_linalg_op)

@@ -5,7 +5,8 @@ edges of whole vectors, then edges narrower than a vector) whose shapes their re
 divide. Each piece
 is tagged `mlc.kernel = "<id>"` so its schedule can find it.
 
-`schedule_matmul` emits the Transform-dialect ops of one piece: cache tiles (n, k, m order),
+`schedule_matmul` emits the Transform-dialect ops of one piece: for a large one, a parallel
+loop over chunks of m or n (`mlc.passes.schedule.parallel`); cache tiles (n, k, m order),
 a register tile mr x nr x 1 (n, m, k order) and vectorization of the tiled op alone. After
 vector contraction formation (before any canonicalization, or unit-k reductions become
 mul+add without FMA), `hoist_matmul` lifts the C tile out of the k loop while still on
@@ -80,6 +81,10 @@ def schedule_matmul(mm: ir.Value, config: MatmulConfig) -> ir.Value:
 
     Contraction formation runs later, once for every kernel (see `mlc.passes.schedule`).
     """
+    if config.parallel_chunk:
+        sizes = [0, 0, 0]
+        sizes[config.parallel_dim] = config.parallel_chunk
+        mm = structured.TileUsingForallOp(mm, tile_sizes=sizes).tiled_op
     if config.mc or config.nc or config.kc:
         mm = structured.TileUsingForOp(mm, sizes=[config.mc, config.nc, config.kc],
                                        interchange=[1, 2, 0]).tiled_linalg_op

@@ -21,7 +21,7 @@ NAMESPACE = {"compiler": "mlc", "dialects": "mlc/dialects", "passes": "mlc/passe
              "tools": "mlc/tools"}
 
 # Data files the package reads at run time.
-DATA_FILES = ["mlc/dialects/mlc.irdl.mlir", "mlc/runtime/mlc_runtime.h"]
+DATA_FILES = ["mlc/dialects/mlc.irdl.mlir", "mlc/runtime/mlc_runtime.h", "mlc/runtime/threads.c"]
 
 
 @pytest.fixture(scope="module")
