@@ -105,7 +105,7 @@ def _prologue(op, indices: set, main: int, factor: ir.Value, maps: list) -> ir.V
     new_maps = [lb.affine_map(rank, [ir.AffineDimExpr.get(order.index(d)) for d in maps[i]])
                 for i in inputs]
     shape = lb.shape_of(value)
-    body_ops = list(block.operations)[:-3]
+    body_ops = _ops_behind(factor, list(block.operations)[:-3])
 
     def body(*scalars):
         mapping = {args[i]: s for i, s in zip(inputs, scalars)}
@@ -113,6 +113,17 @@ def _prologue(op, indices: set, main: int, factor: ir.Value, maps: list) -> ir.V
 
     return lb.generic([op.operands[i] for i in inputs], [lb.empty(shape, lb.elem_of(value))],
                       new_maps + [lb.identity_map(rank)], ["parallel"] * rank, body)
+
+
+def _ops_behind(value: ir.Value, body_ops: list) -> list:
+    """The body ops `value` is computed by, in body order (the other factor's are left out)."""
+    needed, pending = [], [value]
+    while pending:
+        op = _operation(pending.pop())
+        if op is not None and any(op == o for o in body_ops) and not any(op == n for n in needed):
+            needed.append(op)
+            pending.extend(op.operands)
+    return [o for o in body_ops if any(o == n for n in needed)]
 
 
 def _groups(a: list, b: list, c: list) -> tuple | None:

@@ -169,3 +169,28 @@ module attributes {mlc.target = "x86-64-v3"} {
     return %0 : tensor<1x2x8x16xf32>
   }
 }
+
+// -----
+
+// Attention's Q K^T with both factors scaled (by 1/sqrt(sqrt(d)) each): each scaling becomes
+// an elementwise op over its own operand, and neither takes the other's.
+// CHECK-LABEL: func.func @scaled_qk
+// CHECK-COUNT-2: arith.mulf {{.*}}, %cst
+// CHECK-COUNT-2: vector.contract
+#q = affine_map<(b, h, m, n, k) -> (b, h, m, k)>
+#k = affine_map<(b, h, m, n, k) -> (b, h, k, n)>
+#o = affine_map<(b, h, m, n, k) -> (b, h, m, n)>
+module attributes {mlc.target = "x86-64-v3"} {
+  func.func @scaled_qk(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x16x8xf32>, %init: tensor<1x2x8x8xf32>) -> tensor<1x2x8x8xf32> {
+    %cst = arith.constant 0.5 : f32
+    %0 = linalg.generic {indexing_maps = [#q, #k, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %k : tensor<1x2x8x16xf32>, tensor<1x2x16x8xf32>) outs(%init : tensor<1x2x8x8xf32>) {
+    ^bb0(%x: f32, %y: f32, %acc: f32):
+      %sy = arith.mulf %y, %cst : f32
+      %sx = arith.mulf %x, %cst : f32
+      %p = arith.mulf %sx, %sy : f32
+      %r = arith.addf %acc, %p : f32
+      linalg.yield %r : f32
+    } -> tensor<1x2x8x8xf32>
+    return %0 : tensor<1x2x8x8xf32>
+  }
+}
