@@ -113,9 +113,12 @@ def _static_scan_length(n: NodeImport, first: int) -> int | None:
     lengths = set()
     for i in range(first, len(n.node.output)):
         try:
-            lengths.add(n.out_shape(i)[0])
-        except Exception:  # noqa: BLE001 - a symbolic length: the count stays unknown
+            size = n.out_shape(i)[0]
+        except Exception:  # noqa: BLE001 - no shape at all: the count stays unknown
             return None
+        if size < 0:  # a symbolic length
+            return None
+        lengths.add(size)
     if len(lengths) > 1:
         raise n.unsupported(f"the scan outputs declare different lengths {sorted(lengths)}")
     return lengths.pop() if lengths else None

@@ -41,6 +41,8 @@ def _show(size) -> str:
 def check(n: NodeImport) -> None:
     """Raises UnsupportedError when node `n` has dynamic dims its lowering cannot handle."""
     inputs = [(n.node.input[i], n.in_dims(i)) for i in range(n.num_inputs) if n.has_input(i)]
+    if not any(_dynamic(dims) for _, dims in inputs):
+        return  # static inputs: the handler may still size an output inference left open
     outputs = [(name, n.out_dims(i)) for i, name in enumerate(n.node.output) if name]
     first = next(((kind, name, d, dims[d])
                   for kind, group in (("input", inputs), ("output", outputs))
@@ -49,10 +51,7 @@ def check(n: NodeImport) -> None:
         return
     kind, name, d, size = first
     if kind == "output":
-        raise UnsupportedError(n.error_text(
-            f"output '{name}' dim {d} ({_show(size)}) has a size that no input dim gives (it "
-            "depends on the input values, or shape inference cannot derive it); mlc sizes "
-            "buffers from the inputs' dims"))
+        raise _unsized_output(n, name, d, size)
     rule = RULES.get(n.op_type)
     if rule is None:
         raise UnsupportedError(n.error_text(f"{kind} '{name}' dim {d} is dynamic ({_show(size)}); "
@@ -61,6 +60,29 @@ def check(n: NodeImport) -> None:
     why = rule(n, inputs, outputs)
     if why:
         raise UnsupportedError(n.error_text(f"{why} (dynamic dims)"), hint=_HINT)
+
+
+def _unsized_output(n: NodeImport, name: str, d: int, size) -> UnsupportedError:
+    return UnsupportedError(n.error_text(
+        f"output '{name}' dim {d} ({_show(size)}) has a size that no input dim gives (it "
+        "depends on the input values, or shape inference cannot derive it); mlc sizes "
+        "buffers from the inputs' dims"))
+
+
+def check_results(n: NodeImport, results: list) -> None:
+    """After the handler of a node with static inputs: every result it built is static (the
+    handler sized what inference left open), or the node is refused as `check` would."""
+    from mlir import ir
+
+    if any(_dynamic(n.in_dims(i)) for i in range(n.num_inputs) if n.has_input(i)):
+        return  # `check` ruled on this node
+    for i, (name, result) in enumerate(zip(n.node.output, results)):
+        if name and isinstance(result, ir.Value) and isinstance(result.type, ir.RankedTensorType):
+            shape = ir.RankedTensorType(result.type).shape
+            dynamic = [d for d, size in enumerate(shape) if size < 0]
+            if dynamic:
+                raise _unsized_output(n, name, dynamic[0], n.out_dims(i)[dynamic[0]]
+                                      if len(n.out_dims(i)) == len(shape) else None)
 
 
 def _size(size) -> str:

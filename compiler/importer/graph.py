@@ -204,6 +204,7 @@ class _GraphImporter:
             view = NodeImport(self, node, label, loc, opset)
             dynamic.check(view)
             results = handler(view)
+            dynamic.check_results(view, results if isinstance(results, (list, tuple)) else [results])
         self._bind(node, results if isinstance(results, (list, tuple)) else [results])
 
     def _import_function_body(self, node: onnx.NodeProto, label: str, opset: int,
