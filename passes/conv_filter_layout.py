@@ -16,7 +16,7 @@ input channels.
 import numpy as np
 from mlir import ir
 
-from mlc.passes.fold_batch_norm import _full_text, _loc, float_constant
+from mlc.passes.fold_batch_norm import float_constant, location_name, module_text
 from mlc.weights import WeightStore
 
 TO_FCHW = [3, 2, 0, 1]  # HWCF -> FCHW
@@ -52,7 +52,7 @@ def relayout_conv_filters(module_op, store: WeightStore) -> int:
             continue
         hwcf = np.ascontiguousarray(filt.transpose(2, 3, 1, 0))
         with ir.InsertionPoint(conv), conv.location:
-            stored = store.constant(hwcf, f"{_loc(conv.location)}_hwcf", conv.location)
+            stored = store.constant(hwcf, f"{location_name(conv.location)}_hwcf", conv.location)
             fchw = ir.Operation.create(
                 "mlc.transpose", results=[conv.operands[1].type], operands=[stored],
                 attributes={"perm": ir.DenseI64ArrayAttr.get(TO_FCHW)}, loc=conv.location)
@@ -66,4 +66,4 @@ def relayout_conv_filters(module_op, store: WeightStore) -> int:
 
 def run(module_op, pass_) -> None:
     # Outside the driver the weights are only in the module's resource section.
-    relayout_conv_filters(module_op, WeightStore.from_mlir_text(_full_text(module_op)))
+    relayout_conv_filters(module_op, WeightStore.from_mlir_text(module_text(module_op)))

@@ -18,6 +18,7 @@ import re
 import numpy as np
 from mlir import ir
 
+from mlc.passes.linalg_builders import producer
 from mlc.weights import WeightStore
 
 RECORD_ATTR = "mlc.graph"
@@ -46,12 +47,6 @@ def float_constant(value: ir.Value, store: WeightStore) -> np.ndarray | None:
     if dense.is_splat:
         return np.full(type_.shape, ir.FloatAttr(dense.get_splat_value()).value, np_dtype)
     return np.array(dense).astype(np_dtype).reshape(type_.shape)
-
-
-def producer(value: ir.Value):
-    """The op defining `value` (an `ir.Operation`), or None for a block argument."""
-    owner = value.owner
-    return owner.operation if hasattr(owner, "operation") else None
 
 
 def _floats(values: list[ir.Value], store: WeightStore) -> list[np.ndarray] | None:
@@ -99,7 +94,7 @@ def _to_scale_shift(bn, store: WeightStore) -> bool:
     s = scale / np.sqrt(var + eps)
     shape = (-1,) + (1,) * (result_type.rank - 2)
     dtype = stats[0].dtype
-    name = _loc(bn.location)
+    name = location_name(bn.location)
     with ir.InsertionPoint(bn), bn.location:
         s_value = store.constant(s.astype(dtype).reshape(shape), f"{name}_scale", bn.location)
         t_value = store.constant((beta - mean * s).astype(dtype).reshape(shape), f"{name}_shift",
@@ -133,7 +128,7 @@ def fold_batch_norms(module_op, store: WeightStore) -> dict[str, str]:
                                ir.WalkResult.ADVANCE)[1])
     records = {}
     for bn in bns:
-        key = f"mlc.batch_norm at {_loc(bn.location)}"
+        key = f"mlc.batch_norm at {location_name(bn.location)}"
         folded = _why_not(bn, store)
         if isinstance(folded, str):
             records[key] = f"not folded: {folded}"
@@ -142,7 +137,7 @@ def fold_batch_norms(module_op, store: WeightStore) -> dict[str, str]:
             continue
         conv = producer(bn.operands[0])
         new_filter, new_bias = folded
-        name = _loc(conv.location)
+        name = location_name(conv.location)
         with ir.InsertionPoint(conv), conv.location:
             w = store.constant(new_filter, f"{name}_bn_filter", conv.location)
             b = store.constant(new_bias, f"{name}_bn_bias", conv.location)
@@ -159,7 +154,7 @@ def fold_batch_norms(module_op, store: WeightStore) -> dict[str, str]:
     return records
 
 
-def _loc(location: ir.Location) -> str:
+def location_name(location: ir.Location) -> str:
     """A location's name (`loc("conv1")` -> conv1), or its text."""
     text = str(location)
     named = re.match(r'loc\("([^"]*)"[()]', text)
@@ -181,11 +176,11 @@ def record(module_op, records: dict[str, str]) -> None:
 
 def run(module_op, pass_) -> None:
     # Outside the driver the weights are only in the module's resource section.
-    store = WeightStore.from_mlir_text(_full_text(module_op))
+    store = WeightStore.from_mlir_text(module_text(module_op))
     record(module_op, fold_batch_norms(module_op, store))
 
 
-def _full_text(module_op) -> str:
+def module_text(module_op) -> str:
     import io
 
     buffer = io.StringIO()

@@ -9,6 +9,7 @@ dim has the size of (one value of the same rank, or one `(value, dim)` or None p
 """
 
 from collections.abc import Callable, Sequence
+from math import prod
 
 from mlir import ir
 from mlir.dialects import arith, linalg, math, tensor
@@ -168,7 +169,7 @@ def collapse_to(value: ir.Value, shape: Sequence[int]) -> ir.Value:
     if not src:  # rank 0 grows to [1] by an expand; a collapse cannot raise the rank
         flat = tensor.expand_shape(tensor_of([1], elem), value, [], [], [1])
     elif len(src) != 1:
-        flat = tensor.collapse_shape(tensor_of([_prod(src)], elem), value, [list(range(len(src)))])
+        flat = tensor.collapse_shape(tensor_of([prod(src)], elem), value, [list(range(len(src)))])
     if len(shape) == 1:
         return flat
     if not shape:  # [1] shrinks to rank 0 by a collapse
@@ -184,8 +185,8 @@ def _core_groups(shape: Sequence[int]) -> tuple[list[int], list[list[int]]]:
     core, groups, run = [], [], []
 
     def close_run():
-        if run and _prod(shape[d] for d in run) != 1:
-            core.append(_prod(shape[d] for d in run))
+        if run and prod(shape[d] for d in run) != 1:
+            core.append(prod(shape[d] for d in run))
             groups.append(list(run))
         elif run and groups:
             groups[-1].extend(run)
@@ -230,11 +231,10 @@ def _reshape_dynamic(value: ir.Value, shape: list[int]) -> ir.Value:
     return tensor.expand_shape(tensor_of(shape, elem), core, dst_groups, dynamic, list(shape))
 
 
-def _prod(xs):
-    p = 1
-    for x in xs:
-        p *= x
-    return p
+def producer(value: ir.Value):
+    """The op defining `value` (an `ir.Operation`), or None for a block argument."""
+    owner = value.owner
+    return owner.operation if hasattr(owner, "operation") else None
 
 
 # -- linalg.generic ---------------------------------------------------------------------------

@@ -12,9 +12,12 @@ transfers: rows cut into `ROW_BYTES` steps, then one narrower transfer for what 
 Other copies and fills stay as they are.
 """
 
+import math
+
 from mlir import ir
 from mlir.dialects import arith, scf, vector
 
+from mlc.passes import linalg_builders as lb
 from mlc.passes.pattern_utils import patterns_pass
 
 ROW_BYTES = 256  # bytes one loop step moves: four 512-bit (eight 256-bit) registers
@@ -29,14 +32,7 @@ def _contiguous_rows(t: ir.Type) -> bool:
 
 
 def _element_bytes(t: ir.MemRefType) -> int | None:
-    elem = t.element_type
-    width = getattr(elem, "width", None)
-    if width is None and isinstance(elem, (ir.F16Type, ir.BF16Type)):
-        width = 16
-    if width is None and isinstance(elem, ir.F32Type):
-        width = 32
-    if width is None and isinstance(elem, ir.F64Type):
-        width = 64
+    width = getattr(t.element_type, "width", None)  # integer and float types have one
     return width // 8 if width and width % 8 == 0 else None
 
 
@@ -71,18 +67,15 @@ def _row_moves(n: int, step: int, move) -> None:
         move(_index(full), n - full)
 
 
-def _vectorized(op, source: ir.Value | None, target: ir.Value) -> bool:
+def _vectorized(source: ir.Value, target: ir.Value) -> bool:
     """Builds the vector loops moving `source` (a memref) or the fill scalar into `target`."""
     t = ir.MemRefType(target.type)
     nbytes = _element_bytes(t)
-    operands = [target] + ([source] if source is not None and isinstance(source.type, ir.MemRefType) else [])
+    operands = [target] + ([source] if isinstance(source.type, ir.MemRefType) else [])
     if nbytes is None or not all(_contiguous_rows(v.type) for v in operands):
         return False
     shape = list(t.shape)
-    total = 1
-    for s in shape:
-        total *= s
-    if total < MIN_ELEMENTS:
+    if math.prod(shape) < MIN_ELEMENTS:
         return False
     step = max(1, ROW_BYTES // nbytes)
     elem = t.element_type
@@ -94,7 +87,7 @@ def _vectorized(op, source: ir.Value | None, target: ir.Value) -> bool:
             vtype = ir.VectorType.get([length], elem)
             indices = outer + [offset]
             if isinstance(source.type, ir.MemRefType):
-                pad = arith.constant(elem, ir.FloatAttr.get(elem, 0.0) if _is_float(elem)
+                pad = arith.constant(elem, ir.FloatAttr.get(elem, 0.0) if lb.is_float(elem)
                                      else ir.IntegerAttr.get(elem, 0))
                 value = vector.transfer_read(vtype, source, indices, identity, pad, [True])
             else:
@@ -106,20 +99,16 @@ def _vectorized(op, source: ir.Value | None, target: ir.Value) -> bool:
     return True
 
 
-def _is_float(t: ir.Type) -> bool:
-    return isinstance(t, (ir.F16Type, ir.BF16Type, ir.F32Type, ir.F64Type))
-
-
 def lower_copy(op):
     source, target = op.operands[0], op.operands[1]
-    if not isinstance(source.type, ir.MemRefType) or not _vectorized(op, source, target):
+    if not isinstance(source.type, ir.MemRefType) or not _vectorized(source, target):
         return None
     return []
 
 
 def lower_fill(op):
     value, target = op.operands[0], op.operands[1]
-    if not isinstance(target.type, ir.MemRefType) or not _vectorized(op, value, target):
+    if not isinstance(target.type, ir.MemRefType) or not _vectorized(value, target):
         return None
     return []
 

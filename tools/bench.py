@@ -329,17 +329,30 @@ def time_case(result: Result, work: Path, threads: int, min_time: float, min_run
     return result
 
 
+# The table's columns: header, terminal width, number format, value; the page leaves rel err out.
+_COLUMNS = [
+    ("mlc ms", 10, ".2f", lambda r: r.mlc_ms),
+    ("ORT ms", 10, ".2f", lambda r: r.ort_ms),
+    ("mlc/ORT", 9, ".2f", lambda r: r.ratio),
+    ("GFLOP", 8, ".2f", lambda r: r.gflop),
+    ("mlc GF/s", 10, ".1f", lambda r: r.gflop / r.mlc_ms * 1e3),
+    ("ORT GF/s", 10, ".1f", lambda r: r.gflop / r.ort_ms * 1e3),
+    ("compile s", 11, ".1f", lambda r: r.compile_s),
+    ("rel err", 10, ".1e", lambda r: r.error),
+    ("arena MiB", 10, ".1f", lambda r: r.arena_mib),
+    ("mlc MiB", 9, ".0f", lambda r: r.mlc_mib),
+    ("ORT MiB", 9, ".0f", lambda r: r.ort_mib),
+]
+_PAGE_COLUMNS = [c for c in _COLUMNS if c[0] != "rel err"]
+
+
 def print_table(results: list[Result]) -> None:
-    header = (f"{'model':<14}{'mlc ms':>10}{'ORT ms':>10}{'mlc/ORT':>9}{'GFLOP':>8}"
-              f"{'mlc GF/s':>10}{'ORT GF/s':>10}{'compile s':>11}{'rel err':>10}"
-              f"{'arena MiB':>10}{'mlc MiB':>9}{'ORT MiB':>9}  note")
+    header = f"{'model':<14}" + "".join(f"{name:>{width}}" for name, width, _, _ in _COLUMNS) + "  note"
     print(header)
     print("-" * len(header))
     for r in results:
-        print(f"{r.name:<14}{r.mlc_ms:>10.2f}{r.ort_ms:>10.2f}{r.ratio:>9.2f}{r.gflop:>8.2f}"
-              f"{r.gflop / r.mlc_ms * 1e3:>10.1f}{r.gflop / r.ort_ms * 1e3:>10.1f}"
-              f"{r.compile_s:>11.1f}{r.error:>10.1e}"
-              f"{r.arena_mib:>10.1f}{r.mlc_mib:>9.0f}{r.ort_mib:>9.0f}  {r.note}")
+        print(f"{r.name:<14}" + "".join(f"{value(r):>{width}{fmt}}" for _, width, fmt, value in _COLUMNS)
+              + f"  {r.note}")
     ratios = [r.ratio for r in results if r.ratio == r.ratio]
     if ratios:
         print(f"geometric mean mlc/ORT over {len(ratios)} models: {_geomean(results):.2f}")
@@ -376,14 +389,11 @@ def write_page(results: list[Result], folder: Path, args, threads: int, clock: s
              f"- threads: {threads} (onnxruntime intra-op and mlc's pool); "
              f"clock: {clock} ({'CPU time of the calling thread' if clock == 'cpu' else 'elapsed'}"
              "); both run in one process, interleaved (mlc, ORT, mlc, ...); medians.", "",
-             "| model | mlc ms | ORT ms | mlc/ORT | GFLOP | mlc GF/s | ORT GF/s | compile s "
-             "| arena MiB | mlc MiB | ORT MiB | note |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "| model | " + " | ".join(name for name, _, _, _ in _PAGE_COLUMNS) + " | note |",
+             "|---|" + "---:|" * len(_PAGE_COLUMNS) + "---|"]
     for r in results:
-        lines.append(f"| {r.name} | {r.mlc_ms:.2f} | {r.ort_ms:.2f} | {r.ratio:.2f} | {r.gflop:.2f} "
-                     f"| {r.gflop / r.mlc_ms * 1e3:.1f} | {r.gflop / r.ort_ms * 1e3:.1f} "
-                     f"| {r.compile_s:.1f} | {r.arena_mib:.1f} | {r.mlc_mib:.0f} | {r.ort_mib:.0f} "
-                     f"| {r.note} |")
+        cells = [f"{value(r):{fmt}}" for _, _, fmt, value in _PAGE_COLUMNS]
+        lines.append(f"| {r.name} | " + " | ".join(cells) + f" | {r.note} |")
     lines += ["", f"Geometric mean of mlc/ORT: **{_geomean(results):.2f}** "
               "(below 1: mlc is faster).", "", "![mlc/ORT per model](benchmarks.svg)", ""]
     (folder / "benchmarks.md").write_text("\n".join(lines))
@@ -405,10 +415,8 @@ def _ratio_chart(results: list[Result]) -> str:
         y = 10 + i * row
         color = "#4a8" if r.ratio <= 1 else "#d64"
         parts.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">{r.name}</text>')
-        parts.append(f'<rect x="{x(1):.1f}" y="{y + 3}" width="{abs(x(r.ratio) - x(1)):.1f}" '
-                     f'height="{row - 6}" fill="{color}"'
-                     + (f' transform="translate({x(r.ratio) - x(1):.1f},0)"' if r.ratio < 1 else "")
-                     + "/>")
+        parts.append(f'<rect x="{min(x(r.ratio), x(1)):.1f}" y="{y + 3}" '
+                     f'width="{abs(x(r.ratio) - x(1)):.1f}" height="{row - 6}" fill="{color}"/>')
         parts.append(f'<text x="{max(x(r.ratio), x(1)) + 4:.1f}" y="{y + 14}">{r.ratio:.2f}</text>')
     axis_y = 10 + len(shown) * row
     parts.append(f'<line x1="{x(1):.1f}" y1="5" x2="{x(1):.1f}" y2="{axis_y}" stroke="black"/>')

@@ -34,13 +34,18 @@ def _dynamic(dims) -> list[int]:
     return [d for d, size in enumerate(dims) if not isinstance(size, int)]
 
 
+def _input_dims(n: NodeImport) -> list:
+    """(name, dims) of each input the node has."""
+    return [(n.node.input[i], n.in_dims(i)) for i in range(n.num_inputs) if n.has_input(i)]
+
+
 def _show(size) -> str:
     return f"'{size}'" if size else "an unnamed dynamic size"
 
 
 def check(n: NodeImport) -> None:
     """Raises UnsupportedError when node `n` has dynamic dims its lowering cannot handle."""
-    inputs = [(n.node.input[i], n.in_dims(i)) for i in range(n.num_inputs) if n.has_input(i)]
+    inputs = _input_dims(n)
     if not any(_dynamic(dims) for _, dims in inputs):
         return  # static inputs: the handler may still size an output inference left open
     outputs = [(name, n.out_dims(i)) for i, name in enumerate(n.node.output) if name]
@@ -74,7 +79,7 @@ def check_results(n: NodeImport, results: list) -> None:
     handler sized what inference left open), or the node is refused as `check` would."""
     from mlir import ir
 
-    if any(_dynamic(n.in_dims(i)) for i in range(n.num_inputs) if n.has_input(i)):
+    if any(_dynamic(dims) for _, dims in _input_dims(n)):
         return  # `check` ruled on this node
     for i, (name, result) in enumerate(zip(n.node.output, results)):
         if name and isinstance(result, ir.Value) and isinstance(result.type, ir.RankedTensorType):

@@ -8,16 +8,10 @@ constant (false exactly when its input is absent).
 
 import numpy as np
 
+from . import tensor_ops
 from .node import NodeImport
 
 HANDLERS = {}
-
-
-def _optional_get_element(n: NodeImport):
-    if n.is_sequence(0):
-        return n.sequence(0)
-    value = n.const(0)
-    return value if value is not None else n.input(0)
 
 
 def _optional_has_element(n: NodeImport):
@@ -25,6 +19,6 @@ def _optional_has_element(n: NodeImport):
 
 
 HANDLERS.update({
-    "OptionalGetElement": _optional_get_element,
+    "OptionalGetElement": tensor_ops.HANDLERS["Identity"],  # the value is always present
     "OptionalHasElement": _optional_has_element,
 })

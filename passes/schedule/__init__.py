@@ -7,8 +7,9 @@ op the pass does not schedule is left as it was and lowers through the naive loo
 
 The pass first rewrites kernels into schedulable pieces (matmuls that reshape propagation made
 generics back into matmuls, 2-D pooling into row and column passes of elementwise ops, convs
-into matmuls, matmuls into tile-divisible pieces) and tags each (`mlc.kernel`), then builds one Transform-dialect
-script from the kernels' schedule configs and applies it with the transform interpreter:
+into matmuls, matmuls into tile-divisible pieces) and tags each (`mlc.kernel`), then builds
+one Transform-dialect script from the kernels' schedule configs and applies it with the
+transform interpreter:
   1. per kernel, tiling and vectorization (one match for all kernels, split in program order,
      so the script walks the module once, not once per kernel);
   2. once, vector contraction formation, before any canonicalization;

@@ -18,6 +18,8 @@ elementwise op, collapses every group into one dim (free views of contiguous mem
 writes one `linalg.matmul` per batch entry.
 """
 
+import math
+
 from mlir import ir
 from mlir.dialects import linalg, tensor
 
@@ -36,17 +38,12 @@ def _dims(affine_map: ir.AffineMap) -> list[int] | None:
     return positions
 
 
-def _operation(value: ir.Value):
-    owner = value.owner
-    return owner.operation if hasattr(owner, "operation") else None
-
-
 def _arguments_behind(value: ir.Value, body_ops: list, args: list) -> set | None:
     """The block arguments `value` is computed from (through `body_ops`); None when it uses an
     op with a region or one of the linalg dialect."""
     if any(value == a for a in args):
         return {next(i for i, a in enumerate(args) if value == a)}
-    op = _operation(value)
+    op = lb.producer(value)
     if op is None or not any(op == o for o in body_ops):
         return set()  # defined outside the body
     if op.regions or op.name.startswith("linalg."):
@@ -119,7 +116,7 @@ def _ops_behind(value: ir.Value, body_ops: list) -> list:
     """The body ops `value` is computed by, in body order (the other factor's are left out)."""
     needed, pending = [], [value]
     while pending:
-        op = _operation(pending.pop())
+        op = lb.producer(pending.pop())
         if op is not None and any(op == o for o in body_ops) and not any(op == n for n in needed):
             needed.append(op)
             pending.extend(op.operands)
@@ -137,13 +134,6 @@ def _groups(a: list, b: list, c: list) -> tuple | None:
     return batch, m, n, k
 
 
-def _prod(sizes) -> int:
-    p = 1
-    for s in sizes:
-        p *= s
-    return p
-
-
 def _reassociation(groups: list[int]) -> list[list[int]]:
     """Consecutive dims in groups of the given lengths (zero-length groups dropped)."""
     result, start = [], 0
@@ -158,7 +148,7 @@ def _reshape(value: ir.Value, groups: list[int]) -> ir.Value:
     """`value` with consecutive dims merged into groups of the given lengths (a free view)."""
     shape = lb.shape_of(value)
     reassociation = _reassociation(groups)
-    new_shape = [_prod(shape[g[0]:g[-1] + 1]) for g in reassociation]
+    new_shape = [math.prod(shape[g[0]:g[-1] + 1]) for g in reassociation]
     if new_shape == shape:
         return value
     return tensor.collapse_shape(lb.tensor_of(new_shape, lb.elem_of(value)), value, reassociation)
@@ -209,7 +199,7 @@ def recover_matmul(op) -> bool:
     for value, dims in zip(op.operands, maps):
         for d, size in zip(dims, lb.shape_of(value)):
             sizes[d] = size
-    batches = _prod(sizes[d] for d in batch)
+    batches = math.prod(sizes[d] for d in batch)
     if batches > MAX_BATCH:
         return False
     with ir.InsertionPoint(op), op.location:

@@ -41,6 +41,17 @@ def _expand(value: ir.Value, shape, reassociation) -> ir.Value:
     return tensor.expand_shape(ir.RankedTensorType.get(shape, elem), value, reassociation, [], shape)
 
 
+def _copy_tap(col: ir.Value, source: ir.Value, tap_type, offsets, sizes, strides, slot,
+              slot_sizes) -> ir.Value:
+    """col with the strided slice `source[offsets; sizes; strides]` (shaped `tap_type`)
+    copied into its slot at `slot` (a unit-stride slice of `slot_sizes`)."""
+    tap = tensor.extract_slice(tap_type, source, [], [], [], offsets, sizes, strides)
+    ones = [1] * len(slot)
+    dest = tensor.extract_slice(tap_type, col, [], [], [], slot, slot_sizes, ones)
+    copied = linalg.copy(tap, outs=[dest])
+    return tensor.insert_slice(copied, col, [], [], [], slot, slot_sizes, ones)
+
+
 def _columns(x: ir.Value, kh: int, kw: int, oh: int, ow: int, strides, dilations) -> ir.Value:
     """col[c, i, j, y, x] = input[0, c, y*sh + i*dh, x*sw + j*dw], as [C*KH*KW, OH*OW]."""
     _, c, _, _ = static_f32_shape(x)
@@ -49,13 +60,9 @@ def _columns(x: ir.Value, kh: int, kw: int, oh: int, ow: int, strides, dilations
     tap_type = ir.RankedTensorType.get([c, oh, ow], elem)
     for i in range(kh):
         for j in range(kw):
-            tap = tensor.extract_slice(tap_type, x, [], [], [], [0, 0, i * dilations[0], j * dilations[1]],
-                                       [1, c, oh, ow], [1, 1, strides[0], strides[1]])
-            dest = tensor.extract_slice(tap_type, col, [], [], [], [0, i, j, 0, 0], [c, 1, 1, oh, ow],
-                                        [1] * 5)
-            copied = linalg.copy(tap, outs=[dest])
-            col = tensor.insert_slice(copied, col, [], [], [], [0, i, j, 0, 0], [c, 1, 1, oh, ow],
-                                      [1] * 5)
+            col = _copy_tap(col, x, tap_type, [0, 0, i * dilations[0], j * dilations[1]],
+                            [1, c, oh, ow], [1, 1, strides[0], strides[1]],
+                            [0, i, j, 0, 0], [c, 1, 1, oh, ow])
     return _collapse(col, [c * kh * kw, oh * ow], [[0, 1, 2], [3, 4]])
 
 
@@ -76,34 +83,27 @@ def _conv_as_matmul(x, w, init, strides, dilations, target, tags):
 
 def hwcf_filter(w: ir.Value) -> ir.Value | None:
     """The HWCF constant behind `w` when `w` is mlc-conv-filter-layout's transpose of one."""
-    owner = w.owner
-    op = owner.operation if hasattr(owner, "operation") else None
+    op = lb.producer(w)
     if op is None or op.name != "linalg.transpose":
         return None
     if list(ir.DenseI64ArrayAttr(op.attributes["permutation"])) != TO_FCHW:
         return None
     source = op.operands[0]
-    producer = source.owner.operation if hasattr(source.owner, "operation") else None
-    return source if producer is not None and producer.name == "arith.constant" else None
+    constant = lb.producer(source)
+    return source if constant is not None and constant.name == "arith.constant" else None
 
 
 def _nhwc_columns(xt: ir.Value, kh: int, kw: int, oh: int, ow: int, strides, dilations) -> ir.Value:
     """col[y, x, i, j, c] = xt[y*sh + i*dh, x*sw + j*dw, c], as [OH*OW, KH*KW*C]."""
     _, _, c = lb.shape_of(xt)
     elem = lb.elem_of(xt)
-    if (kh, kw) == (1, 1) and strides == [1, 1]:
-        return _collapse(xt, [oh * ow, c], [[0, 1], [2]])
     col = tensor.empty([oh, ow, kh, kw, c], elem)
     tap_type = ir.RankedTensorType.get([oh, ow, c], elem)
     for i in range(kh):
         for j in range(kw):
-            tap = tensor.extract_slice(tap_type, xt, [], [], [], [i * dilations[0], j * dilations[1], 0],
-                                       [oh, ow, c], [strides[0], strides[1], 1])
-            dest = tensor.extract_slice(tap_type, col, [], [], [], [0, 0, i, j, 0], [oh, ow, 1, 1, c],
-                                        [1] * 5)
-            copied = linalg.copy(tap, outs=[dest])
-            col = tensor.insert_slice(copied, col, [], [], [], [0, 0, i, j, 0], [oh, ow, 1, 1, c],
-                                      [1] * 5)
+            col = _copy_tap(col, xt, tap_type, [i * dilations[0], j * dilations[1], 0],
+                            [oh, ow, c], [strides[0], strides[1], 1],
+                            [0, 0, i, j, 0], [oh, ow, 1, 1, c])
     return _collapse(col, [oh * ow, kh * kw * c], [[0, 1], [2, 3, 4]])
 
 

@@ -1,16 +1,18 @@
 """Elementwise kernels: all-parallel linalg ops vectorized along their innermost dimension.
 
 `linalg.generic` with only parallel iterators (bias, BatchNorm, ReLU, residual adds, ...),
-`linalg.fill`, `linalg.copy`, and transposes that move whole rows, on static shapes: every outer dimension is tiled by one and
-the innermost one is cut into rows of at most `max_row` elements that divide it, so each
-tile is one vector op per operand; the script's final cleanup casts the leading unit dims
-away, so the vectors are 1-D before they reach the LLVM lowering. A large op first gets a parallel loop
-over chunks of one dimension (`mlc.passes.schedule.parallel`).
+`linalg.fill`, `linalg.copy`, and transposes that move whole rows, on static shapes: every
+outer dimension is tiled by one and the innermost one is cut into rows of at most `max_row`
+elements that divide it, so each tile is one vector op per operand; the script's final
+cleanup casts the leading unit dims away, so the vectors are 1-D before they reach the LLVM
+lowering. A large op first gets a parallel loop over chunks of one dimension
+(`mlc.passes.schedule.parallel`).
 
 Not scheduled (left to the naive path): reductions, dynamic shapes, and copies whose source
 is a slice with a non-unit innermost stride (a strided vector load has no direct lowering).
 """
 
+import math
 from dataclasses import dataclass
 
 from mlir import ir
@@ -78,23 +80,16 @@ def elementwise_config(op, target) -> ElementwiseConfig | None:
     if any(_strided_innermost(v) for v in op.operands):
         return None
     out = shapes[-1]
-    if not out or _prod(out) < MIN_ELEMENTS:
+    if not out or math.prod(out) < MIN_ELEMENTS:
         return None
     row = _row(out[-1], target.f32_lanes, 16 * target.f32_lanes)
     tile = [1] * (len(out) - 1) + [row]
     parallel = ()
-    if _prod(out) >= MIN_PARALLEL_ELEMENTS:
+    if math.prod(out) >= MIN_PARALLEL_ELEMENTS:
         split = best_split([(d, size, unit) for d, (size, unit) in enumerate(zip(out, tile))])
         if split:
             parallel = tuple(split[1] if d == split[0] else 0 for d in range(len(out)))
     return ElementwiseConfig(name, tuple(tile), parallel)
-
-
-def _prod(xs) -> int:
-    p = 1
-    for x in xs:
-        p *= x
-    return p
 
 
 def rows_transpose_as_generic(op) -> bool:

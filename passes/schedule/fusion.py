@@ -16,6 +16,7 @@ import re
 
 from mlir import ir
 
+from mlc.passes.linalg_builders import producer
 from mlc.passes.schedule.conv import nhwc_epilogue
 
 FUSION_ATTR = "mlc.fusion"
@@ -44,11 +45,6 @@ def node_names(op) -> list[str]:
     return names
 
 
-def _producer(value: ir.Value):
-    owner = value.owner
-    return owner.operation if hasattr(owner, "operation") else None
-
-
 def _is_elementwise(op) -> bool:
     if op.name != "linalg.generic":
         return False
@@ -75,7 +71,7 @@ def epilogues(module_op) -> dict[str, str]:
         if op.name not in GEMM_OPS:
             return ir.WalkResult.ADVANCE
         name = (node_names(op) or [str(op.location).replace('"', "")])[0]
-        init = _producer(op.operands[len(op.operands) - 1])
+        init = producer(op.operands[len(op.operands) - 1])
         parts = []
         if init is not None and init.name == "linalg.generic":
             parts.append("bias fused (the accumulators start from it)")

@@ -5,6 +5,7 @@ without sharing file names.
 """
 
 import itertools
+import threading
 
 import numpy as np
 import onnx
@@ -97,3 +98,24 @@ def check_against_ort(compile_and_run):
         return actual
 
     return check
+
+
+def run_concurrently(count: int, work) -> None:
+    """Calls work(i) for i in range(count), each in its own thread, all released at once; an
+    exception in any thread fails the caller."""
+    errors = []
+    start = threading.Barrier(count)
+
+    def run(i):
+        try:
+            start.wait()
+            work(i)
+        except BaseException as e:  # reported in the calling thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]

@@ -46,48 +46,41 @@ LOSS_CASES = [
 ]
 
 
-@pytest.mark.parametrize("shape,reduction,weight,ignore_index", LOSS_CASES)
-def test_nll_loss(check_against_ort, shape, reduction, weight, ignore_index):
-    rng = np.random.default_rng(0)
-    n, c, rest = shape[0], shape[1], shape[2:]
-    out_shape = (n, *rest) if reduction == "none" else ()
-    attrs = {"reduction": reduction}
-    if ignore_index is not None:
-        attrs["ignore_index"] = ignore_index
-    node = helper.make_node("NegativeLogLikelihoodLoss", ["x", "t", "w" if weight else ""],
-                            ["y"], **attrs)
-    inputs = [tensor("x", np.float32, shape), tensor("t", np.int64, (n, *rest))]
-    feeds = {"x": _random(rng, shape), "t": _targets(rng, (n, *rest), c, ignore_index)}
-    if weight:
-        inputs.append(tensor("w", np.float32, (c,)))
-        feeds["w"] = (rng.random(c) + 0.5).astype(np.float32)
-    model = make_model([node], inputs, [tensor("y", np.float32, out_shape)], opset=22)
-    check_against_ort(model, feeds)
-
-
-@pytest.mark.parametrize("shape,reduction,weight,ignore_index", LOSS_CASES)
-@pytest.mark.parametrize("log_prob", [False, True])
-def test_softmax_cross_entropy_loss(check_against_ort, shape, reduction, weight, ignore_index,
-                                    log_prob):
-    rng = np.random.default_rng(1)
+def _loss_model(rng, op, shape, reduction, weight, ignore_index, opset, x_scale=1.0,
+                log_prob=False):
+    """A model of one loss node on scores x [N, C, ...] and targets t (and weights w), and
+    feeds for it."""
     n, c, rest = shape[0], shape[1], shape[2:]
     out_shape = (n, *rest) if reduction == "none" else ()
     attrs = {"reduction": reduction}
     if ignore_index is not None:
         attrs["ignore_index"] = ignore_index
     outputs = ["y", "log_prob"] if log_prob else ["y"]
-    node = helper.make_node("SoftmaxCrossEntropyLoss", ["x", "t", "w" if weight else ""],
-                            outputs, **attrs)
+    node = helper.make_node(op, ["x", "t", "w" if weight else ""], outputs, **attrs)
     inputs = [tensor("x", np.float32, shape), tensor("t", np.int64, (n, *rest))]
-    feeds = {"x": _random(rng, shape, 2.0), "t": _targets(rng, (n, *rest), c, ignore_index)}
+    feeds = {"x": _random(rng, shape, x_scale), "t": _targets(rng, (n, *rest), c, ignore_index)}
     if weight:
         inputs.append(tensor("w", np.float32, (c,)))
         feeds["w"] = (rng.random(c) + 0.5).astype(np.float32)
     out_values = [tensor("y", np.float32, out_shape)]
     if log_prob:
         out_values.append(tensor("log_prob", np.float32, shape))
-    model = make_model([node], inputs, out_values, opset=13)
-    check_against_ort(model, feeds)
+    return make_model([node], inputs, out_values, opset=opset), feeds
+
+
+@pytest.mark.parametrize("shape,reduction,weight,ignore_index", LOSS_CASES)
+def test_nll_loss(check_against_ort, shape, reduction, weight, ignore_index):
+    check_against_ort(*_loss_model(np.random.default_rng(0), "NegativeLogLikelihoodLoss", shape,
+                                   reduction, weight, ignore_index, opset=22))
+
+
+@pytest.mark.parametrize("shape,reduction,weight,ignore_index", LOSS_CASES)
+@pytest.mark.parametrize("log_prob", [False, True])
+def test_softmax_cross_entropy_loss(check_against_ort, shape, reduction, weight, ignore_index,
+                                    log_prob):
+    check_against_ort(*_loss_model(np.random.default_rng(1), "SoftmaxCrossEntropyLoss", shape,
+                                   reduction, weight, ignore_index, opset=13, x_scale=2.0,
+                                   log_prob=log_prob))
 
 
 @pytest.mark.parametrize("attrs", [{}, {"lambd": 1.5, "bias": 0.25}])

@@ -1,7 +1,6 @@
 """mlc.runtime: loading models, checking inputs before any native call, threads, output order."""
 
 import subprocess
-import threading
 
 import numpy as np
 import pytest
@@ -10,7 +9,7 @@ from onnx import helper, numpy_helper
 import mlc.runtime
 from mlc.runtime import RuntimeInputError
 
-from conftest import make_model, ort_run, tensor
+from conftest import make_model, ort_run, run_concurrently, tensor
 
 
 @pytest.fixture(scope="module")
@@ -133,26 +132,16 @@ def test_threads(two_input_model):
     m = mlc.runtime.load(so)
     feeds = [_feeds(seed) for seed in range(8)]
     expected = [m.run(f) for f in feeds]
-    errors, results = [], {}
-    start = threading.Barrier(len(feeds))
+    results = {}
 
     def work(i):
-        try:
-            start.wait()
-            for _ in range(20):
-                out = m.run(feeds[i])
-                for name in ("y", "z"):
-                    np.testing.assert_array_equal(out[name], expected[i][name])
-            results[i] = True
-        except BaseException as e:  # reported in the main thread
-            errors.append(e)
+        for _ in range(20):
+            out = m.run(feeds[i])
+            for name in ("y", "z"):
+                np.testing.assert_array_equal(out[name], expected[i][name])
+        results[i] = True
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(feeds))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors[0]
+    run_concurrently(len(feeds), work)
     assert len(results) == len(feeds)
 
 

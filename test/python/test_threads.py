@@ -3,7 +3,6 @@ bits at any count), the thread-count API, and concurrent callers sharing one poo
 
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import onnx
@@ -13,7 +12,7 @@ from onnx import helper, numpy_helper
 import mlc.runtime
 from mlc.tools.bench import light_case
 
-from conftest import assert_close, make_model, ort_run, tensor
+from conftest import assert_close, make_model, ort_run, run_concurrently, tensor
 
 
 def _matmul_model() -> onnx.ModelProto:
@@ -83,23 +82,13 @@ def test_concurrent_callers_share_the_pool(compile_model_so):
     compiled.threads = 2
     feeds = [_feeds(compiled, seed) for seed in range(4)]
     expected = [list(compiled.run(f).values()) for f in feeds]
-    got, errors = [None] * len(feeds), []
-    start = threading.Barrier(len(feeds))
+    got = [None] * len(feeds)
 
     def work(i):
-        try:
-            start.wait()
-            for _ in range(3):
-                got[i] = list(compiled.run(feeds[i]).values())
-        except BaseException as e:  # reported in the main thread
-            errors.append(e)
+        for _ in range(3):
+            got[i] = list(compiled.run(feeds[i]).values())
 
-    workers = [threading.Thread(target=work, args=(i,)) for i in range(len(feeds))]
-    for t in workers:
-        t.start()
-    for t in workers:
-        t.join()
-    assert not errors
+    run_concurrently(len(feeds), work)
     for g, e in zip(got, expected):
         np.testing.assert_array_equal(g[0], e[0])
 
