@@ -16,16 +16,21 @@ test suite.
     python -m mlc.tools.bench -k resnet -k mlp  # models whose name contains a pattern
     python -m mlc.tools.bench --save DIR        # compile here ...
     python -m mlc.tools.bench --prebuilt DIR    # ... time elsewhere (numpy + onnxruntime only)
-    python -m mlc.tools.bench --threads 2       # both sides on 2 threads
+    python -m mlc.tools.bench --threads 1,2     # both sides on 1, then 2 threads
+
+A model with a numpy reference (the 1024^3 MatMul: `x @ w`) also times numpy (OpenBLAS, set to
+the same thread count) in the same interleaved loop, and the note gives mlc/numpy.
 """
 
 import argparse
+import dataclasses
 import json
 import math
 import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +50,7 @@ class Case:
     name: str
     model: onnx.ModelProto
     feeds: dict | None = None  # inputs to time on; random normal values when None
+    reference: Callable | None = None  # feeds -> the output, computed by numpy
 
 
 # -- the model set ---------------------------------------------------------------------------
@@ -107,11 +113,12 @@ def _model(nodes, inputs, outputs, inits, name) -> onnx.ModelProto:
 
 def matmul_case(n: int = 1024) -> Case:
     rng = np.random.default_rng(0)
-    w = numpy_helper.from_array(rng.standard_normal((n, n)).astype(np.float32), "w")
+    w = rng.standard_normal((n, n)).astype(np.float32)
     return Case(f"matmul{n}", _model(
         [helper.make_node("MatMul", ["x", "w"], ["y"])],
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [n, n])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [n, n])], [w], "matmul"))
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [n, n])],
+        [numpy_helper.from_array(w, "w")], "matmul"), reference=lambda feeds: feeds["x"] @ w)
 
 
 def mlp_case(batch: int, sizes=(784, 512, 512, 10)) -> Case:
@@ -260,6 +267,8 @@ class Result:
     mlc_mib: float = float("nan")  # peak memory (see _peak_mib)
     ort_mib: float = float("nan")
     arena_mib: float = float("nan")
+    threads: int = 1
+    numpy_ms: float = float("nan")  # the case's numpy reference, where it has one
     note: str = ""
 
     @property
@@ -291,11 +300,29 @@ def compile_case(case: Case, work: Path, target: str) -> Result:
     return result
 
 
+def _blas_threads(threads: int) -> bool:
+    """Sets the thread count of the OpenBLAS that numpy loaded; False if none is found."""
+    import ctypes
+
+    with open("/proc/self/maps") as maps:
+        libs = {line.split()[-1] for line in maps if "openblas" in line.lower()}
+    for lib in libs:
+        handle = ctypes.CDLL(lib)
+        for symbol in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
+                       "openblas_set_num_threads"):
+            if hasattr(handle, symbol):
+                getattr(handle, symbol)(ctypes.c_int(threads))
+                return True
+    return False
+
+
 def time_case(result: Result, work: Path, threads: int, min_time: float, min_runs: int,
-              clock=time.perf_counter) -> Result:
-    """Checks work/<name>.so against onnxruntime, then times both, interleaved, by `clock`."""
+              clock=time.perf_counter, reference: Callable | None = None) -> Result:
+    """Checks work/<name>.so against onnxruntime, then times both (and numpy's `reference`,
+    if given), interleaved, by `clock`."""
     from mlc.runtime import Model
 
+    result.threads = threads
     path = work / f"{result.name}.onnx"
     model = Model(work / f"{result.name}.so", threads=threads)
     session = _ort_session(path, threads)
@@ -310,19 +337,25 @@ def time_case(result: Result, work: Path, threads: int, min_time: float, min_run
     result.error = max(_max_rel_error(g, r) for g, r in zip(got, ref))
     if not result.error <= RTOL:
         result.note = "MISMATCH"
-    mlc_times, ort_times = [], []
+    if reference is not None and not _blas_threads(threads):
+        reference = None
+    sides = [lambda: model.run(feeds), lambda: session.run(None, feeds)]
+    if reference is not None:
+        sides.append(lambda: reference(feeds))
+    times = [[] for _ in sides]
     spent = 0.0
-    while len(mlc_times) < min_runs or spent < min_time:
-        t0 = clock()
-        model.run(feeds)
-        t1 = clock()
-        session.run(None, feeds)
-        t2 = clock()
-        mlc_times.append(t1 - t0)
-        ort_times.append(t2 - t1)
-        spent += t2 - t0
-    result.mlc_ms = 1e3 * float(np.median(mlc_times))
-    result.ort_ms = 1e3 * float(np.median(ort_times))
+    while len(times[0]) < min_runs or spent < min_time:
+        for run, samples in zip(sides, times):
+            t0 = clock()
+            run()
+            samples.append(clock() - t0)
+            spent += samples[-1]
+    medians = [1e3 * float(np.median(samples)) for samples in times]
+    result.mlc_ms, result.ort_ms = medians[:2]
+    if reference is not None:
+        result.numpy_ms = medians[2]
+        result.note = (result.note + " " if result.note else "") + (
+            f"numpy {result.numpy_ms:.2f} ms: mlc/numpy {result.mlc_ms / result.numpy_ms:.2f}")
     result.arena_mib = model.arena_bytes / 2**20
     result.mlc_mib = _peak_mib("mlc", work / f"{result.name}.so", threads)
     result.ort_mib = _peak_mib("ort", path, threads)
@@ -331,6 +364,7 @@ def time_case(result: Result, work: Path, threads: int, min_time: float, min_run
 
 # The table's columns: header, terminal width, number format, value; the page leaves rel err out.
 _COLUMNS = [
+    ("threads", 8, "d", lambda r: r.threads),
     ("mlc ms", 10, ".2f", lambda r: r.mlc_ms),
     ("ORT ms", 10, ".2f", lambda r: r.ort_ms),
     ("mlc/ORT", 9, ".2f", lambda r: r.ratio),
@@ -353,9 +387,29 @@ def print_table(results: list[Result]) -> None:
     for r in results:
         print(f"{r.name:<14}" + "".join(f"{value(r):>{width}{fmt}}" for _, width, fmt, value in _COLUMNS)
               + f"  {r.note}")
-    ratios = [r.ratio for r in results if r.ratio == r.ratio]
-    if ratios:
-        print(f"geometric mean mlc/ORT over {len(ratios)} models: {_geomean(results):.2f}")
+    print("\n".join(summary(results)))
+
+
+def summary(results: list[Result]) -> list[str]:
+    """The geometric mean of mlc/ORT per thread count and, with several thread counts, each
+    side's speedup over its own 1-thread time (geometric means over the models)."""
+    lines = []
+    counts = sorted({r.threads for r in results})
+    for threads in counts:
+        timed = [r for r in results if r.threads == threads and r.ratio == r.ratio]
+        if timed:
+            lines.append(f"geometric mean mlc/ORT at {threads} thread(s) over {len(timed)} "
+                         f"models: {_geomean([r.ratio for r in timed]):.2f}")
+    single = {r.name: r for r in results if r.threads == 1 and r.ratio == r.ratio}
+    for threads in counts[1:] if counts[:1] == [1] else []:
+        pairs = [(single[r.name], r) for r in results
+                 if r.threads == threads and r.name in single and r.ratio == r.ratio]
+        if pairs:
+            mlc = _geomean([one.mlc_ms / many.mlc_ms for one, many in pairs])
+            ort = _geomean([one.ort_ms / many.ort_ms for one, many in pairs])
+            lines.append(f"speedup from 1 to {threads} threads (geometric mean over "
+                         f"{len(pairs)} models): mlc {mlc:.2f}x, ORT {ort:.2f}x")
+    return lines
 
 
 def _cpu() -> tuple[str, str]:
@@ -374,19 +428,18 @@ def _cpu() -> tuple[str, str]:
     return model, " ".join(f for f in wanted if f in flags)
 
 
-def _geomean(results: list[Result]) -> float:
-    ratios = [r.ratio for r in results if r.ratio == r.ratio]
-    return math.exp(sum(math.log(x) for x in ratios) / len(ratios)) if ratios else float("nan")
+def _geomean(values: list[float]) -> float:
+    return math.exp(sum(math.log(x) for x in values) / len(values)) if values else float("nan")
 
 
-def write_page(results: list[Result], folder: Path, args, threads: int, clock: str) -> None:
+def write_page(results: list[Result], folder: Path, args, threads: list[int], clock: str) -> None:
     """The results page (markdown) and a bar chart of the ratios (SVG) in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     model, flags = _cpu()
     lines = ["# Benchmarks: mlc and onnxruntime, side by side", "",
              "Generated by `python -m mlc.tools.bench " + " ".join(args) + "`; do not edit.", "",
              f"- CPU: {model} ({os.cpu_count()} logical cores); flags: {flags}",
-             f"- threads: {threads} (onnxruntime intra-op and mlc's pool); "
+             f"- threads: {', '.join(map(str, threads))} (onnxruntime intra-op and mlc's pool); "
              f"clock: {clock} ({'CPU time of the calling thread' if clock == 'cpu' else 'elapsed'}"
              "); both run in one process, interleaved (mlc, ORT, mlc, ...); medians.", "",
              "| model | " + " | ".join(name for name, _, _, _ in _PAGE_COLUMNS) + " | note |",
@@ -394,8 +447,8 @@ def write_page(results: list[Result], folder: Path, args, threads: int, clock: s
     for r in results:
         cells = [f"{value(r):{fmt}}" for _, _, fmt, value in _PAGE_COLUMNS]
         lines.append(f"| {r.name} | " + " | ".join(cells) + f" | {r.note} |")
-    lines += ["", f"Geometric mean of mlc/ORT: **{_geomean(results):.2f}** "
-              "(below 1: mlc is faster).", "", "![mlc/ORT per model](benchmarks.svg)", ""]
+    lines += [""] + [f"- {line}" for line in summary(results)] + [
+        "", "mlc/ORT below 1: mlc is faster.", "", "![mlc/ORT per model](benchmarks.svg)", ""]
     (folder / "benchmarks.md").write_text("\n".join(lines))
     (folder / "benchmarks.svg").write_text(_ratio_chart(results))
 
@@ -403,7 +456,8 @@ def write_page(results: list[Result], folder: Path, args, threads: int, clock: s
 def _ratio_chart(results: list[Result]) -> str:
     """Horizontal bars of mlc/ORT per model, on a log scale from 1/4 to 16, 1.0 marked."""
     shown = [r for r in results if r.ratio == r.ratio]
-    width, left, row = 640, 120, 22
+    several = len({r.threads for r in shown}) > 1
+    width, left, row = 660, 140, 22
     height = row * len(shown) + 40
 
     def x(ratio: float) -> float:
@@ -414,7 +468,8 @@ def _ratio_chart(results: list[Result]) -> str:
     for i, r in enumerate(shown):
         y = 10 + i * row
         color = "#4a8" if r.ratio <= 1 else "#d64"
-        parts.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">{r.name}</text>')
+        parts.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">{r.name}'
+                     f'{f" ({r.threads}t)" if several else ""}</text>')
         parts.append(f'<rect x="{min(x(r.ratio), x(1)):.1f}" y="{y + 3}" '
                      f'width="{abs(x(r.ratio) - x(1)):.1f}" height="{row - 6}" fill="{color}"/>')
         parts.append(f'<text x="{max(x(r.ratio), x(1)) + 4:.1f}" y="{y + 14}">{r.ratio:.2f}</text>')
@@ -427,17 +482,28 @@ def _ratio_chart(results: list[Result]) -> str:
 
 
 def _report(result: Result) -> Result:
-    print(f"  {result.name}: mlc {result.mlc_ms:.2f} ms, ORT {result.ort_ms:.2f} ms "
+    print(f"  {result.name} ({result.threads}t): mlc {result.mlc_ms:.2f} ms, ORT {result.ort_ms:.2f} ms "
           f"(compile {result.compile_s:.1f} s) {result.note}", flush=True)
     return result
+
+
+def _thread_counts(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a list of thread counts such as 1,2")
+    return counts
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-k", dest="patterns", action="append", default=[],
                         help="only models whose name contains this (repeatable)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="threads of both sides: onnxruntime intra-op, mlc's pool")
+    parser.add_argument("--threads", type=_thread_counts, default=[1],
+                        help="threads of both sides (onnxruntime intra-op, mlc's pool); a "
+                             "comma-separated list times each model at each count")
     parser.add_argument("--min-time", type=float, default=2.0,
                         help="seconds of interleaved runs per model (at least --min-runs)")
     parser.add_argument("--min-runs", type=int, default=5)
@@ -455,7 +521,7 @@ def main(argv=None) -> int:
     parser.add_argument("--prebuilt", metavar="DIR",
                         help="time the models a --save run left in DIR (no compilation)")
     args = parser.parse_args(argv)
-    if args.clock == "cpu" and args.threads != 1:
+    if args.clock == "cpu" and args.threads != [1]:
         parser.error("--clock cpu measures the calling thread alone: use it with --threads 1")
     clock = CLOCKS[args.clock]
     cases = [(n, b) for n, b in all_cases(args.shipped_weights)
@@ -463,7 +529,6 @@ def main(argv=None) -> int:
     if args.list:
         print("\n".join(n for n, _ in cases))
         return 0
-    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     results = []
     if args.prebuilt:
         # Time models compiled elsewhere (`--save`): needs numpy and onnxruntime, not MLIR.
@@ -472,19 +537,24 @@ def main(argv=None) -> int:
             info = json.loads(meta.read_text())
             if args.patterns and not any(p in info["name"] for p in args.patterns):
                 continue
-            result = Result(info["name"], gflop=info["gflop"], compile_s=info["compile_s"])
-            results.append(_report(time_case(result, work, args.threads, args.min_time,
-                                             args.min_runs, clock)))
+            for threads in args.threads:
+                result = Result(info["name"], gflop=info["gflop"], compile_s=info["compile_s"])
+                results.append(_report(time_case(result, work, threads, args.min_time,
+                                                 args.min_runs, clock)))
     else:
         with tempfile.TemporaryDirectory(prefix="mlc-bench-") as tmp:
             work = Path(args.save) if args.save else Path(tmp)
             work.mkdir(parents=True, exist_ok=True)
             for name, build in cases:
-                result = compile_case(build(), work, args.target)
-                if not result.note and not args.save:
-                    result = time_case(result, work, args.threads, args.min_time, args.min_runs,
-                                       clock)
-                results.append(_report(result))
+                case = build()
+                compiled = compile_case(case, work, args.target)
+                if compiled.note or args.save:
+                    results.append(_report(compiled))
+                    continue
+                for threads in args.threads:
+                    result = dataclasses.replace(compiled)
+                    results.append(_report(time_case(result, work, threads, args.min_time,
+                                                     args.min_runs, clock, case.reference)))
         if args.save:
             return 0
     print()
