@@ -26,13 +26,14 @@ class DType:
         return self.name.startswith("uint") or self.name == "bool"
 
 
-def _bf16():
+def _ml_dtype(name: str, size: int) -> np.dtype:
+    """An ml_dtypes type (bfloat16, float8, int4...): numpy has none of them."""
     try:
         import ml_dtypes
 
-        return np.dtype(ml_dtypes.bfloat16)
-    except ImportError:  # bf16 models then need ml_dtypes; nothing else does
-        return np.dtype("V2")
+        return np.dtype(getattr(ml_dtypes, name))
+    except ImportError:  # only models with such types need ml_dtypes (onnx brings it)
+        return np.dtype(f"V{size}")
 
 
 DTYPES = [
@@ -48,7 +49,18 @@ DTYPES = [
     DType(11, "float64", np.dtype(np.float64), "f64", "double"),
     DType(12, "uint32", np.dtype(np.uint32), "i32", "uint32_t"),
     DType(13, "uint64", np.dtype(np.uint64), "i64", "uint64_t"),
-    DType(16, "bfloat16", _bf16(), "bf16", "uint16_t"),
+    DType(16, "bfloat16", _ml_dtype("bfloat16", 2), "bf16", "uint16_t"),
+    # Narrower than a byte's arithmetic: one value per byte, converted only at casts and
+    # (de)quantization (compiler/importer/narrow_types.py).
+    DType(17, "float8e4m3fn", _ml_dtype("float8_e4m3fn", 1), "i8", "uint8_t"),
+    DType(18, "float8e4m3fnuz", _ml_dtype("float8_e4m3fnuz", 1), "i8", "uint8_t"),
+    DType(19, "float8e5m2", _ml_dtype("float8_e5m2", 1), "i8", "uint8_t"),
+    DType(20, "float8e5m2fnuz", _ml_dtype("float8_e5m2fnuz", 1), "i8", "uint8_t"),
+    DType(21, "uint4", _ml_dtype("uint4", 1), "i8", "uint8_t"),
+    DType(22, "int4", _ml_dtype("int4", 1), "i8", "uint8_t"),
+    DType(23, "float4e2m1", _ml_dtype("float4_e2m1fn", 1), "i8", "uint8_t"),
+    DType(25, "uint2", _ml_dtype("uint2", 1), "i8", "uint8_t"),
+    DType(26, "int2", _ml_dtype("int2", 1), "i8", "uint8_t"),
 ]
 
 BY_ONNX = {d.onnx: d for d in DTYPES}

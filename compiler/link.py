@@ -235,7 +235,7 @@ def weights_assembly(blobs: dict[str, np.ndarray], bin_path: Path) -> str:
     offset = 0
     with open(bin_path, "wb") as f:
         for symbol, data in blobs.items():
-            raw = memoryview(np.ascontiguousarray(data)).cast("B")
+            raw = np.ascontiguousarray(data).reshape(-1).view(np.uint8)  # any dtype, bf16 too
             padding = (-offset) % _ALIGN
             f.write(b"\0" * padding)
             offset += padding

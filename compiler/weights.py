@@ -50,7 +50,8 @@ class WeightStore:
                                            loc=loc).result
             self.blobs[name] = data
             value = ir.DenseResourceElementsAttr.get_from_buffer(
-                memoryview(data.reshape(-1)).cast("B"), name, type_, alignment=64)
+                memoryview(np.ascontiguousarray(data).reshape(-1).view(np.uint8)), name, type_,
+                alignment=64)
         op = ir.Operation.create("mlc.constant", results=[type_], attributes={"value": value}, loc=loc)
         return op.result
 

@@ -29,7 +29,7 @@ from mlc.errors import InputError, UnsupportedError
 from mlc.interface import Interface, TensorSpec
 from mlc.weights import WeightStore
 
-from . import dynamic, folding, function_expansion
+from . import dynamic, folding, function_expansion, narrow_types
 from .handlers import HANDLERS
 from .node import Bound, NodeImport, require_tensor, symbolic_dims, tensor_type
 from .onnx_loader import (check_and_infer, default_opset, forget_declared_dims, load_onnx,
@@ -202,6 +202,8 @@ class _GraphImporter:
         loc = ir.Location.name(label, childLoc=self.file_loc)
         with loc:
             view = NodeImport(self, node, label, loc, opset)
+            narrow_types.check_node(view, [self.types.get(name) for name in node.input]
+                                    + [self.types.get(name) for name in node.output])
             dynamic.check(view)
             results = handler(view)
             dynamic.check_results(view, results if isinstance(results, (list, tuple)) else [results])

@@ -5,6 +5,7 @@ from mlir import ir
 
 from mlc import dtypes
 
+from . import narrow_types
 from .node import NodeImport, element_type
 
 HANDLERS = {}
@@ -63,22 +64,31 @@ def _sum(n: NodeImport):
     return total
 
 
-def convert(n: NodeImport, value: ir.Value, src: dtypes.DType, dst: dtypes.DType) -> ir.Value:
-    """`value`, of ONNX type `src`, as `dst`: an unsigned integer side takes `cast_unsigned`."""
+def convert(n: NodeImport, value: ir.Value, src: dtypes.DType, dst: dtypes.DType,
+            saturate: bool = True) -> ir.Value:
+    """`value`, of ONNX type `src`, as `dst`: an unsigned integer side takes `cast_unsigned`;
+    float8/float4/int4/int2 sides go through `narrow_types` (`saturate` as Cast's)."""
     if src == dst:
         return value
+    if narrow_types.is_narrow(src):
+        value, src = narrow_types.decode(n, value, src)
+        return convert(n, value, src, dst, saturate)
+    if narrow_types.is_narrow(dst):
+        return narrow_types.encode(n, value, src, dst, saturate, convert)
     unsigned = dst.is_unsigned if src.is_float else src.is_unsigned
     result = ir.RankedTensorType.get(ir.RankedTensorType(value.type).shape, element_type(dst))
     return n.op("cast_unsigned" if unsigned else "cast", [value], result)
 
 
 def _cast(n: NodeImport):
-    if n.in_type(0) == n.out_type(0):
+    src, dst = n.in_dtype(0), n.out_dtype()
+    narrow = narrow_types.is_narrow(src) or narrow_types.is_narrow(dst)
+    if src == dst or (n.in_type(0) == n.out_type(0) and not narrow):
         return n.input(0)
     value = n.const(0)
-    if value is not None and value.size <= 64:
-        return value.astype(n.out_dtype().numpy)
-    return convert(n, n.input(0), n.in_dtype(0), n.out_dtype())
+    if value is not None and value.size <= 64 and not narrow:
+        return value.astype(dst.numpy)
+    return convert(n, n.input(0), src, dst, bool(n.attr("saturate", 1)))
 
 
 def _bitcast(n: NodeImport):

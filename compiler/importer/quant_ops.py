@@ -24,6 +24,7 @@ from mlc import dtypes
 from mlc.dtypes import DType
 from mlc.errors import InputError
 
+from . import narrow_types
 from .math_ops import convert
 from .nn_ops import matmul, spatial_attrs
 from .node import NodeImport, element_type
@@ -116,9 +117,9 @@ def _saturate(n: NodeImport, value: ir.Value, dtype: DType, zero_point: ir.Value
     y = convert(n, n.op("round", [value], value.type), dtype, exact)
     if zero_point is not None:
         y = _binary(n, "add", y, zero_point, exact)
-    info = np.iinfo(out.numpy)
-    y = n.op("max", [y, _scalar(n, info.min, exact)], y.type)
-    y = n.op("min", [y, _scalar(n, info.max, exact)], y.type)
+    low, high = narrow_types.int_range(out)
+    y = n.op("max", [y, _scalar(n, low, exact)], y.type)
+    y = n.op("min", [y, _scalar(n, high, exact)], y.type)
     return convert(n, y, exact, out)
 
 
@@ -132,7 +133,7 @@ def _zero_point(n: NodeImport, i: int, x_shape: list[int], axis: int, block_size
 
 
 def _quantize_linear(n: NodeImport):
-    n.out_type()  # refuses float8 and int4 results with the dtype table's message
+    n.out_type()  # refuses the element types mlc has no table entry for
     x_shape = n.in_shape(0)
     axis, block_size = _axis(n, len(x_shape)), n.attr("block_size", 0)
     x_dtype, scale_dtype = n.in_dtype(0), n.in_dtype(1)
@@ -144,11 +145,17 @@ def _quantize_linear(n: NodeImport):
     scale = convert(n, _input_along_axis(n, 1, x_shape, axis, block_size), scale_dtype, working)
     y = _binary(n, "div", x, scale, working)
     zero_point = _zero_point(n, 2, x_shape, axis, block_size)
-    return _saturate(n, y, working, zero_point, n.out_dtype())
+    out = n.out_dtype()
+    if out.name in narrow_types.FLOATS:  # float8 ignores its zero point (zero by the spec)
+        if zero_point is not None and out.name == "float4e2m1":
+            y = _binary(n, "add", convert(n, y, working, F32), zero_point, F32)
+            working = F32
+        return convert(n, y, working, out, bool(n.attr("saturate", 1)))
+    return _saturate(n, y, working, zero_point, out)
 
 
 def _dequantize_linear(n: NodeImport):
-    n.out_type()  # refuses float8 and int4 results with the dtype table's message
+    n.out_type()  # refuses the element types mlc has no table entry for
     x_shape = n.in_shape(0)
     axis, block_size = _axis(n, len(x_shape)), n.attr("block_size", 0)
     x_dtype = n.in_dtype(0)

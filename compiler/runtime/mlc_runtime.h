@@ -70,7 +70,11 @@ enum {
 typedef enum {
   MLC_FLOAT32 = 1, MLC_UINT8 = 2, MLC_INT8 = 3, MLC_UINT16 = 4, MLC_INT16 = 5,
   MLC_INT32 = 6, MLC_INT64 = 7, MLC_BOOL = 9, MLC_FLOAT16 = 10, MLC_FLOAT64 = 11,
-  MLC_UINT32 = 12, MLC_UINT64 = 13, MLC_BFLOAT16 = 16
+  MLC_UINT32 = 12, MLC_UINT64 = 13, MLC_BFLOAT16 = 16,
+  /* One value per byte, its bit pattern in the low bits (as ml_dtypes stores them). */
+  MLC_FLOAT8E4M3FN = 17, MLC_FLOAT8E4M3FNUZ = 18, MLC_FLOAT8E5M2 = 19,
+  MLC_FLOAT8E5M2FNUZ = 20, MLC_UINT4 = 21, MLC_INT4 = 22, MLC_FLOAT4E2M1 = 23,
+  MLC_UINT2 = 25, MLC_INT2 = 26
 } mlc_dtype;
 
 typedef struct {

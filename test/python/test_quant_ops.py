@@ -160,14 +160,14 @@ def test_dequantize_output_dtype(compile_and_run):
     np.testing.assert_array_equal(y, (x.astype(np.float32) + 3) * scale)
 
 
-def test_unsupported_quant_type_is_refused(compile_and_run):
+def test_unsupported_element_type_is_refused(compile_and_run):
     x = np.zeros((2, 2), np.float32)
-    node = helper.make_node("QuantizeLinear", ["x", "scale"], ["y"], output_dtype=TensorProto.INT4)
-    model = make_model([node], [tensor("x", np.float32, (2, 2)), tensor("scale", np.float32, ())],
-                       [helper.make_tensor_value_info("y", TensorProto.INT4, [2, 2])], opset=21,
-                       ir_version=10)
-    with pytest.raises(UnsupportedError, match="element type INT4 is not supported"):
-        compile_and_run(model, {"x": x, "scale": np.array(np.float32(1))})
+    node = helper.make_node("Cast", ["x"], ["y"], to=TensorProto.FLOAT8E8M0)
+    model = make_model([node], [tensor("x", np.float32, (2, 2))],
+                       [helper.make_tensor_value_info("y", TensorProto.FLOAT8E8M0, [2, 2])],
+                       opset=25, ir_version=12)
+    with pytest.raises(UnsupportedError, match="element type FLOAT8E8M0 is not supported"):
+        compile_and_run(model, {"x": x})
 
 
 # -- DynamicQuantizeLinear -------------------------------------------------------------------------
