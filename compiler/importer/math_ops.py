@@ -188,9 +188,18 @@ def _prelu_slope(n: NodeImport, x_shape: list[int]) -> ir.Value:
 
 # -- binary and variadic ---------------------------------------------------------------------
 def _pow(n: NodeImport):
-    if not n.out_dtype().is_float:
-        raise n.unsupported(f"Pow with a {n.out_dtype().name} base is not supported")
-    return n.op("pow", [n.input(0), n.input(1)])
+    """An integer base: computed in f64 (exact while the result fits in 53 bits), the result
+    truncated to the base's type, as numpy's power and astype give it."""
+    base = n.out_dtype()
+    if base.is_float:
+        return n.op("pow", [n.input(0), n.input(1)])
+    if base.is_unsigned or base.name == "bool":
+        raise n.unsupported(f"Pow with a {base.name} base is not supported")
+    f64 = dtypes.BY_NAME["float64"]
+    x = convert(n, n.input(0), base, f64)
+    y = convert(n, n.input(1), n.in_dtype(1), f64)
+    wide = ir.RankedTensorType.get(n.out_shape(), element_type(f64))
+    return convert(n, n.op("pow", [x, y], wide), f64, base)
 
 
 def _mod(n: NodeImport):
@@ -200,14 +209,20 @@ def _mod(n: NodeImport):
 def _variadic(mlc_name: str):
     """Max/Min/Mean over any number of inputs: a left-nested chain of binary ops."""
     def handler(n: NodeImport):
-        if n.out_dtype().is_unsigned and mlc_name != "add":
-            raise n.unsupported(f"{n.op_type} on {n.out_dtype().name} is not supported")
+        # mlc's max/min order signless integers as signed: unsigned ones pick by a compare.
+        unsigned = n.out_dtype().is_unsigned and mlc_name != "add"
         inputs = n.inputs()
         total = inputs[0]
         for i, value in enumerate(inputs[1:], start=1):
-            partial = broadcast_shape([n.in_shape(j) for j in range(i + 1)])
-            type_ = ir.RankedTensorType.get(list(partial), n.out_type().element_type)
-            total = n.op(mlc_name, [total, value], type_)
+            partial = list(broadcast_shape([n.in_shape(j) for j in range(i + 1)]))
+            type_ = ir.RankedTensorType.get(partial, n.out_type().element_type)
+            if unsigned:
+                bool_type = ir.RankedTensorType.get(partial, ir.IntegerType.get_signless(1))
+                first = n.op("compare", [total, value], bool_type, unsigned=1,
+                             predicate="ge" if mlc_name == "max" else "le")
+                total = n.op("where", [first, total, value], type_)
+            else:
+                total = n.op(mlc_name, [total, value], type_)
         return total
     return handler
 

@@ -4,8 +4,12 @@ noop_with_empty_axes) and ArgMax/ArgMin, normalized to sorted non-negative axes.
 from itertools import combinations
 
 import numpy as np
+from mlir import ir
 
-from .node import NodeImport
+from mlc import dtypes
+
+from .math_ops import convert
+from .node import NodeImport, element_type
 
 HANDLERS = {}
 
@@ -16,30 +20,86 @@ _PLAIN = {"reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod"
 def _reduce(mlc_name: str):
     def handler(n: NodeImport):
         dtype = n.out_dtype()
+        if dtype.name == "bool" and mlc_name in ("reduce_max", "reduce_min"):
+            return _bool_any_all(n, mlc_name)
         if not dtype.is_float and (dtype.is_unsigned or mlc_name in
                                    ("reduce_l2", "reduce_log_sum", "reduce_log_sum_exp")):
             raise n.unsupported(f"{n.op_type} on {dtype.name} is not supported")
-        rank = len(n.in_shape(0))
-        if n.has_input(1) and n.const(1) is None:
-            axes = _axes_from_shapes(n)
-        elif n.has_input(1):
-            axes = [int(a) for a in n.const(1).reshape(-1)]
-        else:
-            axes = list(n.attr("axes", []))
-        if not axes:
-            if n.attr("noop_with_empty_axes", 0):
-                if mlc_name not in _PLAIN:
-                    raise n.unsupported(f"{n.op_type} with noop_with_empty_axes is not supported")
-                return n.input(0)
-            axes = list(range(rank))
-        axes = sorted({a + rank if a < 0 else a for a in axes})
-        return n.op(mlc_name, [n.input(0)], axes=axes)
+        return _over_axes(n, mlc_name, lambda axes: n.op(mlc_name, [n.input(0)], axes=axes))
     return handler
 
 
-def _axes_from_shapes(n: NodeImport) -> list[int]:
-    """Axes given at run time: with static shapes the output shape already says which dims
-    are reduced, up to the choice among unit dims (which reduce to the same values)."""
+def _over_axes(n: NodeImport, mlc_name: str, reduce):
+    """`reduce(axes)` over the node's axes. Axes given at run time whose output shape fits
+    several choices: each choice is reduced, and the axes pick one at run time."""
+    choices = _axes(n, mlc_name)
+    if choices is None:
+        return n.input(0)
+    result = reduce(choices[0])
+    for axes in choices[1:]:
+        result = n.op("where", [_axes_are(n, axes), reduce(axes), result])
+    return result
+
+
+def _axes_are(n: NodeImport, axes: list[int]) -> ir.Value:
+    """Whether the run-time axes (input 1) name every non-unit dim of `axes`: a bool scalar."""
+    rank, shape = len(n.in_shape(0)), n.in_shape(0)
+    given = n.input(1)
+    vector = ir.RankedTensorType(given.type)
+    flags = ir.RankedTensorType.get(vector.shape, ir.IntegerType.get_signless(1))
+    scalar_i32 = ir.RankedTensorType.get([], ir.IntegerType.get_signless(32))
+    negative = n.op("compare", [given, n.constant(np.array(0, np.int64))], flags,
+                    predicate="lt", unsigned=0)
+    given = n.op("where", [negative, n.op("add", [given, n.constant(np.array(rank, np.int64))],
+                                          vector), given], vector)
+    i32, bool_ = dtypes.BY_NAME["int32"], dtypes.BY_NAME["bool"]
+    every = None
+    for d in (d for d in axes if shape[d] != 1):
+        hits = n.op("compare", [given, n.constant(np.array(d, np.int64))], flags,
+                    predicate="eq", unsigned=0)
+        named = n.op("reduce_max", [convert(n, hits, bool_, i32)], scalar_i32, axes=[0])
+        every = named if every is None else n.op("min", [every, named], scalar_i32)
+    return n.op("compare", [every, n.constant(np.array(1, np.int32))],
+                ir.RankedTensorType.get([], ir.IntegerType.get_signless(1)), predicate="ge",
+                unsigned=0)
+
+
+def _axes(n: NodeImport, mlc_name: str) -> list[list[int]] | None:
+    """The choices of reduced axes (sorted, non-negative; one unless they come at run time);
+    None when the node is a no-op."""
+    rank = len(n.in_shape(0))
+    if n.has_input(1) and n.const(1) is None:
+        return _axes_from_shapes(n)
+    if n.has_input(1):
+        axes = [int(a) for a in n.const(1).reshape(-1)]
+    else:
+        axes = list(n.attr("axes", []))
+    if not axes:
+        if n.attr("noop_with_empty_axes", 0):
+            if mlc_name not in _PLAIN:
+                raise n.unsupported(f"{n.op_type} with noop_with_empty_axes is not supported")
+            return None
+        axes = list(range(rank))
+    return [sorted({a + rank if a < 0 else a for a in axes})]
+
+
+def _bool_any_all(n: NodeImport, mlc_name: str):
+    """ReduceMax (any) and ReduceMin (all) of bools: the same reduction of 0/1 in int32, whose
+    empty-set values (INT32_MIN, INT32_MAX) read as false and true, as numpy's do."""
+    i32 = dtypes.BY_NAME["int32"]
+    wide = convert(n, n.input(0), dtypes.BY_NAME["bool"], i32)
+    reduced_type = ir.RankedTensorType.get(n.out_shape(), element_type(i32))
+    reduced = _over_axes(n, mlc_name, lambda axes: n.op(mlc_name, [wide], reduced_type, axes=axes))
+    if reduced is n.input(0):
+        return reduced
+    one = n.constant(np.array(1, np.int32))
+    return n.op("compare", [reduced, one], n.out_type(), predicate="ge", unsigned=0)
+
+
+def _axes_from_shapes(n: NodeImport) -> list[list[int]]:
+    """Axes given at run time: with static shapes the output shape says which dims are
+    reduced, up to the choice among unit dims (which reduce to the same values) and, without
+    keepdims, among dims of equal sizes (each such choice is kept)."""
     in_shape, out_shape = n.in_shape(0), n.out_shape()
     rank = len(in_shape)
     if n.attr("keepdims", 1):
@@ -50,15 +110,16 @@ def _axes_from_shapes(n: NodeImport) -> list[int]:
             raise n.unsupported("axes given at run time do not match the output shape")
         if not axes and not n.attr("noop_with_empty_axes", 0):
             axes = [d for d in range(rank) if in_shape[d] == 1] or list(range(rank))
-        return axes
+        return [axes]
     dropped = rank - len(out_shape)
-    found = {frozenset(d for d in c if in_shape[d] != 1)
-             for c in combinations(range(rank), dropped)
-             if [in_shape[d] for d in range(rank) if d not in c] == out_shape}
-    if len(found) != 1:
-        raise n.unsupported("the axes (input 1) must be a compile-time constant: the output "
-                            "shape does not say which dims are reduced")
-    return sorted(found.pop()) or [d for d in range(rank) if in_shape[d] == 1][:dropped]
+    choices = {}  # the non-unit dims reduced -> one full choice of axes
+    for c in combinations(range(rank), dropped):
+        if [in_shape[d] for d in range(rank) if d not in c] == out_shape:
+            choices.setdefault(frozenset(d for d in c if in_shape[d] != 1), list(c))
+    if not choices:
+        raise n.unsupported("axes given at run time do not match the output shape")
+    # The choice of unit dims alone (if any) goes first: it is the default, never tested.
+    return [choices[k] for k in sorted(choices, key=len)]
 
 
 def _arg(mlc_name: str):
