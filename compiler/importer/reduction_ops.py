@@ -8,6 +8,7 @@ from mlir import ir
 
 from mlc import dtypes
 
+from .decompose import Decomposition
 from .math_ops import convert
 from .node import NodeImport, element_type
 
@@ -248,29 +249,19 @@ HANDLERS.update({"CumSum": _scan("cumsum"), "CumProd": _scan("cumprod"), "TopK":
 def _lp_normalization(n: NodeImport):
     """x / ||x||_p along `axis` (0 where the norm is 0, as onnx's reference has it), imported
     as the ONNX nodes it is: ReduceL1/L2, Div, and a Where for the zero norms."""
-    from onnx import helper, numpy_helper
-
     p, axis = n.attr("p", 2), n.attr("axis", -1)
     if p not in (1, 2):
         raise n.unsupported(f"p = {p} (ONNX defines p = 1 and p = 2)")
-    x = n.bound(0)
-    elem = x.dtype.onnx
+    g = Decomposition()
+    x = g.input(n.bound(0))
     reduce = "ReduceL2" if p == 2 else "ReduceL1"
     if n.opset >= 18:  # axes became an input
-        nodes = [helper.make_node(reduce, ["x", "axes"], ["norm"], keepdims=1)]
-        inits = [numpy_helper.from_array(np.array([axis], np.int64), "axes")]
+        norm = g.op(reduce, x, g.const([axis], np.int64), keepdims=1)
     else:
-        nodes = [helper.make_node(reduce, ["x"], ["norm"], axes=[axis], keepdims=1)]
-        inits = []
-    nodes += [helper.make_node("Div", ["x", "norm"], ["quotient"]),
-              helper.make_node("Equal", ["norm", "zero"], ["zero_norm"]),
-              helper.make_node("Where", ["zero_norm", "zero", "quotient"], ["y"])]
-    inits.append(numpy_helper.from_array(np.zeros((), x.dtype.numpy), "zero"))
-    graph = helper.make_graph(nodes, "lp_normalization",
-                              [helper.make_tensor_value_info("x", elem, x.shape)],
-                              [helper.make_tensor_value_info("y", elem, x.shape)], inits)
-    (y,) = n.import_graph(graph, [x], "lp")
-    return y.value
+        norm = g.op(reduce, x, axes=[axis], keepdims=1)
+    zero = g.const(0, n.bound(0).dtype.numpy)
+    return g.import_into(n, g.op("Where", g.op("Equal", norm, zero), zero, g.op("Div", x, norm)),
+                         "lp")
 
 
 HANDLERS["LpNormalization"] = _lp_normalization

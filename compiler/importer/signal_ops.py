@@ -9,14 +9,15 @@ is a real matrix W [N*C, K*C'] applied to the signal laid out as rows of N*C num
 axis moved next to the complex dim, the other dims flattened): one MatMul against a constant,
 which runs on the tiled matmul schedule. L is dft_length (the signal is zero-padded or cut to
 it); a onesided inverse gives real output (C' = 1). The node is imported as the ONNX nodes
-Transpose, Reshape, MatMul, Reshape, Transpose. An axis given at run time is resolved by the
+Transpose, Reshape, MatMul, Reshape, Transpose (`Decomposition`). An axis given at run time is resolved by the
 output shape when only one axis fits it; otherwise each fitting axis is computed and the axis
 picks one at run time.
 """
 
 import numpy as np
-from onnx import helper, numpy_helper
+from onnx import helper
 
+from .decompose import Decomposition
 from .node import NodeImport
 
 HANDLERS = {}
@@ -59,32 +60,32 @@ def _length(n: NodeImport, n_in: int, inverse: bool, onesided: bool) -> int:
 F64_ENTRIES = 1 << 14
 
 
-def _dft_nodes(x_shape, axis: int, length: int, inverse: bool, onesided: bool, dtype, tag: str):
-    """ONNX nodes and initializers computing the DFT of 'x' along `axis` into `tag`."""
+def _out_shape(x_shape, axis: int, length: int, inverse: bool, onesided: bool) -> list[int]:
+    shape = list(x_shape)
+    if inverse and onesided:
+        shape[axis], shape[-1] = length, 1
+    else:
+        shape[axis], shape[-1] = (length // 2 + 1 if onesided else length), 2
+    return shape
+
+
+def _dft_along(g: Decomposition, x: str, x_shape, axis: int, length: int, inverse: bool,
+               onesided: bool, dtype) -> str:
+    """The DFT of `x` along `axis`."""
     rank = len(x_shape)
     n_in, channels = x_shape[axis], x_shape[-1]
     w = _matrix(n_in, channels, length, inverse, onesided)
     wide = w.size <= F64_ENTRIES
-    w = w.astype(np.float64 if wide else dtype)
-    out_c = 1 if inverse and onesided else 2
-    k = w.shape[1] // out_c
     perm = [d for d in range(rank - 1) if d != axis] + [axis, rank - 1]
-    batch = [x_shape[d] for d in perm[:-2]]
-    moved = batch + [k, out_c]
-    back = list(np.argsort(perm))
-    inits = [numpy_helper.from_array(w, f"{tag}_w"),
-             numpy_helper.from_array(np.array([-1, n_in * channels], np.int64), f"{tag}_rows"),
-             numpy_helper.from_array(np.array(moved, np.int64), f"{tag}_moved")]
+    out_shape = _out_shape(x_shape, axis, length, inverse, onesided)
     elem = helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
-    nodes = [helper.make_node("Transpose", ["x"], [f"{tag}_t"], perm=perm),
-             helper.make_node("Reshape", [f"{tag}_t", f"{tag}_rows"], [f"{tag}_r"]),
-             helper.make_node("Cast", [f"{tag}_r"], [f"{tag}_c"], to=11 if wide else elem),
-             helper.make_node("MatMul", [f"{tag}_c", f"{tag}_w"], [f"{tag}_m"]),
-             helper.make_node("Cast", [f"{tag}_m"], [f"{tag}_mc"], to=elem),
-             helper.make_node("Reshape", [f"{tag}_mc", f"{tag}_moved"], [f"{tag}_y"]),
-             helper.make_node("Transpose", [f"{tag}_y"], [tag], perm=[int(p) for p in back])]
-    out_shape = [moved[back[d]] for d in range(rank)]
-    return nodes, inits, out_shape
+    rows = g.op("Reshape", g.op("Transpose", x, perm=perm),
+                g.const([-1, n_in * channels], np.int64))
+    product = g.op("MatMul", g.op("Cast", rows, to=11 if wide else elem),
+                   g.const(w, np.float64 if wide else dtype))
+    y = g.op("Reshape", g.op("Cast", product, to=elem),
+             g.const([out_shape[d] for d in perm], np.int64))
+    return g.op("Transpose", y, perm=[int(p) for p in np.argsort(perm)])
 
 
 def _dft(n: NodeImport):
@@ -93,9 +94,8 @@ def _dft(n: NodeImport):
     if not x.dtype.is_float or shape[-1] not in (1, 2):
         raise n.unsupported("DFT takes a float signal whose last dim is 1 (real) or 2 (complex)")
     inverse, onesided = bool(n.attr("inverse", 0)), bool(n.attr("onesided", 0))
-    axis_input = n.opset >= 20 and n.has_input(2)
     if n.opset >= 20:
-        axis = n.const(2) if axis_input else np.array(-2)
+        axis = n.const(2) if n.has_input(2) else np.array(-2)
     else:
         axis = np.array(n.attr("axis", 1))
     if axis is not None:
@@ -103,40 +103,25 @@ def _dft(n: NodeImport):
         candidates = [axis + rank if axis < 0 else axis]
     else:
         candidates = list(range(rank - 1))
-    nodes, inits, kept = [], [], []
+    g = Decomposition()
+    signal = g.input(x)
+    kept = []
     for a in candidates:
         length = _length(n, shape[a], inverse, onesided)
-        tag = f"y{a}"
-        more, more_inits, out_shape = _dft_nodes(shape, a, length, inverse, onesided,
-                                                 x.dtype.numpy, tag)
-        if out_shape == n.out_shape():
-            nodes, inits, kept = nodes + more, inits + more_inits, kept + [(a, tag)]
+        if _out_shape(shape, a, length, inverse, onesided) == n.out_shape():
+            kept.append((a, _dft_along(g, signal, shape, a, length, inverse, onesided,
+                                       x.dtype.numpy)))
     if not kept:
         raise n.unsupported(f"the output shape {n.out_shape()} is not the DFT's of input "
                             f"shape {shape} along axis {', '.join(map(str, candidates))}")
-    inputs = [helper.make_tensor_value_info("x", x.dtype.onnx, shape)]
-    bindings = [x]
     result = kept[0][1]
     if len(kept) > 1:  # the run-time axis picks among the axes that fit the output shape
-        inputs.append(helper.make_tensor_value_info("axis", n.bound(2).dtype.onnx, []))
-        bindings.append(n.bound(2))
-        inits.append(numpy_helper.from_array(np.array(rank, np.int64), "rank"))
-        inits.append(numpy_helper.from_array(np.array(0, np.int64), "zero"))
-        nodes += [helper.make_node("Cast", ["axis"], ["axis64"], to=7),
-                  helper.make_node("Less", ["axis64", "zero"], ["negative"]),
-                  helper.make_node("Add", ["axis64", "rank"], ["wrapped"]),
-                  helper.make_node("Where", ["negative", "wrapped", "axis64"], ["chosen"])]
-        for a, tag in kept[1:]:
-            inits.append(numpy_helper.from_array(np.array(a, np.int64), f"is{a}"))
-            nodes += [helper.make_node("Equal", ["chosen", f"is{a}"], [f"pick{a}"]),
-                      helper.make_node("Where", [f"pick{a}", tag, result], [f"sel{a}"])]
-            result = f"sel{a}"
-    nodes.append(helper.make_node("Identity", [result], ["y"]))
-    graph = helper.make_graph(nodes, "dft", inputs,
-                              [helper.make_tensor_value_info("y", x.dtype.onnx, n.out_shape())],
-                              inits)
-    (y,) = n.import_graph(graph, bindings, "dft")
-    return y.value
+        axis = g.op("Cast", g.input(n.bound(2)), to=7)
+        axis = g.op("Where", g.op("Less", axis, g.const(0, np.int64)),
+                    g.op("Add", axis, g.const(rank, np.int64)), axis)
+        for a, y in kept[1:]:
+            result = g.op("Where", g.op("Equal", axis, g.const(a, np.int64)), y, result)
+    return g.import_into(n, result, "dft")
 
 
 HANDLERS["DFT"] = _dft
