@@ -81,6 +81,28 @@ def _shape_text(shape) -> str:
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
+# Files this process has loaded, by path: the file's identity when it was loaded.
+_LOADED: dict[str, tuple] = {}
+
+
+def _load_library(path: Path) -> ctypes.CDLL:
+    """dlopen(path). The dynamic loader hands back a library already loaded from the same
+    path even when the file has since been replaced (a model recompiled in place): such a file
+    is loaded from a private copy instead, so a Model always runs the file as it is now."""
+    import shutil
+    import tempfile
+
+    stat = path.stat()
+    identity = (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    known = _LOADED.setdefault(str(path), identity)
+    if known == identity:
+        return ctypes.CDLL(str(path))
+    folder = tempfile.mkdtemp(prefix="mlc-model-")
+    copy = Path(folder) / f"{identity[1]}-{path.name}"
+    shutil.copyfile(path, copy)
+    return ctypes.CDLL(str(copy))
+
+
 class Model:
     """A loaded model. `inputs` and `outputs` list TensorSpecs in graph order; `arena_bytes` is
     the memory each calling thread holds for intermediate buffers (allocated on its first run)."""
@@ -90,7 +112,7 @@ class Model:
         if not self.path.exists():
             raise RuntimeInputError(f"{self.path}: no such file")
         try:
-            self._lib = ctypes.CDLL(str(self.path.resolve()))
+            self._lib = _load_library(self.path.resolve())
         except OSError as e:
             raise RuntimeInputError(f"{self.path}: cannot load as a shared object ({e})") from None
         try:
