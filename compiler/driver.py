@@ -5,6 +5,7 @@ intermediate under `dump_dir` when asked, and turns a failing stage into a `Comp
 saves the IR it started from and prints the `mlc opt` command that replays it.
 """
 
+import os
 import shutil
 import tempfile
 import time
@@ -203,7 +204,13 @@ def _write_output(output: Path | None, text: str) -> None:
 def _copy_output(path: Path, output: Path | None) -> None:
     if output is None:
         raise InputError("binary output needs an output path (-o FILE)")
+    # Copied beside the output and renamed over it: a process that has the old file loaded
+    # keeps its mapping intact instead of seeing its code rewritten under it.
+    staged = Path(output).with_name(f".{Path(output).name}.{os.getpid()}.tmp")
     try:
-        shutil.copyfile(path, output)
+        shutil.copyfile(path, staged)
+        os.replace(staged, output)
     except OSError as e:
         raise InputError(f"cannot write the output file {output}: {e.strerror}") from None
+    finally:
+        staged.unlink(missing_ok=True)

@@ -8,7 +8,6 @@ defines the splat weights (filled once at load). Resource weights are written to
 file and pulled into .rodata by an assembler `.incbin`, so they never become text.
 """
 
-import os
 import re
 import struct
 from pathlib import Path
@@ -287,13 +286,6 @@ def link_shared_object(obj: Path, module: ir.Module, store: WeightStore, interfa
     # Only the ABI leaves the .so: not the generated code's `main` nor the weight symbols.
     exports.write_text("{ global: mlc_model; mlc_run; mlc_run_shaped; mlc_set_num_threads; "
                        "mlc_get_num_threads; local: *; };\n")
-    # Linked beside the output and renamed over it: a process that has the old file loaded
-    # keeps its mapping intact instead of seeing its code rewritten.
-    staged = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    try:
-        run_tool([c_compiler(), "-shared", "-fPIC", "-O2", "-pthread", f"-I{include_dir()}",
-                  f"-Wl,--version-script={exports}", str(obj), str(shim), str(threads_source()),
-                  str(asm), "-o", str(staged), "-lm"])
-        os.replace(staged, output)
-    finally:
-        staged.unlink(missing_ok=True)
+    run_tool([c_compiler(), "-shared", "-fPIC", "-O2", "-pthread", f"-I{include_dir()}",
+              f"-Wl,--version-script={exports}", str(obj), str(shim), str(threads_source()),
+              str(asm), "-o", str(output), "-lm"])

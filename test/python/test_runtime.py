@@ -151,6 +151,42 @@ def test_two_loads_of_one_file(two_input_model):
     np.testing.assert_array_equal(a.run(feeds)["y"], b.run(feeds)["y"])
 
 
+_RECOMPILE_SCRIPT = """
+import sys, numpy as np, onnx, mlc.runtime
+from onnx import helper, TensorProto
+from mlc.driver import compile_model
+from mlc.options import CompileOptions
+from mlc.target import resolve
+
+def build(op, path):
+    graph = helper.make_graph([helper.make_node(op, ["x"], ["y"])], "m",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])])
+    source = path + "." + op + ".onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+                                ir_version=8), source)
+    compile_model(source, CompileOptions(resolve("native")), "so", path)
+    return mlc.runtime.load(path)
+
+x = np.array([-2.0, -1.0, 1.0, 2.0], np.float32)
+path = sys.argv[1]
+first = build("Neg", path)
+second = build("Relu", path)  # the same output path, while `first` is loaded
+print(first.run({"x": x})["y"].tolist(), second.run({"x": x})["y"].tolist())
+"""
+
+
+def test_recompiled_over_a_loaded_model(tmp_path):
+    """A model compiled over a .so the process has loaded: the new load runs the new model
+    (not the library the loader already holds), the old one keeps running, nothing crashes."""
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _RECOMPILE_SCRIPT, str(tmp_path / "m.so")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("] [") == ["[2.0, 1.0, -1.0, -2.0", "0.0, 0.0, 1.0, 2.0]\n"]
+
+
 # -- files that are not mlc models -----------------------------------------------------------------
 def _build_so(folder, name, source):
     c = folder / f"{name}.c"
