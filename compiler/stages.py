@@ -74,6 +74,8 @@ STAGES = [
         "convert-scf-to-cf",
         "expand-strided-metadata",  # subviews into plain pointer arithmetic
         "lower-affine",             # ...which expand-strided-metadata writes as affine.apply
+        # Vector exp and erf (softmax, GELU) as polynomials: LLVM would call libm once a lane.
+        "mlc-math-approximation",
         # bf16 arithmetic is done in f32 and rounded back with integer ops: LLVM would call
         # __truncsfbf2 for each rounding, which the .so does not link.
         "func.func(math-extend-to-supported-types)",
