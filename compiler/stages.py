@@ -84,8 +84,9 @@ STAGES = [
         "finalize-memref-to-llvm",
         "convert-math-to-llvm",     # math ops with an LLVM intrinsic
         "convert-math-to-libm",     # the rest (tanh, erf, ...) call libm
-        # Register-tile contractions as outer products: one broadcast FMA per A element.
-        "convert-vector-to-llvm{vector-contract-lowering=outerproduct}",
+        # Register-tile contractions as outer products: one broadcast FMA per A element; row
+        # reductions as a tree of vector adds (reassociated, as every fast runtime does).
+        "convert-vector-to-llvm{vector-contract-lowering=outerproduct reassociate-fp-reductions=true}",
         "convert-to-llvm",
         "reconcile-unrealized-casts",
     ]),
