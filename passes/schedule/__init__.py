@@ -121,6 +121,14 @@ def _script(kernels: list[Kernel], program_order: dict) -> ir.Module:
                 vector.ApplyCastAwayVectorLeadingOneDimPatternsOp()
                 vector.ApplyLowerMultiReductionPatternsOp(
                     lowering_strategy=vector.VectorMultiReductionLowering.InnerReduction)
+            # Transposing elementwise tiles: a transposed read becomes a plain read and a
+            # register transpose, done with 16x16 shuffles rather than lane by lane.
+            transpose = transform.ApplyPatternsOp(root)
+            with ir.InsertionPoint(transpose.patterns):
+                vector.ApplyTransferPermutationPatternsOp()
+                vector.ApplyLowerTransposePatternsOp(
+                    lowering_strategy=vector.VectorTransposeLowering.Shuffle16x16,
+                    avx2_lowering_strategy=True)
             transform.YieldOp()
     return module
 

@@ -34,12 +34,18 @@ module attributes {mlc.target = "x86-64-v3"} {
 // -----
 
 // A conv whose filter mlc-conv-filter-layout stored HWCF is an NHWC GEMM: the input
-// transposed to [H, W, C], one copy per tap into col[OH*OW, KH*KW*C], a register-tiled
-// matmul against the HWCF constant, and one pass adding it back as NCHW.
+// transposed to [H*W, C], one copy per tap into col[OH*OW, KH*KW*C], a register-tiled
+// matmul against the HWCF constant, and one pass adding it back as NCHW. Both layout
+// changes run in square tiles transposed in registers (8x8 with AVX2), whole vectors first:
+// 36 pixels are 32 and 4 on the way in, 16 output pixels one block on the way out.
+// CHECK: k15 = "elementwise linalg.generic tile 8x8"
+// CHECK-SAME: k3 = "elementwise linalg.generic tile 8x8", k4 = "elementwise linalg.generic tile 1x16"
 // CHECK-LABEL: func.func @nhwc_conv
 // CHECK-NOT: linalg.conv_2d_nchw_fchw
-// CHECK: linalg.transpose ins({{.*}} : tensor<16x6x6xf32>) {{.*}} permutation = [1, 2, 0]
+// CHECK-NOT: linalg.transpose
+// CHECK: vector.shuffle
 // CHECK: vector.contract
+// CHECK: vector.shuffle
 // CHECK: return
 module attributes {mlc.target = "x86-64-v3"} {
   func.func @nhwc_conv(%x: tensor<1x16x6x6xf32>, %init: tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32> {
