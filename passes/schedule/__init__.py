@@ -221,7 +221,7 @@ def run(module_op, pass_) -> None:
         else:
             pieces += split
     pieces += elementwise.tag_elementwise(module_op, target, tags)
-    pieces += reduction.tag_reductions(module_op, tags, KERNEL_ATTR)
+    pieces += reduction.tag_reductions(module_op, target, tags, KERNEL_ATTR)
     kernels = [Kernel(tag, config) for tag, config in pieces]
     fused.update(fusion.kernel_nodes(module_op, KERNEL_ATTR))
     fusion.record(module_op, fused)

@@ -10,25 +10,33 @@ lowering).
 
 Scheduled: static f32 generics with one result whose reduction dims are the trailing loop
 dims, read by every input that uses them as its own trailing dims in loop order (contiguous
-rows), with at most `MAX_ROW` elements reduced per output element.
+rows), with at most `MAX_ROW` elements reduced per output element. A short reduction (at most
+`MAX_SHORT` elements, a stride-2 pooling window's column pairs) is vectorized across a row
+of outputs instead: the [row, few] block is transposed by one shuffle and reduced with
+elementwise ops.
 """
 
 import math
 from dataclasses import dataclass
 
 from mlir import ir
-from mlir.dialects.transform import structured
+from mlir.dialects import transform
+from mlir.dialects.transform import structured, vector
 
 MAX_ROW = 1024  # elements one output element reduces: 64 AVX-512 registers
 
 
+MAX_SHORT = 4  # a reduction this short is across vectors: each lane reduces its own few
+
+
 @dataclass(frozen=True)
 class ReductionConfig:
-    tile: tuple[int, ...]  # 1 per parallel dim, 0 (whole) per reduction dim
+    tile: tuple[int, ...]  # parallel dims: 1 (the innermost: a row, when short); reduction: 0
+    short: bool = False  # a few elements per output: reduced lane-wise across vectors
 
     def describe(self) -> str:
-        row = "x".join(str(t) for t in self.tile)
-        return f"row reduction tile {row}"
+        tile = "x".join(str(t) for t in self.tile)
+        return f"{'short' if self.short else 'row'} reduction tile {tile}"
 
 
 def _dims(affine_map: ir.AffineMap) -> list[int] | None:
@@ -41,7 +49,11 @@ def _dims(affine_map: ir.AffineMap) -> list[int] | None:
     return dims
 
 
-def reduction_config(op) -> ReductionConfig | None:
+def _largest_divisor(n: int, limit: int) -> int:
+    return next(d for d in range(min(n, limit), 0, -1) if n % d == 0)
+
+
+def reduction_config(op, lanes: int) -> ReductionConfig | None:
     if op.name != "linalg.generic" or len(op.results) != 1:
         return None
     iterators = ["reduction" in str(it) for it in ir.ArrayAttr(op.attributes["iterator_types"])]
@@ -66,17 +78,23 @@ def reduction_config(op) -> ReductionConfig | None:
         sizes.update(zip(dims, ir.RankedTensorType(value.type).shape))
     if any(o.name == "linalg.index" for o in op.regions[0].blocks[0].operations):
         return None
-    if math.prod(sizes[d] for d in reduced) > MAX_ROW:
+    size = math.prod(sizes[d] for d in reduced)
+    if size > MAX_ROW:
         return None
-    return ReductionConfig(tuple(0 if r else 1 for r in iterators))
+    tile = [0 if r else 1 for r in iterators]
+    if size <= MAX_SHORT:
+        inner = reduced[0] - 1
+        tile[inner] = _largest_divisor(sizes[inner], 2 * lanes)
+        return ReductionConfig(tuple(tile), short=True)
+    return ReductionConfig(tuple(tile))
 
 
-def tag_reductions(module_op, tags, kernel_attr: str) -> list:
+def tag_reductions(module_op, target, tags, kernel_attr: str) -> list:
     kernels = []
 
     def visit(op):
         if op.name == "linalg.generic" and kernel_attr not in op.attributes:
-            config = reduction_config(op)
+            config = reduction_config(op, target.f32_lanes)
             if config is not None:
                 tag = tags()
                 op.attributes[kernel_attr] = ir.StringAttr.get(tag)
@@ -90,3 +108,11 @@ def tag_reductions(module_op, tags, kernel_attr: str) -> list:
 def schedule_reduction(op: ir.Value, config: ReductionConfig) -> None:
     tiled = structured.TileUsingForOp(op, sizes=list(config.tile))
     structured.VectorizeOp(tiled.tiled_linalg_op)
+    if config.short:
+        # [row, few] -> [few, row] by one shuffle, then elementwise ops between whole rows.
+        lower = transform.ApplyPatternsOp(tiled.loops[0])
+        with ir.InsertionPoint(lower.patterns):
+            vector.ApplyLowerMultiReductionPatternsOp(
+                lowering_strategy=vector.VectorMultiReductionLowering.InnerParallel)
+            vector.ApplyLowerTransposePatternsOp(
+                lowering_strategy=vector.VectorTransposeLowering.Shuffle1D)
