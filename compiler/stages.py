@@ -74,6 +74,8 @@ STAGES = [
         "convert-scf-to-cf",
         "expand-strided-metadata",  # subviews into plain pointer arithmetic
         "lower-affine",             # ...which expand-strided-metadata writes as affine.apply
+        # Vector exp and erf (softmax, GELU) as polynomials: LLVM would call libm once a lane.
+        "mlc-math-approximation",
         # bf16 arithmetic is done in f32 and rounded back with integer ops: LLVM would call
         # __truncsfbf2 for each rounding, which the .so does not link.
         "func.func(math-extend-to-supported-types)",
@@ -82,8 +84,9 @@ STAGES = [
         "finalize-memref-to-llvm",
         "convert-math-to-llvm",     # math ops with an LLVM intrinsic
         "convert-math-to-libm",     # the rest (tanh, erf, ...) call libm
-        # Register-tile contractions as outer products: one broadcast FMA per A element.
-        "convert-vector-to-llvm{vector-contract-lowering=outerproduct}",
+        # Register-tile contractions as outer products: one broadcast FMA per A element; row
+        # reductions as a tree of vector adds (reassociated, as every fast runtime does).
+        "convert-vector-to-llvm{vector-contract-lowering=outerproduct reassociate-fp-reductions=true}",
         "convert-to-llvm",
         "reconcile-unrealized-casts",
     ]),

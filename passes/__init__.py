@@ -18,8 +18,8 @@ class PassInfo:
 
 def _registry() -> dict[str, PassInfo]:
     from . import (conv_filter_layout, entry_abi, externalize_weights, fold_batch_norm, i1_tensors_to_i8,
-                   memory_plan, memref_copy_to_linalg, mlc_cse, mlc_to_linalg, schedule,
-                   vectorize_copies)
+                   math_approximation, memory_plan, memref_copy_to_linalg, mlc_cse, mlc_to_linalg,
+                   schedule, vectorize_copies)
 
     return {p.name: p for p in [
         PassInfo("convert-i1-tensors-to-i8", "bool tensors -> byte tensors (0 or 1), i1 scalars kept",
@@ -37,6 +37,8 @@ def _registry() -> dict[str, PassInfo]:
                  externalize_weights.run),
         PassInfo("mlc-fold-batch-norm", "conv + constant BatchNorm -> one conv (new weights)",
                  fold_batch_norm.run),
+        PassInfo("mlc-math-approximation", "f32 vector exp and erf -> polynomials (no libm calls)",
+                 math_approximation.run),
         PassInfo("mlc-plan-memory", "@main's intermediate buffers -> views into one arena argument",
                  memory_plan.run),
         PassInfo("mlc-schedule", "matmul, conv, elementwise linalg -> tiled, vectorized loops",

@@ -26,7 +26,7 @@ from mlir import ir
 from mlir.dialects import transform
 from mlir.dialects.transform import interpreter, structured, vector
 
-from mlc.passes.schedule import contraction, conv, elementwise, fusion, matmul, pooling
+from mlc.passes.schedule import contraction, conv, elementwise, fusion, matmul, pooling, reduction
 from mlc.target import Target, resolve
 
 REPORT_ATTR = "mlc.schedule"
@@ -37,7 +37,7 @@ SCHEDULED_ATTR = "mlc.scheduled"  # marks the kernels one script schedules
 @dataclass(frozen=True)
 class Kernel:
     tag: str
-    config: object  # MatmulConfig or ElementwiseConfig
+    config: object  # MatmulConfig, ElementwiseConfig or ReductionConfig
 
     @property
     def is_matmul(self) -> bool:
@@ -101,6 +101,8 @@ def _script(kernels: list[Kernel], program_order: dict) -> ir.Module:
             for kernel, handle in zip(kernels, _kernel_handles(root, kernels, program_order)):
                 if kernel.is_matmul:
                     k_loops.append(matmul.schedule_matmul(handle, kernel.config))
+                elif isinstance(kernel.config, reduction.ReductionConfig):
+                    reduction.schedule_reduction(handle, kernel.config)
                 else:
                     elementwise.schedule_elementwise(handle, kernel.config)
             if k_loops:
@@ -112,11 +114,21 @@ def _script(kernels: list[Kernel], program_order: dict) -> ir.Module:
                 matmul.hoist_matmul(k_loop)
             # Drops the loop-carried tensors the hoisting left unused (bufferization would
             # copy each accumulator tile through a scratch buffer) and the unit dims of the
-            # elementwise vectors.
+            # elementwise vectors; row reductions become vector.reductions.
             cleanup = transform.ApplyPatternsOp(root)
             with ir.InsertionPoint(cleanup.patterns):
                 transform.ApplyCanonicalizationPatternsOp()
                 vector.ApplyCastAwayVectorLeadingOneDimPatternsOp()
+                vector.ApplyLowerMultiReductionPatternsOp(
+                    lowering_strategy=vector.VectorMultiReductionLowering.InnerReduction)
+            # Transposing elementwise tiles: a transposed read becomes a plain read and a
+            # register transpose, done with 16x16 shuffles rather than lane by lane.
+            transpose = transform.ApplyPatternsOp(root)
+            with ir.InsertionPoint(transpose.patterns):
+                vector.ApplyTransferPermutationPatternsOp()
+                vector.ApplyLowerTransposePatternsOp(
+                    lowering_strategy=vector.VectorTransposeLowering.Shuffle16x16,
+                    avx2_lowering_strategy=True)
             transform.YieldOp()
     return module
 
@@ -209,6 +221,7 @@ def run(module_op, pass_) -> None:
         else:
             pieces += split
     pieces += elementwise.tag_elementwise(module_op, target, tags)
+    pieces += reduction.tag_reductions(module_op, target, tags, KERNEL_ATTR)
     kernels = [Kernel(tag, config) for tag, config in pieces]
     fused.update(fusion.kernel_nodes(module_op, KERNEL_ATTR))
     fusion.record(module_op, fused)

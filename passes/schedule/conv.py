@@ -133,13 +133,58 @@ def nhwc_epilogue(conv_op) -> tuple | None:
     return user, index
 
 
-def _output_pass(yt, init, epilogue):
+def _column_pieces(size: int, lanes: int) -> list[tuple[int, int]]:
+    """[(offset, length)] covering `size`: whole vectors, then what is left."""
+    main = size // lanes * lanes
+    return [(o, n) for o, n in ((0, main), (main, size - main)) if n]
+
+
+def _transposed(src, dst, lanes: int, body, extra=(), axis: int = 1):
+    """dst[i, j] = body(src[j, i], *extra, dst[i, j]) over 2-D tensors, in pieces along dst's
+    `axis` of whole vectors and then the rest, so each piece's tiles are square register
+    transposes (see `elementwise_config`); `extra` are (value, per_row) pairs: a tensor shaped
+    like dst, or (per_row) a vector of dst's dim 0 broadcast along dim 1."""
+    shape = lb.shape_of(dst)
+    result = dst
+    for start, length in _column_pieces(shape[axis], lanes):
+        offsets, sizes = [0, 0], list(shape)
+        offsets[axis], sizes[axis] = start, length
+        part_src = _slice(src, offsets[::-1], sizes[::-1], sizes[::-1])
+        part_out = _slice(result, offsets, sizes, sizes)
+        ins, maps = [part_src], [lb.dims_map(2, [1, 0])]
+        for value, per_row in extra:
+            ins.append(value if per_row else _slice(value, offsets, sizes, sizes))
+            maps.append(lb.dims_map(2, [0]) if per_row else lb.identity_map(2))
+        done = lb.generic(ins, [part_out], maps + [lb.identity_map(2)], ["parallel"] * 2, body)
+        result = _insert(done, result, offsets, sizes)
+    return result
+
+
+def _2d_operands(consumer, others, maps):
+    """The consumer's other operands as (2-D value, is_row_vector) for `_transposed`: a
+    [1,F,OH,OW] tensor read with the identity map, or a [F] one read by channel; None for
+    any other."""
+    found = []
+    for i in others:
+        value, affine = consumer.operands[i], maps[i]
+        shape = lb.shape_of(value)
+        if affine == lb.identity_map(4):
+            found.append((_collapse(value, [shape[1], shape[2] * shape[3]], [[0, 1], [2, 3]]), False))
+        elif affine == lb.dims_map(4, [1]):
+            found.append((value, True))
+        else:
+            return None
+    return found
+
+
+def _output_pass(yt2, init, epilogue, lanes):
     """init + Yt^T back in NCHW, through the absorbed elementwise consumer when there is one;
-    the value that replaces the conv (or the consumer)."""
-    to_nchw, identity = lb.dims_map(4, [2, 3, 1]), lb.identity_map(4)
+    the value that replaces the conv (or the consumer). Yt2 is [OH*OW, F]."""
+    _, f, oh, ow = lb.shape_of(init)
+    init2 = _collapse(init, [f, oh * ow], [[0, 1], [2, 3]])
     if epilogue is None:
-        return lb.generic([yt], [init], [to_nchw, identity], ["parallel"] * 4,
-                          lambda v, acc: lb.add(acc, v))
+        out = _transposed(yt2, init2, lanes, lambda v, acc: lb.add(acc, v))
+        return _expand(out, [1, f, oh, ow], [[0, 1], [2, 3]])
     consumer, index = epilogue
     n_inputs = len(consumer.operands) - 1
     maps = [ir.AffineMapAttr(m).value for m in ir.ArrayAttr(consumer.attributes["indexing_maps"])]
@@ -155,26 +200,35 @@ def _output_pass(yt, init, epilogue):
 
     # At the consumer: its other operands may be defined after the conv.
     with ir.InsertionPoint(consumer), consumer.location:
-        return lb.generic([yt, init, *[consumer.operands[i] for i in others]],
-                          [consumer.operands[n_inputs]],
-                          [to_nchw, identity, *[maps[i] for i in others], maps[-1]],
+        extra = _2d_operands(consumer, others, maps)
+        dest = consumer.operands[n_inputs]
+        if extra is not None and maps[-1] == lb.identity_map(4):
+            dest2 = _collapse(dest, [f, oh * ow], [[0, 1], [2, 3]])
+            out = _transposed(yt2, dest2, lanes, body, [(init2, False)] + extra)
+            return _expand(out, [1, f, oh, ow], [[0, 1], [2, 3]])
+        yt = _expand(yt2, [oh, ow, f], [[0, 1], [2]])
+        return lb.generic([yt, init, *[consumer.operands[i] for i in others]], [dest],
+                          [lb.dims_map(4, [2, 3, 1]), lb.identity_map(4),
+                           *[maps[i] for i in others], maps[-1]],
                           ["parallel"] * 4, body)
 
 
 def _conv_as_nhwc_matmul(x, w_hwcf, init, strides, dilations, target, tags, epilogue=None):
     """One image's conv (x [1,C,H,W], w_hwcf [KH,KW,C,F], init [1,F,OH,OW]) as an NHWC GEMM;
-    its output pass absorbs `epilogue` (see `nhwc_epilogue`) when given."""
+    its output pass absorbs `epilogue` (see `nhwc_epilogue`) when given. Both layout changes
+    are square-tile register transposes."""
     _, c, h, wd = static_f32_shape(x)
     kh, kw, _, f = static_f32_shape(w_hwcf)
     _, _, oh, ow = static_f32_shape(init)
     elem = lb.elem_of(x)
-    chw = _collapse(x, [c, h, wd], [[0, 1], [2], [3]])
-    xt = linalg.transpose(chw, outs=[lb.empty([h, wd, c], elem)], permutation=[1, 2, 0]).results[0]
+    lanes = target.f32_lanes
+    x2 = _collapse(x, [c, h * wd], [[0, 1], [2, 3]])
+    xt2 = _transposed(x2, lb.empty([h * wd, c], elem), lanes, lambda v, _: v, axis=0)
+    xt = _expand(xt2, [h, wd, c], [[0, 1], [2]])
     a = _nhwc_columns(xt, kh, kw, oh, ow, strides, dilations)
     b = _collapse(w_hwcf, [kh * kw * c, f], [[0, 1, 2], [3]])
-    yt, pieces = matmul_pieces(a, b, lb.filled([oh * ow, f], elem, lb.const(0, elem)), target, tags)
-    yt = _expand(yt, [oh, ow, f], [[0, 1], [2]])
-    return _output_pass(yt, init, epilogue), pieces
+    yt2, pieces = matmul_pieces(a, b, lb.filled([oh * ow, f], elem, lb.const(0, elem)), target, tags)
+    return _output_pass(yt2, init, epilogue, lanes), pieces
 
 
 def _slice(value, offsets, sizes, result_shape, strides=None):

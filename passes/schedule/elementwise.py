@@ -67,6 +67,20 @@ def _strided_innermost(value: ir.Value) -> bool:
     return len(strides) > 0 and strides[len(strides) - 1] != 1
 
 
+def _swaps_inner_dims(op) -> bool:
+    """Whether an input of the generic `op` reads the two innermost loop dims swapped (a
+    2-D transpose: NCHW <-> NHWC around a conv's GEMM), so that rows of the output are
+    columns of that input."""
+    if op.name != "linalg.generic":
+        return False
+    maps = [ir.AffineMapAttr(m).value for m in ir.ArrayAttr(op.attributes["indexing_maps"])]
+    rank = maps[-1].n_dims
+    if rank < 2:
+        return False
+    swapped = [ir.AffineDimExpr.get(rank - 1), ir.AffineDimExpr.get(rank - 2)]
+    return any(len(m.results) >= 2 and list(m.results)[-2:] == swapped for m in maps[:-1])
+
+
 def elementwise_config(op, target) -> ElementwiseConfig | None:
     name = op.name
     if name == "linalg.generic":
@@ -82,8 +96,11 @@ def elementwise_config(op, target) -> ElementwiseConfig | None:
     out = shapes[-1]
     if not out or math.prod(out) < MIN_ELEMENTS:
         return None
-    row = _row(out[-1], target.f32_lanes, 16 * target.f32_lanes)
-    tile = [1] * (len(out) - 1) + [row]
+    lanes = target.f32_lanes
+    if _swaps_inner_dims(op) and out[-1] % lanes == 0 and out[-2] % lanes == 0:
+        tile = [1] * (len(out) - 2) + [lanes, lanes]  # one register transpose a tile
+    else:
+        tile = [1] * (len(out) - 1) + [_row(out[-1], lanes, 16 * lanes)]
     parallel = ()
     if math.prod(out) >= MIN_PARALLEL_ELEMENTS:
         split = best_split([(d, size, unit) for d, (size, unit) in enumerate(zip(out, tile))])

@@ -3,13 +3,16 @@
 A rectangular window's max (or sum) is the max over its columns of the max over its rows:
     r[nc, y, w] = op_i x[nc, y*sh + i*dh, w]          (KH taps, whole input rows)
     out[nc, y, x] = op_j r[nc, y, x*sw + j*dw]        (KW taps)
-Each tap is one elementwise op over a strided slice, so the elementwise schedule vectorizes
-the row pass (its rows are contiguous) and the window costs KH + KW operations per output
-instead of KH * KW. The `linalg.pooling_nchw_*` op, which no schedule matches, is gone.
+Each pass is one elementwise op over its taps (strided slices), so the elementwise schedule
+vectorizes the row pass (its rows are contiguous) and the window costs KH + KW operations per
+output instead of KH * KW. A stride-2 column pass would read every other column (no vector
+load does that): it reads its rows as column pairs instead (`_paired_columns`). The
+`linalg.pooling_nchw_*` op, which no schedule matches, is gone.
 """
 
+import numpy as np
 from mlir import ir
-from mlir.dialects import tensor
+from mlir.dialects import arith, tensor
 
 from mlc.passes import linalg_builders as lb
 from mlc.passes.schedule.matmul import static_f32_shape
@@ -21,15 +24,58 @@ def _ints(op, name: str) -> list[int]:
     return [int(v) for v in ir.DenseIntElementsAttr(op.attributes[name])]
 
 
-def _taps(acc: ir.Value, source: ir.Value, offsets_of, sizes, strides, count: int, combine) -> ir.Value:
-    """acc = combine(acc, tap) for each of `count` strided slices of `source`."""
+def _taps(acc: ir.Value, source: ir.Value, offsets_of, sizes, strides, count: int, combine,
+          fresh: bool = False) -> ir.Value:
+    """acc = combine(acc, tap_0, ..., tap_{count-1}) over `count` strided slices of `source`,
+    in one pass; with `fresh`, acc's values are not read (it only gives the shape)."""
     identity = lb.identity_map(3)
-    for t in range(count):
-        tap = tensor.extract_slice(lb.tensor_of(sizes, lb.elem_of(source)), source, [], [], [],
-                                   offsets_of(t), sizes, strides)
-        acc = lb.generic([tap], [acc], [identity, identity], ["parallel"] * 3,
-                         lambda v, a: combine(a, v))
-    return acc
+    taps = [tensor.extract_slice(lb.tensor_of(sizes, lb.elem_of(source)), source, [], [], [],
+                                 offsets_of(t), sizes, strides) for t in range(count)]
+
+    def body(*args):
+        value = args[0]
+        for other in args[1:count]:
+            value = combine(value, other)
+        return value if fresh else combine(args[-1], value)
+
+    return lb.generic(taps, [acc], [identity] * (count + 1), ["parallel"] * 3, body)
+
+
+def _paired_columns(init3: ir.Value, rows: ir.Value, kw: int, ow: int, fill: ir.Value,
+                    combine) -> ir.Value:
+    """The column pass of a stride-2 window over `rows` [NC, OH, W'] without strided reads:
+    columns 2x + j are pair x + j // 2, lane j % 2, of rows viewed as [NC, OH, W'/2, 2].
+    One generic reduces each output's pairs (the lane is its innermost, reduction dim), so
+    every read is contiguous; the odd window's last lane is masked to `fill` (a constant
+    [1, 0] chooses). `rows` is at least 2 * (ow + kw // 2) wide."""
+    nc, oh, _ = lb.shape_of(rows)
+    elem = lb.elem_of(rows)
+    pairs = (kw + 1) // 2
+    ins, maps = [], []
+    for q in range(pairs):
+        cols = tensor.extract_slice(lb.tensor_of([nc, oh, 2 * ow], elem), rows, [], [], [],
+                                    [0, 0, 2 * q], [nc, oh, 2 * ow], [1, 1, 1])
+        ins.append(tensor.expand_shape(lb.tensor_of([nc, oh, ow, 2], elem), cols,
+                                       [[0], [1], [2, 3]], [], [nc, oh, ow, 2]))
+        maps.append(lb.identity_map(4))
+    if kw % 2:
+        mask_type = lb.tensor_of([2], elem)
+        ins.append(arith.constant(mask_type, ir.DenseElementsAttr.get(
+            np.array([1.0, 0.0], dtype=np.float32), type=mask_type)))
+        maps.append(lb.dims_map(4, [3]))
+
+    def body(*args):
+        values, acc = list(args[:pairs]), args[-1]
+        if kw % 2:
+            keep = arith.cmpf(arith.CmpFPredicate.OGT, args[pairs], lb.const(0.5, elem))
+            values[-1] = arith.select(keep, values[-1], fill)
+        value = values[0]
+        for other in values[1:]:
+            value = combine(value, other)
+        return combine(acc, value)
+
+    return lb.generic(ins, [init3], maps + [lb.dims_map(4, [0, 1, 2])],
+                      ["parallel"] * 3 + ["reduction"], body)
 
 
 def rewrite_pooling(op) -> bool:
@@ -42,14 +88,26 @@ def rewrite_pooling(op) -> bool:
     (n, c, _, w), (_, _, oh, ow) = shapes
     kh, kw = lb.shape_of(window)
     (sh, sw), (dh, dw) = _ints(op, "strides"), _ints(op, "dilations")
+    paired = sw == 2 and dw == 1
     with ir.InsertionPoint(op), op.location:
         elem = lb.elem_of(x)
+        fill = lb.lowest(elem) if combine is lb.maximum else lb.const(0, elem)
         x3 = tensor.collapse_shape(lb.tensor_of([n * c, *lb.shape_of(x)[2:]], elem), x, [[0, 1], [2], [3]])
         init3 = tensor.collapse_shape(lb.tensor_of([n * c, oh, ow], elem), init, [[0, 1], [2], [3]])
-        rows = _taps(lb.filled([n * c, oh, w], elem, lb.lowest(elem) if combine is lb.maximum
-                               else lb.const(0, elem)),
-                     x3, lambda i: [0, i * dh, 0], [n * c, oh, w], [1, sh, 1], kh, combine)
-        out = _taps(init3, rows, lambda j: [0, 0, j * dw], [n * c, oh, ow], [1, 1, sw], kw, combine)
+        rows = _taps(lb.empty([n * c, oh, w], elem), x3, lambda i: [0, i * dh, 0],
+                     [n * c, oh, w], [1, sh, 1], kh, combine, fresh=True)
+        if paired:
+            # A stride-2 column pass reads its rows in pairs: room for the last pair.
+            width = max(w, 2 * (ow + kw // 2))
+            if width != w:
+                edge = lb.filled([n * c, oh, width - w], elem, fill)
+                border = tensor.insert_slice(edge, lb.empty([n * c, oh, width], elem), [], [], [],
+                                             [0, 0, w], [n * c, oh, width - w], [1, 1, 1])
+                rows = tensor.insert_slice(rows, border, [], [], [], [0, 0, 0], [n * c, oh, w],
+                                           [1, 1, 1])
+            out = _paired_columns(init3, rows, kw, ow, fill, combine)
+        else:
+            out = _taps(init3, rows, lambda j: [0, 0, j * dw], [n * c, oh, ow], [1, 1, sw], kw, combine)
         result = tensor.expand_shape(ir.RankedTensorType(op.results[0].type), out,
                                      [[0, 1], [2], [3]], [], [n, c, oh, ow])
     op.results[0].replace_all_uses_with(result)

@@ -34,12 +34,18 @@ module attributes {mlc.target = "x86-64-v3"} {
 // -----
 
 // A conv whose filter mlc-conv-filter-layout stored HWCF is an NHWC GEMM: the input
-// transposed to [H, W, C], one copy per tap into col[OH*OW, KH*KW*C], a register-tiled
-// matmul against the HWCF constant, and one pass adding it back as NCHW.
+// transposed to [H*W, C], one copy per tap into col[OH*OW, KH*KW*C], a register-tiled
+// matmul against the HWCF constant, and one pass adding it back as NCHW. Both layout
+// changes run in square tiles transposed in registers (8x8 with AVX2), whole vectors first:
+// 36 pixels are 32 and 4 on the way in, 16 output pixels one block on the way out.
+// CHECK: k15 = "elementwise linalg.generic tile 8x8"
+// CHECK-SAME: k3 = "elementwise linalg.generic tile 8x8", k4 = "elementwise linalg.generic tile 1x16"
 // CHECK-LABEL: func.func @nhwc_conv
 // CHECK-NOT: linalg.conv_2d_nchw_fchw
-// CHECK: linalg.transpose ins({{.*}} : tensor<16x6x6xf32>) {{.*}} permutation = [1, 2, 0]
+// CHECK-NOT: linalg.transpose
+// CHECK: vector.shuffle
 // CHECK: vector.contract
+// CHECK: vector.shuffle
 // CHECK: return
 module attributes {mlc.target = "x86-64-v3"} {
   func.func @nhwc_conv(%x: tensor<1x16x6x6xf32>, %init: tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32> {
@@ -77,11 +83,13 @@ module attributes {mlc.target = "x86-64-v3"} {
 // -----
 
 // A 3x3 stride-2 max pool is a row pass (three maxima over whole, contiguous input rows) and
-// a column pass (three maxima over strided slices of those rows); no pooling op is left.
+// a column pass over those rows, one column short, read as [OW, 2] column pairs (offsets 0
+// and 2) so no read is strided; no pooling op is left (more in pooling.mlir).
 // CHECK-LABEL: func.func @max_pool
 // CHECK-NOT: linalg.pooling_nchw_max
 // CHECK-COUNT-3: tensor.extract_slice {{.*}} [1, 2, 1] : tensor<4x9x9xf32> to tensor<4x4x9xf32>
-// CHECK-COUNT-3: tensor.extract_slice {{.*}} [1, 1, 2] : tensor<4x4x9xf32> to tensor<4x4x4xf32>
+// CHECK: tensor.extract_slice {{.*}}[0, 0, 0] [4, 4, 8] [1, 1, 1] : tensor<4x4x10xf32> to tensor<4x4x8xf32>
+// CHECK: tensor.extract_slice {{.*}}[0, 0, 2] [4, 4, 8] [1, 1, 1] : tensor<4x4x10xf32> to tensor<4x4x8xf32>
 // CHECK: return
 module attributes {mlc.target = "x86-64-v3"} {
   func.func @max_pool(%x: tensor<1x4x9x9xf32>, %init: tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32> {
