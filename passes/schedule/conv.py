@@ -13,8 +13,8 @@ contiguous copy per tap, Y'[OH*OW, F] = col @ W_hwcf[KH*KW*C, F], and one pass w
 init + Y' back as NCHW.
 
 Grouped convs (`conv_2d_ngchw_gfchw`) become one such matmul conv per group; depthwise ones
-(one input and one output channel per group) become one multiply-add per filter tap over
-the whole [G, OH, OW] output, which the elementwise schedule vectorizes.
+(one input and one output channel per group) become one elementwise kernel over the output
+(`mlc.passes.schedule.depthwise`).
 """
 
 from mlir import ir
@@ -22,6 +22,7 @@ from mlir.dialects import linalg, tensor
 
 from mlc.passes import linalg_builders as lb
 from mlc.passes.conv_filter_layout import TO_FCHW
+from mlc.passes.schedule import depthwise
 from mlc.passes.schedule.matmul import matmul_pieces, static_f32_shape
 
 CONV_OPS = ("linalg.conv_2d_nchw_fchw", "linalg.conv_2d_ngchw_gfchw")
@@ -187,24 +188,6 @@ def _insert(value, into, offsets, sizes):
     return tensor.insert_slice(value, into, [], [], [], offsets, sizes, [1] * len(sizes))
 
 
-def _depthwise(x, w, init, strides, dilations):
-    """One image's depthwise conv (x [1,G,1,H,W], w [G,1,1,KH,KW], init [1,G,1,OH,OW]) as
-    one multiply-add per filter tap over [G, OH, OW]: elementwise ops, vectorized as such."""
-    _, g, _, _, _ = static_f32_shape(x)
-    _, _, _, kh, kw = static_f32_shape(w)
-    _, _, _, oh, ow = static_f32_shape(init)
-    acc = _collapse(init, [g, oh, ow], [[0, 1, 2], [3], [4]])
-    maps = [lb.identity_map(3), lb.dims_map(3, [0]), lb.identity_map(3)]
-    for i in range(kh):
-        for j in range(kw):
-            tap = _slice(x, [0, 0, 0, i * dilations[0], j * dilations[1]], [1, g, 1, oh, ow],
-                         [g, oh, ow], [1, 1, 1, strides[0], strides[1]])
-            weight = _slice(w, [0, 0, 0, i, j], [g, 1, 1, 1, 1], [g])
-            acc = lb.generic([tap, weight], [acc], maps, ["parallel"] * 3,
-                             lambda a, b, c: lb.add(c, lb.mul(a, b)))
-    return _expand(acc, [1, g, 1, oh, ow], [[0, 1, 2], [3], [4]])
-
-
 def _grouped(x, w, init, strides, dilations, target, tags):
     """One image's grouped conv (x [1,G,C/G,H,W], ...) as one matmul conv per group."""
     _, g, cg, h, wd = static_f32_shape(x)
@@ -233,6 +216,9 @@ def rewrite_conv(op, target, tags, kernels) -> str | None:
         return "not a static f32 conv"
     if shapes[0][0] != 1:
         return f"batch {shapes[0][0]} > 1 is not scheduled yet"
+    if op.name == "linalg.conv_2d_ngchw_gfchw" and shapes[0][2] == 1 and shapes[1][1] == 1:
+        depthwise.rewrite_depthwise(op, target)
+        return None
     strides, dilations = _ints(op, "strides"), _ints(op, "dilations")
     pieces = []
     with ir.InsertionPoint(op), op.location:
@@ -243,8 +229,6 @@ def rewrite_conv(op, target, tags, kernels) -> str | None:
                                                   epilogue)
         elif op.name == "linalg.conv_2d_nchw_fchw":
             result, pieces = _conv_as_matmul(x, w, init, strides, dilations, target, tags)
-        elif shapes[0][2] == 1 and shapes[1][1] == 1:
-            result = _depthwise(x, w, init, strides, dilations)
         elif shapes[0][1] <= MAX_GROUPS:
             result, pieces = _grouped(x, w, init, strides, dilations, target, tags)
         else:

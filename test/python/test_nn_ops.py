@@ -51,6 +51,13 @@ CONV_CASES = [
     ((1, 24, 11, 11), (8, 24, 3, 3), {"dilations": [2, 2], "pads": [1, 1, 1, 1]}, False),
     ((1, 16, 12, 12), (33, 16, 1, 1), {"strides": [2, 2]}, True),  # strided 1x1
     ((1, 20, 9, 9), (16, 20, 5, 3), {"strides": [2, 1], "pads": [2, 1, 2, 1]}, True),
+    # Depthwise on one image: one fused kernel (mlc.passes.schedule.depthwise); width strides
+    # through column phases, odd widths (a phase one column short), dilations, a 5x5 kernel.
+    ((1, 24, 9, 9), (24, 1, 3, 3), {"group": 24, "strides": [2, 2], "pads": [1, 1, 1, 1]}, True),
+    ((1, 16, 11, 10), (16, 1, 3, 3), {"group": 16, "strides": [1, 2]}, False),
+    ((1, 8, 13, 13), (8, 1, 5, 5), {"group": 8, "strides": [3, 3], "pads": [2, 2, 2, 2]}, True),
+    ((1, 8, 12, 12), (8, 1, 3, 3), {"group": 8, "dilations": [2, 2], "strides": [2, 2]}, True),
+    ((1, 5, 40, 37), (5, 1, 3, 3), {"group": 5, "pads": [1, 1, 1, 1]}, False),
 ]
 
 
@@ -327,6 +334,27 @@ def test_global_average_pool_then_gemm(check_against_ort):
                        initializers=[numpy_helper.from_array(_random(rng, (40, 48), 0.1), "w"),
                                      numpy_helper.from_array(_random(rng, (40,)), "b")])
     check_against_ort(model, {"x": _random(rng, (1, 48, 7, 7))})
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_depthwise_bn_clip(check_against_ort, stride):
+    """MobileNet's depthwise block: conv, BatchNorm (folded into the bias) and Clip(0, 6) in
+    one fused kernel."""
+    rng = np.random.default_rng(14)
+    c = 24
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], group=c, strides=[stride, stride],
+                              pads=[1, 1, 1, 1]),
+             helper.make_node("BatchNormalization", ["c", "s", "b", "m", "v"], ["n"]),
+             helper.make_node("Clip", ["n", "lo", "hi"], ["y"])]
+    out = (19 - 1) // stride + 1
+    inits = {"w": _random(rng, (c, 1, 3, 3)), "s": rng.uniform(0.5, 1.5, c).astype(np.float32),
+             "b": _random(rng, (c,)), "m": _random(rng, (c,)),
+             "v": rng.uniform(0.5, 1.5, c).astype(np.float32),
+             "lo": np.array(0, np.float32), "hi": np.array(6, np.float32)}
+    model = make_model(nodes, [tensor("x", np.float32, (1, c, 19, 19))],
+                       [tensor("y", np.float32, (1, c, out, out))],
+                       initializers=[numpy_helper.from_array(v, k) for k, v in inits.items()])
+    check_against_ort(model, {"x": _random(rng, (1, c, 19, 19))})
 
 
 @pytest.mark.parametrize("tail", [["Relu"], ["Add", "Relu"], ["Sigmoid"]])
