@@ -70,6 +70,55 @@ def _bias(init) -> tuple[ir.Value, ir.AffineMap]:
     return init, lb.identity_map(RANK)
 
 
+def _padded_in_place(x: ir.Value) -> None:
+    """When `x` is a padded tensor built as `insert_slice(src into fill(c))` (lb.pad), builds
+    it instead as a tensor whose border alone is filled, defined before `src`'s producer: the
+    producer then writes its result straight into the interior (eliminate-empty-tensors),
+    which saves a fill of the whole buffer and a copy of `src` into it."""
+    reshape = lb.producer(x)
+    insert = lb.producer(reshape.operands[0]) if reshape is not None \
+        and reshape.name == "tensor.expand_shape" else None
+    if insert is None or insert.name != "tensor.insert_slice" or len(list(insert.results[0].uses)) != 1:
+        return
+    fill = lb.producer(insert.operands[1])
+    src_op = lb.producer(insert.operands[0])
+    if fill is None or fill.name != "linalg.fill" or src_op is None or src_op.name != "linalg.generic":
+        return
+    if len(list(fill.results[0].uses)) != 1 or len(insert.operands) != 2:
+        return
+    if len(list(insert.operands[0].uses)) != 1:  # read elsewhere too: bufferization would copy
+        return
+    value = lb.producer(fill.operands[0])
+    if value is None or value.name != "arith.constant":
+        return
+    offsets = list(ir.DenseI64ArrayAttr(insert.attributes["static_offsets"]))
+    strides = list(ir.DenseI64ArrayAttr(insert.attributes["static_strides"]))
+    inner, outer = lb.shape_of(insert.operands[0]), lb.shape_of(insert.operands[1])
+    if strides != [1] * len(strides) or len(outer) != 4 or offsets[:2] != [0, 0]:
+        return
+    (_, g, h, w), (_, _, hp, wp), (top, left) = inner, outer, offsets[2:]
+    elem = lb.elem_of(x)
+    # (offsets, sizes) of the border: rows above and below, columns left and right.
+    border = [([0, 0, 0, 0], [1, g, top, wp]), ([0, 0, top + h, 0], [1, g, hp - top - h, wp]),
+              ([0, 0, top, 0], [1, g, h, left]), ([0, 0, top, left + w], [1, g, h, wp - left - w])]
+    with ir.InsertionPoint(src_op), insert.location:
+        # The producer's own output tensor: an empty shared with other ops would be replaced
+        # for all of them, and bufferization would copy around the conflicts.
+        src_op.operands[len(src_op.operands) - 1] = tensor.empty(inner, elem)
+        c = arith.constant(elem, value.attributes["value"])
+        padded = tensor.empty(outer, elem)
+        for at, sizes in border:
+            if 0 not in sizes:
+                padded = tensor.insert_slice(lb.filled(sizes, elem, c), padded, [], [], [], at,
+                                             sizes, [1] * 4)
+    with ir.InsertionPoint(insert), insert.location:
+        result = tensor.insert_slice(insert.operands[0], padded, [], [], [], offsets, inner,
+                                     strides)
+    insert.results[0].replace_all_uses_with(result)
+    insert.erase()
+    fill.erase()
+
+
 def _index(i: int) -> ir.Value:
     return arith.constant(ir.IndexType.get(), i)
 
@@ -130,6 +179,7 @@ def rewrite_depthwise(op, target) -> None:
     strides = [int(v) for v in ir.DenseIntElementsAttr(op.attributes["strides"])]
     dilations = [int(v) for v in ir.DenseIntElementsAttr(op.attributes["dilations"])]
     consumer = elementwise_consumer(op)
+    _padded_in_place(x)
     with ir.InsertionPoint(op), op.location:
         taps = _taps(x, kh, kw, oh, ow, strides, dilations, target.f32_lanes)
         # Unreduced [G, 1, 1, 1, 1] slices: the innermost dim keeps stride 1, so each weight
