@@ -53,16 +53,27 @@ def _copy_tap(col: ir.Value, source: ir.Value, tap_type, offsets, sizes, strides
     return tensor.insert_slice(copied, col, [], [], [], slot, slot_sizes, ones)
 
 
-def _columns(x: ir.Value, kh: int, kw: int, oh: int, ow: int, strides, dilations) -> ir.Value:
-    """col[c, i, j, y, x] = input[0, c, y*sh + i*dh, x*sw + j*dw], as [C*KH*KW, OH*OW]."""
+def _columns(x: ir.Value, kh: int, kw: int, oh: int, ow: int, strides, dilations,
+             lanes: int) -> ir.Value:
+    """col[c, i, j, y, x] = input[0, c, y*sh + i*dh, x*sw + j*dw], as [C*KH*KW, OH*OW].
+
+    With a width stride s > 1 each tap copies from the input's column phases (see
+    `depthwise.column_phases`), so every copied row is unit-stride and moves whole vectors."""
     _, c, _, _ = static_f32_shape(x)
+    (sh, sw), (dh, dw) = strides, dilations
     elem = ir.RankedTensorType(x.type).element_type
     col = tensor.empty([c, kh, kw, oh, ow], elem)
     tap_type = ir.RankedTensorType.get([c, oh, ow], elem)
+    phases = depthwise.column_phases(x, sw, ow + (kw - 1) * dw // sw, lanes) if sw != 1 else None
     for i in range(kh):
         for j in range(kw):
-            col = _copy_tap(col, x, tap_type, [0, 0, i * dilations[0], j * dilations[1]],
-                            [1, c, oh, ow], [1, 1, strides[0], strides[1]],
+            if phases is None:
+                source, offsets = x, [0, 0, i * dh, j * dw]
+                sizes, tap_strides = [1, c, oh, ow], [1, 1, sh, 1]
+            else:
+                source, offsets = phases, [0, 0, i * dh, j * dw % sw, j * dw // sw]
+                sizes, tap_strides = [1, c, oh, 1, ow], [1, 1, sh, 1, 1]
+            col = _copy_tap(col, source, tap_type, offsets, sizes, tap_strides,
                             [0, i, j, 0, 0], [c, 1, 1, oh, ow])
     return _collapse(col, [c * kh * kw, oh * ow], [[0, 1, 2], [3, 4]])
 
@@ -77,7 +88,7 @@ def _conv_as_matmul(x, w, init, strides, dilations, target, tags):
     if (kh, kw) == (1, 1) and strides == [1, 1] and (h, wd) == (oh, ow):
         b = _collapse(x, [c, h * wd], [[0, 1], [2, 3]])
     else:
-        b = _columns(x, kh, kw, oh, ow, strides, dilations)
+        b = _columns(x, kh, kw, oh, ow, strides, dilations, target.f32_lanes)
     result, pieces = matmul_pieces(a, b, out, target, tags)
     return _expand(result, [1, f, oh, ow], [[0, 1], [2, 3]]), pieces
 
