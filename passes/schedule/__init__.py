@@ -6,8 +6,9 @@ Output: the same function where each scheduled kernel is scf.for loops around ve
 op the pass does not schedule is left as it was and lowers through the naive loop path.
 
 The pass first rewrites kernels into schedulable pieces (matmuls that reshape propagation made
-generics back into matmuls, 2-D pooling into row and column passes of elementwise ops, convs
-into matmuls, matmuls into tile-divisible pieces) and tags each (`mlc.kernel`), then builds
+generics back into matmuls, sums over trailing dims into an elementwise pass and a small sum,
+2-D pooling into row and column passes of elementwise ops, convs into matmuls, depthwise convs
+into one elementwise op, matmuls into tile-divisible pieces) and tags each (`mlc.kernel`), then builds
 one Transform-dialect script from the kernels' schedule configs and applies it with the
 transform interpreter:
   1. per kernel, tiling and vectorization (one match for all kernels, split in program order,
@@ -26,7 +27,7 @@ from mlir import ir
 from mlir.dialects import transform
 from mlir.dialects.transform import interpreter, structured, vector
 
-from mlc.passes.schedule import contraction, conv, elementwise, fusion, matmul, pooling
+from mlc.passes.schedule import contraction, conv, elementwise, fusion, matmul, pooling, reduction
 from mlc.target import Target, resolve
 
 REPORT_ATTR = "mlc.schedule"
@@ -193,6 +194,8 @@ def run(module_op, pass_) -> None:
     pieces, report = [], {}
     for op in _walk(module_op, lambda op: op.name == "linalg.generic"):
         contraction.recover_matmul(op)
+    for op in _walk(module_op, lambda op: op.name == "linalg.generic"):
+        reduction.split_trailing_sum(op)
     for op in _walk(module_op, lambda op: op.name in pooling.POOLING_OPS):
         pooling.rewrite_pooling(op)
     for op in _walk(module_op, lambda op: op.name == "linalg.transpose"):

@@ -158,6 +158,20 @@ def test_global_average_pool(check_against_ort, shape):
                                     _random(rng, shape)))
 
 
+@pytest.mark.parametrize("shape", [(1, 40, 14, 14), (2, 5, 3, 37)])
+def test_clip_then_global_average_pool(check_against_ort, shape):
+    """MobileNet's head: the ReLU6 fuses into the pool's sum, which the schedule splits into
+    one vectorized pass over the rows and a small sum (mlc.passes.schedule.reduction)."""
+    rng = np.random.default_rng(15)
+    nodes = [helper.make_node("Clip", ["x", "lo", "hi"], ["c"]),
+             helper.make_node("GlobalAveragePool", ["c"], ["y"])]
+    model = make_model(nodes, [tensor("x", np.float32, shape)],
+                       [tensor("y", np.float32, (*shape[:2], 1, 1))],
+                       initializers=[numpy_helper.from_array(np.array(0, np.float32), "lo"),
+                                     numpy_helper.from_array(np.array(6, np.float32), "hi")])
+    check_against_ort(model, {"x": _random(rng, shape) * np.float32(4)})
+
+
 @pytest.mark.parametrize("shape,size", [((1, 6, 4, 4), 3), ((2, 10, 3, 5), 5), ((1, 3, 2, 2), 5)])
 def test_lrn(check_against_ort, shape, size):
     rng = np.random.default_rng(8)
