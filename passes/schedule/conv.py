@@ -227,7 +227,7 @@ def rewrite_conv(op, target, tags, kernels) -> str | None:
         return "not a static f32 conv"
     if shapes[0][0] != 1:
         return f"batch {shapes[0][0]} > 1 is not scheduled yet"
-    if op.name == "linalg.conv_2d_ngchw_gfchw" and shapes[0][2] == 1 and shapes[1][1] == 1:
+    if depthwise.is_depthwise(op):
         depthwise.rewrite_depthwise(op, target)
         return None
     strides, dilations = _ints(op, "strides"), _ints(op, "dilations")

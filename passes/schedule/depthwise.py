@@ -40,6 +40,24 @@ def _is_parallel_generic(op) -> bool:
             and not any(o.name == "linalg.index" for o in op.regions[0].blocks[0].operations))
 
 
+def is_depthwise(op) -> bool:
+    """A grouped conv with one input and one output channel per group, on static shapes."""
+    if op.name != "linalg.conv_2d_ngchw_gfchw":
+        return False
+    x, w = (ir.RankedTensorType(v.type) for v in op.operands[:2])
+    return x.has_static_shape and w.has_static_shape and x.shape[2] == 1 and w.shape[1] == 1
+
+
+def describe_fusion(op) -> str:
+    """What `rewrite_depthwise` will fuse, for `mlc compile --report`."""
+    parts = ["taps fused into one elementwise kernel (one write of the output)"]
+    if _bias(op.operands[2])[0] != op.operands[2]:
+        parts.append("bias fused (the sum starts from it)")
+    if elementwise_consumer(op) is not None:
+        parts.append("its elementwise consumer fused (the kernel's nodes name it)")
+    return "; ".join(parts)
+
+
 def elementwise_consumer(op) -> tuple | None:
     """(consumer, operand index) when the conv's only user is an all-parallel generic reading
     it with the identity map and writing the same shape (a Clip, a ReLU, ...); None otherwise."""
@@ -195,8 +213,9 @@ def rewrite_depthwise(op, target) -> None:
 
     def sum_of_taps(args):
         acc = args[2 * k]
-        for t in range(k):
-            acc = math.fma(args[t], args[k + t], acc)
+        with op.location:  # the kernel's nodes: the conv, then its consumer's
+            for t in range(k):
+                acc = math.fma(args[t], args[k + t], acc)
         return acc
 
     if consumer is None:

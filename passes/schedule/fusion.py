@@ -17,6 +17,7 @@ import re
 from mlir import ir
 
 from mlc.passes.linalg_builders import producer
+from mlc.passes.schedule import depthwise
 from mlc.passes.schedule.conv import nhwc_epilogue
 
 FUSION_ATTR = "mlc.fusion"
@@ -71,6 +72,9 @@ def epilogues(module_op) -> dict[str, str]:
         if op.name not in GEMM_OPS:
             return ir.WalkResult.ADVANCE
         name = (node_names(op) or [str(op.location).replace('"', "")])[0]
+        if depthwise.is_depthwise(op):
+            records[f"epilogue of {name}"] = depthwise.describe_fusion(op)
+            return ir.WalkResult.ADVANCE
         init = producer(op.operands[len(op.operands) - 1])
         parts = []
         if init is not None and init.name == "linalg.generic":

@@ -1,0 +1,48 @@
+// RUN: mlc opt %s -p mlc-schedule --split-input-file | FileCheck %s
+
+// A depthwise conv, its per-channel bias and its Clip become one elementwise kernel: nine tap
+// reads, nine FMAs and the clip per vector of output, written once.
+// CHECK: mlc.schedule = {k1 = "elementwise linalg.generic tile 1x1x1x1x16"}
+// CHECK-LABEL: func.func @depthwise_clip
+// CHECK-NOT: linalg.conv_2d_ngchw_gfchw
+// CHECK-COUNT-9: math.fma {{.*}} : vector<16xf32>
+// CHECK: arith.maximumf
+// CHECK: arith.minimumf
+// CHECK: vector.transfer_write
+module attributes {mlc.target = "x86-64-v3"} {
+  func.func @depthwise_clip(%x: tensor<1x8x1x18x18xf32>, %w: tensor<8x1x1x3x3xf32>, %b: tensor<8x1xf32>) -> tensor<1x8x1x16x16xf32> {
+    %zero = arith.constant 0.0 : f32
+    %six = arith.constant 6.0 : f32
+    %e = tensor.empty() : tensor<1x8x1x16x16xf32>
+    %bias = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d1, d2)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%b : tensor<8x1xf32>) outs(%e : tensor<1x8x1x16x16xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      linalg.yield %in : f32
+    } -> tensor<1x8x1x16x16xf32>
+    %conv = linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x8x1x18x18xf32>, tensor<8x1x1x3x3xf32>) outs(%bias : tensor<1x8x1x16x16xf32>) -> tensor<1x8x1x16x16xf32>
+    %clip = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%conv : tensor<1x8x1x16x16xf32>) outs(%e : tensor<1x8x1x16x16xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      %0 = arith.maximumf %in, %zero : f32
+      %1 = arith.minimumf %0, %six : f32
+      linalg.yield %1 : f32
+    } -> tensor<1x8x1x16x16xf32>
+    return %clip : tensor<1x8x1x16x16xf32>
+  }
+}
+
+// -----
+
+// A width stride of 2: the input is split once into its even and odd columns (one 32-wide
+// load, two shuffles per 16 outputs of a row), and every tap reads one phase at unit stride.
+// CHECK-LABEL: func.func @depthwise_stride_2
+// CHECK: scf.for
+// CHECK: vector.transfer_read {{.*}} vector<16xf32>
+// CHECK: vector.shuffle {{.*}} [0, 2, 4, 6, 8, 10, 12, 14]
+// CHECK: vector.shuffle {{.*}} [1, 3, 5, 7, 9, 11, 13, 15]
+// CHECK-NOT: linalg.conv_2d_ngchw_gfchw
+// CHECK-COUNT-9: math.fma {{.*}} : vector<8xf32>
+module attributes {mlc.target = "x86-64-v3"} {
+  func.func @depthwise_stride_2(%x: tensor<1x8x1x17x17xf32>, %w: tensor<8x1x1x3x3xf32>, %init: tensor<1x8x1x8x8xf32>) -> tensor<1x8x1x8x8xf32> {
+    %conv = linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%x, %w : tensor<1x8x1x17x17xf32>, tensor<8x1x1x3x3xf32>) outs(%init : tensor<1x8x1x8x8xf32>) -> tensor<1x8x1x8x8xf32>
+    return %conv : tensor<1x8x1x8x8xf32>
+  }
+}
