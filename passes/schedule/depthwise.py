@@ -11,16 +11,22 @@ writes each output once. The bias (when the init broadcasts a per-channel vector
 conv's elementwise consumer (the BatchNorm-folded Clip / ReLU6) join the same body.
 
 A tap is a unit-stride row only when the width stride is 1; a strided vector read would be
-scalar loads. For a width stride s > 1 the input is first split into its s column phases,
-phase p holding columns p, p+s, p+2s, ... (`column_phases`: per row, one vector load and s
-shuffles), and tap (i, j) reads phase (j*dw) mod s from column ow + (j*dw) div s: unit stride
-again. Row strides stay slice strides (rows are not vectorized).
+scalar loads. A width-strided conv whose consumer reads nothing else goes to the row kernel of
+`mlc.passes.schedule.strided_depthwise`, which deinterleaves the input in registers. Otherwise
+the input is first split into its s column phases, phase p holding columns p, p+s, p+2s, ...
+(`column_phases`: per row, one vector load and s shuffles), and tap (i, j) reads phase
+(j*dw) mod s from column ow + (j*dw) div s: unit stride again. Row strides stay slice strides
+(rows are not vectorized).
+
+The padded input is rebuilt with only its border filled, before the op that produces its
+interior, so that op writes straight into it (`_padded_in_place`).
 """
 
 from mlir import ir
 from mlir.dialects import arith, math, scf, tensor, vector
 
 from mlc.passes import linalg_builders as lb
+from mlc.passes.schedule import strided_depthwise
 
 RANK = 5  # [1, G, 1, H, W]: the iteration space of the fused generic is the conv's output
 
@@ -198,6 +204,17 @@ def rewrite_depthwise(op, target) -> None:
     dilations = [int(v) for v in ir.DenseIntElementsAttr(op.attributes["dilations"])]
     consumer = elementwise_consumer(op)
     _padded_in_place(x)
+    epilogue = strided_depthwise.vector_epilogue(consumer, consumer[1] if consumer else 0)
+    if strides[1] != 1 and epilogue is not None:
+        last = consumer[0] if consumer else op
+        with ir.InsertionPoint(last), last.location:
+            bias, bias_map = _bias(init)
+            out = last.operands[1] if consumer else lb.empty(lb.shape_of(init), lb.elem_of(init))
+            result = strided_depthwise.row_kernel(x, w, init, bias, bias_map, out, strides,
+                                                  dilations, epilogue, target.f32_lanes,
+                                                  op.location)
+        _replace(op, last, result, init)
+        return
     with ir.InsertionPoint(op), op.location:
         taps = _taps(x, kh, kw, oh, ow, strides, dilations, target.f32_lanes)
         # Unreduced [G, 1, 1, 1, 1] slices: the innermost dim keeps stride 1, so each weight

@@ -158,6 +158,24 @@ def test_global_average_pool(check_against_ort, shape):
                                     _random(rng, shape)))
 
 
+@pytest.mark.parametrize("strides", [[2, 2], [1, 3]])
+def test_depthwise_then_add(check_against_ort, strides):
+    """A width-strided depthwise conv whose consumer reads a second tensor: taps from the
+    input's column phases, the add fused into the same kernel."""
+    rng = np.random.default_rng(16)
+    c, size = 12, 15
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], group=c, strides=strides,
+                              pads=[1, 1, 1, 1]),
+             helper.make_node("Add", ["c", "r"], ["y"])]
+    out = [(size + 2 - 3) // s + 1 for s in strides]
+    model = make_model(nodes, [tensor("x", np.float32, (1, c, size, size)),
+                               tensor("r", np.float32, (1, c, *out))],
+                       [tensor("y", np.float32, (1, c, *out))],
+                       initializers=[numpy_helper.from_array(_random(rng, (c, 1, 3, 3)), "w")])
+    check_against_ort(model, {"x": _random(rng, (1, c, size, size)),
+                              "r": _random(rng, (1, c, *out))})
+
+
 @pytest.mark.parametrize("shape", [(1, 40, 14, 14), (2, 5, 3, 37)])
 def test_clip_then_global_average_pool(check_against_ort, shape):
     """MobileNet's head: the ReLU6 fuses into the pool's sum, which the schedule splits into

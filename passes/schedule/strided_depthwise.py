@@ -1,0 +1,152 @@
+"""Depthwise convs with a width stride -> a row kernel that deinterleaves the input in registers.
+
+With a width stride s, output column ow reads input columns s*ow + j*dw: a strided vector read,
+which lowers to scalar loads. Per output row and chunk of n <= lanes outputs, this kernel loads
+the input row once per filter row as one unit-stride vector of s*n + (KW-1)*dw elements and
+picks each tap's columns with a shuffle (one or two permutes on AVX-512):
+
+    for g, oh:                        (an scf.forall over channel chunks when large)
+      for each chunk c of the row:
+        acc = bias[g]
+        for i:  wide = x[g, oh*sh + i*dh, s*c : s*c + s*n + (KW-1)*dw]
+                for j:  acc = fma(wide[j*dw :: s][:n], w[g, i, j], acc)
+        y[g, oh, c : c + n] = epilogue(acc)
+
+so the input is read where it lies, with no deinterleaved copy of it in memory. The epilogue
+is the conv's elementwise consumer (a Clip), its scalar body applied to whole vectors.
+"""
+
+from mlir import ir
+from mlir.dialects import arith, math, scf, tensor, vector
+
+from mlc.passes import linalg_builders as lb
+from mlc.passes.schedule.parallel import MIN_ELEMENTS, chunk_count
+
+VECTOR_DIALECTS = ("arith.", "math.")  # body ops that apply to vectors as they are
+
+
+def _index(i: int) -> ir.Value:
+    return arith.constant(ir.IndexType.get(), i)
+
+
+def vector_epilogue(consumer, index: int):
+    """A function applying the consumer's body to a vector (its operand `index` being the
+    vector), or None when the body is not made of elementwise arith/math ops on the one
+    operand (other operands would need their own reads)."""
+    if consumer is None:
+        return lambda acc: acc
+    user, _ = consumer
+    block = user.regions[0].blocks[0]
+    ops = list(block.operations)
+    if len(user.operands) != 2 or list(block.arguments[1].uses):
+        return None
+    if not all(o.name.startswith(VECTOR_DIALECTS) and len(o.results) == 1 for o in ops[:-1]):
+        return None
+
+    def apply(acc):
+        n = ir.VectorType(acc.type).shape[0]
+        mapping = {block.arguments[index]: acc}
+
+        def operand(v):
+            return mapping[v] if v in mapping else vector.broadcast(
+                ir.VectorType.get([n], v.type), v)
+
+        with user.location:
+            for o in ops[:-1]:
+                new = ir.Operation.create(
+                    o.name, results=[ir.VectorType.get([n], r.type) for r in o.results],
+                    operands=[operand(v) for v in o.operands],
+                    attributes={name: o.attributes[name] for name in o.attributes})
+                mapping[o.results[0]] = new.results[0]
+            return operand(ops[-1].operands[0])
+    return apply
+
+
+def _channel_bias(bias, bias_map, groups: int, ch):
+    """The scalar channel `ch`'s sums start from, when `bias` is per channel ([G, 1...] read
+    at (g, 0...)); else None."""
+    shape = lb.shape_of(bias)
+    dims = [str(e) for e in bias_map.results]
+    if shape and shape[0] == groups and dims[0] == "d1" and all(s == 1 for s in shape[1:]):
+        return tensor.extract(bias, [ch] + [_index(0)] * (len(shape) - 1))
+    return None
+
+
+def row_kernel(x, w, init, bias, bias_map, out, strides, dilations, epilogue, lanes,
+               location) -> ir.Value:
+    """y [1,G,1,OH,OW] of the depthwise conv (x [1,G,1,Hp,Wp] padded, w [G,1,1,KH,KW]),
+    its sums started from `bias` (per channel) or read from `init`, through `epilogue`,
+    written into `out`."""
+    _, g, _, hp, wp = lb.shape_of(x)
+    _, _, _, kh, kw = lb.shape_of(w)
+    _, _, _, oh, ow = lb.shape_of(out)
+    (sh, sw), (dh, dw) = strides, dilations
+    elem = lb.elem_of(x)
+    x3 = tensor.collapse_shape(lb.tensor_of([g, hp, wp], elem), x, [[0, 1, 2], [3], [4]])
+    w2 = tensor.collapse_shape(lb.tensor_of([g, kh * kw], elem), w, [[0, 1, 2], [3, 4]])
+    init3 = tensor.collapse_shape(lb.tensor_of([g, oh, ow], elem), init, [[0, 1, 2], [3], [4]])
+    out3 = tensor.collapse_shape(lb.tensor_of([g, oh, ow], elem), out, [[0, 1, 2], [3], [4]])
+    zero = lb.const(0, elem)
+    chunks = [(c, min(lanes, ow - c)) for c in range(0, ow, lanes)]
+    minor = ir.AffineMap.get_minor_identity(3, 1)
+
+    def channel(ch, local, result):
+        """Computes channel `ch` into row block `local` of `result`."""
+        scalars = [tensor.extract(w2, [ch, _index(t)]) for t in range(kh * kw)]
+        # The filter, broadcast once per channel for each chunk width.
+        weights = {n: [vector.broadcast(ir.VectorType.get([n], elem), v) for v in scalars]
+                   for n in sorted({n for _, n in chunks})}
+        start = _channel_bias(bias, bias_map, g, ch)
+        rows = scf.ForOp(_index(0), _index(oh), _index(1), [result])
+        with ir.InsertionPoint(rows.body):
+            y, acc_t = rows.induction_variable, rows.inner_iter_args[0]
+            for c, n in chunks:
+                vtype = ir.VectorType.get([n], elem)
+                if start is not None:
+                    acc = vector.broadcast(vtype, start)
+                else:
+                    acc = vector.transfer_read(vtype, init3, [ch, y, _index(c)], minor, zero,
+                                               [True])
+                for i in range(kh):
+                    row = arith.addi(arith.muli(y, _index(sh)), _index(i * dh))
+                    length = sw * n + (kw - 1) * dw
+                    wide = vector.transfer_read(ir.VectorType.get([length], elem), x3,
+                                                [ch, row, _index(sw * c)], minor, zero,
+                                                [sw * c + length <= wp])
+                    for j in range(kw):
+                        tap = vector.shuffle(wide, wide, [j * dw + sw * k for k in range(n)])
+                        acc = math.fma(tap, weights[n][i * kw + j], acc)
+                acc_t = vector.transfer_write(acc_t.type, epilogue(acc), acc_t,
+                                              [local, y, _index(c)], minor, [True])
+            scf.YieldOp([acc_t])
+        return rows.results[0]
+
+    def channels(first, count, result):
+        loop = scf.ForOp(_index(0), _index(count), _index(1), [result])
+        with ir.InsertionPoint(loop.body):
+            local = loop.induction_variable
+            ch = arith.addi(first, local) if first is not None else local
+            scf.YieldOp([channel(ch, local, loop.inner_iter_args[0])])
+        return loop.results[0]
+
+    with location:
+        parts = chunk_count(g) if g * oh * ow >= MIN_ELEMENTS else 0
+        if not parts:
+            result = channels(None, g, out3)
+        else:
+            size = g // parts
+            forall = scf.ForallOp([0], [parts], [1], [out3])
+            with ir.InsertionPoint(forall.body):
+                first = arith.muli(forall.induction_variables[0], _index(size))
+                block_t = lb.tensor_of([size, oh, ow], elem)
+                mine = tensor.extract_slice(block_t, forall.inner_iter_args[0], [first], [], [],
+                                            [ir.ShapedType.get_dynamic_size(), 0, 0],
+                                            [size, oh, ow], [1, 1, 1])
+                done = channels(first, size, mine)
+                with ir.InsertionPoint(forall.terminator().block):
+                    tensor.parallel_insert_slice(done, forall.inner_iter_args[0], [first], [],
+                                                 [], [ir.ShapedType.get_dynamic_size(), 0, 0],
+                                                 [size, oh, ow], [1, 1, 1])
+            result = forall.results[0]
+        return tensor.expand_shape(lb.ranked(out), result, [[0, 1, 2], [3], [4]], [],
+                                   lb.shape_of(out))
