@@ -96,9 +96,10 @@ def _bias(init) -> tuple[ir.Value, ir.AffineMap]:
 
 def _padded_in_place(x: ir.Value) -> None:
     """When `x` is a padded tensor built as `insert_slice(src into fill(c))` (lb.pad), builds
-    it instead as a tensor whose border alone is filled, defined before `src`'s producer: the
-    producer then writes its result straight into the interior (eliminate-empty-tensors),
-    which saves a fill of the whole buffer and a copy of `src` into it."""
+    it instead as a tensor of its own whose border alone is filled, defined before `src`'s
+    producer: the producer then writes its result straight into the interior
+    (eliminate-empty-tensors), which saves a fill of the whole buffer and a copy of `src`
+    into it."""
     reshape = lb.producer(x)
     insert = lb.producer(reshape.operands[0]) if reshape is not None \
         and reshape.name == "tensor.expand_shape" else None
@@ -108,7 +109,7 @@ def _padded_in_place(x: ir.Value) -> None:
     src_op = lb.producer(insert.operands[0])
     if fill is None or fill.name != "linalg.fill" or src_op is None or src_op.name != "linalg.generic":
         return
-    if len(list(fill.results[0].uses)) != 1 or len(insert.operands) != 2:
+    if len(insert.operands) != 2:  # dynamic offsets or sizes
         return
     if len(list(insert.operands[0].uses)) != 1:  # read elsewhere too: bufferization would copy
         return
@@ -140,7 +141,8 @@ def _padded_in_place(x: ir.Value) -> None:
                                      strides)
     insert.results[0].replace_all_uses_with(result)
     insert.erase()
-    fill.erase()
+    if not list(fill.results[0].uses):  # CSE may have shared one fill between two pads
+        fill.erase()
 
 
 def _index(i: int) -> ir.Value:
