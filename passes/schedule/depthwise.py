@@ -1,32 +1,31 @@
-"""Depthwise convs -> one elementwise kernel over the output: taps, bias and epilogue fused.
+"""Depthwise convs -> one kernel over the output: taps, bias and epilogue fused.
 
 A depthwise conv (`conv_2d_ngchw_gfchw`, one input and one output channel per group) is
 
     y[g, oh, ow] = init[g, oh, ow] + sum_{i,j} w[g, i, j] * x[g, oh*sh + i*dh, ow*sw + j*dw]
 
-Each filter tap (i, j) is a slice of the (already padded) input, so the whole sum is one
-all-parallel linalg.generic whose inputs are the KH*KW tap slices and the KH*KW filter
-columns: the elementwise schedule then keeps the sum in registers over a row of outputs and
-writes each output once. The bias (when the init broadcasts a per-channel vector) and the
-conv's elementwise consumer (the BatchNorm-folded Clip / ReLU6) join the same body.
+When the conv's elementwise consumer (the BatchNorm-folded Clip / ReLU6) reads nothing else,
+the whole of it runs as the row kernel of `mlc.passes.schedule.depthwise_rows`: sums in
+registers over a row of outputs, the input rows read once per filter row whatever the stride.
 
-A tap is a unit-stride row only when the width stride is 1; a strided vector read would be
-scalar loads. A width-strided conv whose consumer reads nothing else goes to the row kernel of
-`mlc.passes.schedule.strided_depthwise`, which deinterleaves the input in registers. Otherwise
-the input is first split into its s column phases, phase p holding columns p, p+s, p+2s, ...
+Otherwise (a consumer that reads another tensor, such as a residual add) the sum is one
+all-parallel linalg.generic whose inputs are the KH*KW tap slices of the padded input and the
+KH*KW filter columns, with the bias and the consumer's body in the same body; the elementwise
+schedule vectorizes it along output rows. A tap is a unit-stride row only when the width
+stride is 1 (a strided vector read would be scalar loads): for a width stride s the input is
+first split into its s column phases, phase p holding columns p, p+s, p+2s, ...
 (`column_phases`: per row, one vector load and s shuffles), and tap (i, j) reads phase
-(j*dw) mod s from column ow + (j*dw) div s: unit stride again. Row strides stay slice strides
-(rows are not vectorized).
+(j*dw) mod s from column ow + (j*dw) div s. Row strides stay slice strides.
 
-The padded input is rebuilt with only its border filled, before the op that produces its
-interior, so that op writes straight into it (`_padded_in_place`).
+Either way the padded input is rebuilt with only its border filled, before the op that
+produces its interior, so that op writes straight into it (`_padded_in_place`).
 """
 
 from mlir import ir
 from mlir.dialects import arith, math, scf, tensor, vector
 
 from mlc.passes import linalg_builders as lb
-from mlc.passes.schedule import strided_depthwise
+from mlc.passes.schedule import depthwise_rows
 
 RANK = 5  # [1, G, 1, H, W]: the iteration space of the fused generic is the conv's output
 
@@ -206,13 +205,13 @@ def rewrite_depthwise(op, target) -> None:
     dilations = [int(v) for v in ir.DenseIntElementsAttr(op.attributes["dilations"])]
     consumer = elementwise_consumer(op)
     _padded_in_place(x)
-    epilogue = strided_depthwise.vector_epilogue(consumer, consumer[1] if consumer else 0)
-    if strides[1] != 1 and epilogue is not None:
+    epilogue = depthwise_rows.vector_epilogue(consumer, consumer[1] if consumer else 0)
+    if epilogue is not None:
         last = consumer[0] if consumer else op
         with ir.InsertionPoint(last), last.location:
             bias, bias_map = _bias(init)
             out = last.operands[1] if consumer else lb.empty(lb.shape_of(init), lb.elem_of(init))
-            result = strided_depthwise.row_kernel(x, w, init, bias, bias_map, out, strides,
+            result = depthwise_rows.row_kernel(x, w, init, bias, bias_map, out, strides,
                                                   dilations, epilogue, target.f32_lanes,
                                                   op.location)
         _replace(op, last, result, init)

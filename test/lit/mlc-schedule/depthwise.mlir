@@ -1,13 +1,17 @@
 // RUN: mlc opt %s -p mlc-schedule --split-input-file | FileCheck %s
 
-// A depthwise conv, its per-channel bias and its Clip become one elementwise kernel: nine tap
-// reads, nine FMAs and the clip per vector of output, written once.
-// CHECK: mlc.schedule = {k1 = "elementwise linalg.generic tile 1x1x1x1x16"}
+// A depthwise conv, its per-channel bias and its Clip become one row kernel: per vector of an
+// output row (8 lanes on this target), each of the three input rows read once (8 + 2
+// elements), each tap a shift of it, nine FMAs and the clip in registers, one store.
 // CHECK-LABEL: func.func @depthwise_clip
 // CHECK-NOT: linalg.conv_2d_ngchw_gfchw
-// CHECK-COUNT-9: math.fma {{.*}} : vector<16xf32>
-// CHECK: arith.maximumf
-// CHECK: arith.minimumf
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: vector.transfer_read {{.*}} vector<10xf32>
+// CHECK: vector.shuffle {{.*}} [1, 2, 3, 4, 5, 6, 7, 8] : vector<10xf32>
+// CHECK-COUNT-9: math.fma {{.*}} : vector<8xf32>
+// CHECK: arith.maximumf {{.*}} : vector<8xf32>
+// CHECK: arith.minimumf {{.*}} : vector<8xf32>
 // CHECK: vector.transfer_write
 module attributes {mlc.target = "x86-64-v3"} {
   func.func @depthwise_clip(%x: tensor<1x8x1x18x18xf32>, %w: tensor<8x1x1x3x3xf32>, %b: tensor<8x1xf32>) -> tensor<1x8x1x16x16xf32> {

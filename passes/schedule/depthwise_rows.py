@@ -1,9 +1,10 @@
-"""Depthwise convs with a width stride -> a row kernel that deinterleaves the input in registers.
+"""Depthwise convs -> a row kernel: sums in registers, the taps picked out by shuffles.
 
-With a width stride s, output column ow reads input columns s*ow + j*dw: a strided vector read,
-which lowers to scalar loads. Per output row and chunk of n <= lanes outputs, this kernel loads
-the input row once per filter row as one unit-stride vector of s*n + (KW-1)*dw elements and
-picks each tap's columns with a shuffle (one or two permutes on AVX-512):
+Per output row and chunk of n <= lanes outputs, the kernel loads each input row it needs once
+(one unit-stride vector of s*n + (KW-1)*dw elements, s the width stride) and picks each filter
+tap's columns out of it with a shuffle (a shift for stride 1, an even/odd pick for stride 2:
+one or two permutes on AVX-512), so a strided conv reads its input where it lies, with no
+strided loads and no deinterleaved copy:
 
     for g, oh:                        (an scf.forall over channel chunks when large)
       for each chunk c of the row:
@@ -12,8 +13,9 @@ picks each tap's columns with a shuffle (one or two permutes on AVX-512):
                 for j:  acc = fma(wide[j*dw :: s][:n], w[g, i, j], acc)
         y[g, oh, c : c + n] = epilogue(acc)
 
-so the input is read where it lies, with no deinterleaved copy of it in memory. The epilogue
-is the conv's elementwise consumer (a Clip), its scalar body applied to whole vectors.
+A row whose width is not a multiple of the vector ends in one vector of the next power-of-two
+length whose reads and store are masked. The epilogue is the conv's elementwise consumer (a
+Clip), its scalar body applied to whole vectors.
 """
 
 from mlir import ir
@@ -62,6 +64,17 @@ def vector_epilogue(consumer, index: int):
     return apply
 
 
+def row_chunks(width: int, lanes: int) -> list[tuple[int, int]]:
+    """(start, vector length) of the pieces a row of `width` outputs is computed in: whole
+    vectors, then the rest as one vector of the next power-of-two length, its store masked
+    (14 outputs: one masked zmm, not an 8 + 4 + 2 split)."""
+    chunks = [(c, lanes) for c in range(0, width - width % lanes, lanes)]
+    rest = width % lanes
+    if rest:
+        chunks.append((width - rest, min(lanes, 1 << (rest - 1).bit_length())))
+    return chunks
+
+
 def _channel_bias(bias, bias_map, groups: int, ch):
     """The scalar channel `ch`'s sums start from, when `bias` is per channel ([G, 1...] read
     at (g, 0...)); else None."""
@@ -87,7 +100,7 @@ def row_kernel(x, w, init, bias, bias_map, out, strides, dilations, epilogue, la
     init3 = tensor.collapse_shape(lb.tensor_of([g, oh, ow], elem), init, [[0, 1, 2], [3], [4]])
     out3 = tensor.collapse_shape(lb.tensor_of([g, oh, ow], elem), out, [[0, 1, 2], [3], [4]])
     zero = lb.const(0, elem)
-    chunks = [(c, min(lanes, ow - c)) for c in range(0, ow, lanes)]
+    chunks = row_chunks(ow, lanes)
     minor = ir.AffineMap.get_minor_identity(3, 1)
 
     def channel(ch, local, result):
@@ -106,7 +119,7 @@ def row_kernel(x, w, init, bias, bias_map, out, strides, dilations, epilogue, la
                     acc = vector.broadcast(vtype, start)
                 else:
                     acc = vector.transfer_read(vtype, init3, [ch, y, _index(c)], minor, zero,
-                                               [True])
+                                               [c + n <= ow])
                 for i in range(kh):
                     row = arith.addi(arith.muli(y, _index(sh)), _index(i * dh))
                     length = sw * n + (kw - 1) * dw
@@ -117,7 +130,7 @@ def row_kernel(x, w, init, bias, bias_map, out, strides, dilations, epilogue, la
                         tap = vector.shuffle(wide, wide, [j * dw + sw * k for k in range(n)])
                         acc = math.fma(tap, weights[n][i * kw + j], acc)
                 acc_t = vector.transfer_write(acc_t.type, epilogue(acc), acc_t,
-                                              [local, y, _index(c)], minor, [True])
+                                              [local, y, _index(c)], minor, [c + n <= ow])
             scf.YieldOp([acc_t])
         return rows.results[0]
 
