@@ -93,38 +93,43 @@ def _bias(init) -> tuple[ir.Value, ir.AffineMap]:
     return init, lb.identity_map(RANK)
 
 
-def _padded_in_place(x: ir.Value) -> None:
+def _padded_in_place(x: ir.Value, fill_columns: bool = True) -> tuple[int, int] | None:
     """When `x` is a padded tensor built as `insert_slice(src into fill(c))` (lb.pad), builds
     it instead as a tensor of its own whose border alone is filled, defined before `src`'s
     producer: the producer then writes its result straight into the interior
     (eliminate-empty-tensors), which saves a fill of the whole buffer and a copy of `src`
-    into it."""
+    into it. Without `fill_columns`, a zero border's left and right columns stay unwritten
+    (a reader that masks them out needs no store per row); returns the columns that hold
+    data, (first, end), then."""
     reshape = lb.producer(x)
     insert = lb.producer(reshape.operands[0]) if reshape is not None \
         and reshape.name == "tensor.expand_shape" else None
     if insert is None or insert.name != "tensor.insert_slice" or len(list(insert.results[0].uses)) != 1:
-        return
+        return None
     fill = lb.producer(insert.operands[1])
     src_op = lb.producer(insert.operands[0])
     if fill is None or fill.name != "linalg.fill" or src_op is None or src_op.name != "linalg.generic":
-        return
+        return None
     if len(insert.operands) != 2:  # dynamic offsets or sizes
-        return
+        return None
     if len(list(insert.operands[0].uses)) != 1:  # read elsewhere too: bufferization would copy
-        return
+        return None
     value = lb.producer(fill.operands[0])
     if value is None or value.name != "arith.constant":
-        return
+        return None
     offsets = list(ir.DenseI64ArrayAttr(insert.attributes["static_offsets"]))
     strides = list(ir.DenseI64ArrayAttr(insert.attributes["static_strides"]))
     inner, outer = lb.shape_of(insert.operands[0]), lb.shape_of(insert.operands[1])
     if strides != [1] * len(strides) or len(outer) != 4 or offsets[:2] != [0, 0]:
-        return
+        return None
     (_, g, h, w), (_, _, hp, wp), (top, left) = inner, outer, offsets[2:]
     elem = lb.elem_of(x)
     # (offsets, sizes) of the border: rows above and below, columns left and right.
-    border = [([0, 0, 0, 0], [1, g, top, wp]), ([0, 0, top + h, 0], [1, g, hp - top - h, wp]),
-              ([0, 0, top, 0], [1, g, h, left]), ([0, 0, top, left + w], [1, g, h, wp - left - w])]
+    border = [([0, 0, 0, 0], [1, g, top, wp]), ([0, 0, top + h, 0], [1, g, hp - top - h, wp])]
+    skip_columns = not fill_columns and ir.FloatAttr(value.attributes["value"]).value == 0.0
+    if not skip_columns:
+        border += [([0, 0, top, 0], [1, g, h, left]),
+                   ([0, 0, top, left + w], [1, g, h, wp - left - w])]
     with ir.InsertionPoint(src_op), insert.location:
         # The producer's own output tensor: an empty shared with other ops would be replaced
         # for all of them, and bufferization would copy around the conflicts.
@@ -142,6 +147,7 @@ def _padded_in_place(x: ir.Value) -> None:
     insert.erase()
     if not list(fill.results[0].uses):  # CSE may have shared one fill between two pads
         fill.erase()
+    return (left, left + w) if skip_columns else None
 
 
 def _index(i: int) -> ir.Value:
@@ -204,16 +210,16 @@ def rewrite_depthwise(op, target) -> None:
     strides = [int(v) for v in ir.DenseIntElementsAttr(op.attributes["strides"])]
     dilations = [int(v) for v in ir.DenseIntElementsAttr(op.attributes["dilations"])]
     consumer = elementwise_consumer(op)
-    _padded_in_place(x)
     epilogue = depthwise_rows.vector_epilogue(consumer, consumer[1] if consumer else 0)
+    columns = _padded_in_place(x, fill_columns=epilogue is None)
     if epilogue is not None:
         last = consumer[0] if consumer else op
         with ir.InsertionPoint(last), last.location:
             bias, bias_map = _bias(init)
             out = last.operands[1] if consumer else lb.empty(lb.shape_of(init), lb.elem_of(init))
             result = depthwise_rows.row_kernel(x, w, init, bias, bias_map, out, strides,
-                                                  dilations, epilogue, target.f32_lanes,
-                                                  op.location)
+                                               dilations, epilogue, target.f32_lanes,
+                                               op.location, columns)
         _replace(op, last, result, init)
         return
     with ir.InsertionPoint(op), op.location:

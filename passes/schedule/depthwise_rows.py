@@ -75,6 +75,20 @@ def row_chunks(width: int, lanes: int) -> list[tuple[int, int]]:
     return chunks
 
 
+def _zero_padding(wide: ir.Value, start: int, columns) -> ir.Value:
+    """`wide` (columns start, start+1, ...) with zeros outside `columns` (first, end)."""
+    length = ir.VectorType(wide.type).shape[0]
+    valid = [columns is None or columns[0] <= start + k < columns[1] for k in range(length)]
+    if all(valid):
+        return wide
+    flags = ir.VectorType.get([length], ir.IntegerType.get_signless(1))
+    mask = arith.constant(flags, ir.Attribute.parse(
+        f"dense<[{', '.join('true' if v else 'false' for v in valid)}]> : {flags}"))
+    zeros = arith.constant(wide.type, ir.DenseElementsAttr.get_splat(
+        wide.type, ir.FloatAttr.get(ir.VectorType(wide.type).element_type, 0.0)))
+    return arith.select(mask, wide, zeros)
+
+
 def _channel_bias(bias, bias_map, groups: int, ch):
     """The scalar channel `ch`'s sums start from, when `bias` is per channel ([G, 1...] read
     at (g, 0...)); else None."""
@@ -86,10 +100,11 @@ def _channel_bias(bias, bias_map, groups: int, ch):
 
 
 def row_kernel(x, w, init, bias, bias_map, out, strides, dilations, epilogue, lanes,
-               location) -> ir.Value:
+               location, columns=None) -> ir.Value:
     """y [1,G,1,OH,OW] of the depthwise conv (x [1,G,1,Hp,Wp] padded, w [G,1,1,KH,KW]),
     its sums started from `bias` (per channel) or read from `init`, through `epilogue`,
-    written into `out`."""
+    written into `out`. `columns` (first, end): only these columns of x hold data, the
+    others are zero padding never written, so reads select zeros there."""
     _, g, _, hp, wp = lb.shape_of(x)
     _, _, _, kh, kw = lb.shape_of(w)
     _, _, _, oh, ow = lb.shape_of(out)
@@ -126,6 +141,7 @@ def row_kernel(x, w, init, bias, bias_map, out, strides, dilations, epilogue, la
                     wide = vector.transfer_read(ir.VectorType.get([length], elem), x3,
                                                 [ch, row, _index(sw * c)], minor, zero,
                                                 [sw * c + length <= wp])
+                    wide = _zero_padding(wide, sw * c, columns)
                     for j in range(kw):
                         tap = vector.shuffle(wide, wide, [j * dw + sw * k for k in range(n)])
                         acc = math.fma(tap, weights[n][i * kw + j], acc)

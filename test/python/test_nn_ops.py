@@ -368,23 +368,27 @@ def test_global_average_pool_then_gemm(check_against_ort):
     check_against_ort(model, {"x": _random(rng, (1, 48, 7, 7))})
 
 
-@pytest.mark.parametrize("stride", [1, 2])
-def test_depthwise_bn_clip(check_against_ort, stride):
+@pytest.mark.parametrize("stride,pads", [(1, [1, 1, 1, 1]), (2, [1, 1, 1, 1]), (2, [0, 2, 1, 0]),
+                                         (1, [2, 0, 0, 3])])
+def test_depthwise_bn_clip(check_against_ort, stride, pads):
     """MobileNet's depthwise block: conv, BatchNorm (folded into the bias) and Clip(0, 6) in
-    one fused kernel."""
+    one fused kernel. The input comes from an elementwise op (a ReLU), which writes straight
+    into the padded buffer; the kernel masks out the padding columns, which stay unwritten."""
     rng = np.random.default_rng(14)
     c = 24
-    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], group=c, strides=[stride, stride],
-                              pads=[1, 1, 1, 1]),
+    nodes = [helper.make_node("Relu", ["x"], ["r"]),
+             helper.make_node("Conv", ["r", "w"], ["c"], group=c, strides=[stride, stride],
+                              pads=pads),
              helper.make_node("BatchNormalization", ["c", "s", "b", "m", "v"], ["n"]),
              helper.make_node("Clip", ["n", "lo", "hi"], ["y"])]
-    out = (19 - 1) // stride + 1
+    out_h = (19 + pads[0] + pads[2] - 3) // stride + 1
+    out_w = (19 + pads[1] + pads[3] - 3) // stride + 1
     inits = {"w": _random(rng, (c, 1, 3, 3)), "s": rng.uniform(0.5, 1.5, c).astype(np.float32),
              "b": _random(rng, (c,)), "m": _random(rng, (c,)),
              "v": rng.uniform(0.5, 1.5, c).astype(np.float32),
              "lo": np.array(0, np.float32), "hi": np.array(6, np.float32)}
     model = make_model(nodes, [tensor("x", np.float32, (1, c, 19, 19))],
-                       [tensor("y", np.float32, (1, c, out, out))],
+                       [tensor("y", np.float32, (1, c, out_h, out_w))],
                        initializers=[numpy_helper.from_array(v, k) for k, v in inits.items()])
     check_against_ort(model, {"x": _random(rng, (1, c, 19, 19))})
 
