@@ -197,7 +197,7 @@ def run(module_op, pass_) -> None:
     for op in _walk(module_op, lambda op: op.name == "linalg.generic"):
         reduction.split_trailing_sum(op)
     for op in _walk(module_op, lambda op: op.name in pooling.POOLING_OPS):
-        pooling.rewrite_pooling(op)
+        pooling.rewrite_pooling(op, target.f32_lanes)
     for op in _walk(module_op, lambda op: op.name == "linalg.transpose"):
         elementwise.rows_transpose_as_generic(op)
     fused = fusion.epilogues(module_op)
