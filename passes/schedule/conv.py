@@ -13,8 +13,9 @@ contiguous copy per tap, Y'[OH*OW, F] = col @ W_hwcf[KH*KW*C, F], and one pass w
 init + Y' back as NCHW.
 
 Grouped convs (`conv_2d_ngchw_gfchw`) become one such matmul conv per group; depthwise ones
-(one input and one output channel per group) become one elementwise kernel over the output
-(`mlc.passes.schedule.depthwise`).
+(one input and one output channel per group) become one kernel over the output
+(`mlc.passes.schedule.depthwise`), and so do strided convs over few input channels, such as
+an RGB stem (`mlc.passes.schedule.small_conv`).
 """
 
 from mlir import ir
@@ -22,7 +23,7 @@ from mlir.dialects import linalg, tensor
 
 from mlc.passes import linalg_builders as lb
 from mlc.passes.conv_filter_layout import TO_FCHW
-from mlc.passes.schedule import depthwise
+from mlc.passes.schedule import depthwise, small_conv
 from mlc.passes.schedule.matmul import matmul_pieces, static_f32_shape
 
 CONV_OPS = ("linalg.conv_2d_nchw_fchw", "linalg.conv_2d_ngchw_gfchw")
@@ -229,6 +230,9 @@ def rewrite_conv(op, target, tags, kernels) -> str | None:
         return f"batch {shapes[0][0]} > 1 is not scheduled yet"
     if depthwise.is_depthwise(op):
         depthwise.rewrite_depthwise(op, target)
+        return None
+    if small_conv.applies(op):
+        small_conv.rewrite(op, target.f32_lanes)
         return None
     strides, dilations = _ints(op, "strides"), _ints(op, "dilations")
     pieces = []

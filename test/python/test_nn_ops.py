@@ -158,6 +158,22 @@ def test_global_average_pool(check_against_ort, shape):
                                     _random(rng, shape)))
 
 
+@pytest.mark.parametrize("filters,size", [(16, 23), (40, 18)])
+def test_rgb_stem_conv_clip(check_against_ort, filters, size):
+    """An RGB stem (3 channels, 3x3, stride 2) with its bias and Clip: one direct row kernel
+    over all filters (blocks of 24 accumulators), no im2col (mlc.passes.schedule.small_conv)."""
+    rng = np.random.default_rng(17)
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], strides=[2, 2], pads=[1, 1, 1, 1]),
+             helper.make_node("Clip", ["c", "lo", "hi"], ["y"])]
+    out = (size + 2 - 3) // 2 + 1
+    inits = {"w": _random(rng, (filters, 3, 3, 3)), "b": _random(rng, (filters,)),
+             "lo": np.array(0, np.float32), "hi": np.array(6, np.float32)}
+    model = make_model(nodes, [tensor("x", np.float32, (1, 3, size, size))],
+                       [tensor("y", np.float32, (1, filters, out, out))],
+                       initializers=[numpy_helper.from_array(v, k) for k, v in inits.items()])
+    check_against_ort(model, {"x": _random(rng, (1, 3, size, size)) * np.float32(3)})
+
+
 @pytest.mark.parametrize("strides", [[2, 2], [1, 3]])
 def test_depthwise_then_add(check_against_ort, strides):
     """A width-strided depthwise conv whose consumer reads a second tensor: taps from the

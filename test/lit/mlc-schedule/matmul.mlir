@@ -77,11 +77,13 @@ module attributes {mlc.target = "x86-64-v3"} {
 // -----
 
 // A 3x3 stride-2 max pool is a row pass (three maxima over whole, contiguous input rows) and
-// a column pass (three maxima over strided slices of those rows); no pooling op is left.
+// a column pass (three maxima over the even and odd columns of those rows, split once into
+// two phases, so every slice is unit-stride); no pooling op is left.
 // CHECK-LABEL: func.func @max_pool
 // CHECK-NOT: linalg.pooling_nchw_max
 // CHECK-COUNT-3: tensor.extract_slice {{.*}} [1, 2, 1] : tensor<4x9x9xf32> to tensor<4x4x9xf32>
-// CHECK-COUNT-3: tensor.extract_slice {{.*}} [1, 1, 2] : tensor<4x4x9xf32> to tensor<4x4x4xf32>
+// CHECK: vector.shuffle
+// CHECK-COUNT-3: tensor.extract_slice {{.*}} [1, 1, 1, 1] : tensor<4x4x2x5xf32> to tensor<4x4x4xf32>
 // CHECK: return
 module attributes {mlc.target = "x86-64-v3"} {
   func.func @max_pool(%x: tensor<1x4x9x9xf32>, %init: tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32> {
