@@ -75,6 +75,21 @@ def row_chunks(width: int, lanes: int) -> list[tuple[int, int]]:
     return chunks
 
 
+def _runs(chunks, plain) -> list[list[tuple[int, int]]]:
+    """`chunks` in order, consecutive plain ones grouped, every other one alone."""
+    runs = []
+    for c, n in chunks:
+        if plain(c, n) and runs and len(runs[-1]) and plain(*runs[-1][-1]):
+            runs[-1].append((c, n))
+        else:
+            runs.append([(c, n)])
+    return runs
+
+
+def _zero_padding_free(start: int, length: int, columns) -> bool:
+    return columns is None or (columns[0] <= start and start + length <= columns[1])
+
+
 def _zero_padding(wide: ir.Value, start: int, columns) -> ir.Value:
     """`wide` (columns start, start+1, ...) with zeros outside `columns` (first, end)."""
     length = ir.VectorType(wide.type).shape[0]
@@ -128,25 +143,43 @@ def row_kernel(x, w, init, bias, bias_map, out, strides, dilations, epilogue, la
         rows = scf.ForOp(_index(0), _index(oh), _index(1), [result])
         with ir.InsertionPoint(rows.body):
             y, acc_t = rows.induction_variable, rows.inner_iter_args[0]
-            for c, n in chunks:
+            def chunk(c, n, acc_t, at=None):
+                """Outputs c .. c+n of row y (at: the index c as a loop value, when the chunk
+                is one step of a loop over plain chunks)."""
+                at = at if at is not None else _index(c)
                 vtype = ir.VectorType.get([n], elem)
                 if start is not None:
                     acc = vector.broadcast(vtype, start)
                 else:
-                    acc = vector.transfer_read(vtype, init3, [ch, y, _index(c)], minor, zero,
+                    acc = vector.transfer_read(vtype, init3, [ch, y, at], minor, zero,
                                                [c + n <= ow])
                 for i in range(kh):
                     row = arith.addi(arith.muli(y, _index(sh)), _index(i * dh))
                     length = sw * n + (kw - 1) * dw
+                    col = arith.muli(at, _index(sw)) if sw != 1 else at
                     wide = vector.transfer_read(ir.VectorType.get([length], elem), x3,
-                                                [ch, row, _index(sw * c)], minor, zero,
+                                                [ch, row, col], minor, zero,
                                                 [sw * c + length <= wp])
                     wide = _zero_padding(wide, sw * c, columns)
                     for j in range(kw):
                         tap = vector.shuffle(wide, wide, [j * dw + sw * k for k in range(n)])
                         acc = math.fma(tap, weights[n][i * kw + j], acc)
-                acc_t = vector.transfer_write(acc_t.type, epilogue(acc), acc_t,
-                                              [local, y, _index(c)], minor, [c + n <= ow])
+                return vector.transfer_write(acc_t.type, epilogue(acc), acc_t, [local, y, at],
+                                             minor, [c + n <= ow])
+
+            for group in _runs(chunks, lambda c, n: n == lanes and c + n <= ow
+                               and sw * c + sw * n + (kw - 1) * dw <= wp
+                               and _zero_padding_free(sw * c, sw * n + (kw - 1) * dw, columns)):
+                if len(group) < 2:
+                    acc_t = chunk(*group[0], acc_t)
+                    continue
+                # Plain chunks (whole, in bounds, no padding to mask): one loop step each.
+                first_c, last_c = group[0][0], group[-1][0]
+                loop = scf.ForOp(_index(first_c), _index(last_c + lanes), _index(lanes), [acc_t])
+                with ir.InsertionPoint(loop.body):
+                    scf.YieldOp([chunk(first_c, lanes, loop.inner_iter_args[0],
+                                       loop.induction_variable)])
+                acc_t = loop.results[0]
             scf.YieldOp([acc_t])
         return rows.results[0]
 

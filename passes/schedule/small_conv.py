@@ -110,15 +110,18 @@ def rewrite(op, lanes: int) -> bool:
         with ir.InsertionPoint(loop.body):
             local, acc_t = loop.induction_variable, loop.inner_iter_args[0]
             y = arith.addi(first, local) if first is not None else local
-            for start, n in chunks:
+            def chunk(start, n, acc_t, at=None):
+                """Outputs start .. start+n of row y, all filters (at: the index start as a
+                loop value, when the chunk is one step of a loop over plain chunks)."""
+                at = at if at is not None else _index(start)
+                col = arith.muli(at, _index(sw))
                 vtype = ir.VectorType.get([n], elem)
                 for b, nf in blocks:
                     if bias is not None:
                         accs = [vector.broadcast(vtype, tensor.extract(bias, [_index(b + k)]))
                                 for k in range(nf)]
                     else:
-                        accs = [vector.transfer_read(vtype, init, [_index(0), _index(b + k), y,
-                                                                   _index(start)],
+                        accs = [vector.transfer_read(vtype, init, [_index(0), _index(b + k), y, at],
                                                      minor, lb.const(0, elem), [start + n <= ow])
                                 for k in range(nf)]
                     for ci in range(c):
@@ -127,7 +130,7 @@ def rewrite(op, lanes: int) -> bool:
                             length = sw * n + (kw - 1) * dw
                             wide = vector.transfer_read(
                                 ir.VectorType.get([length], elem), x,
-                                [_index(0), _index(ci), row, _index(sw * start)], minor,
+                                [_index(0), _index(ci), row, col], minor,
                                 lb.const(0, elem), [sw * start + length <= wp])
                             for j in range(kw):
                                 tap = vector.shuffle(wide, wide,
@@ -140,8 +143,23 @@ def rewrite(op, lanes: int) -> bool:
                     for k in range(nf):
                         acc_t = vector.transfer_write(
                             acc_t.type, epilogue(accs[k]), acc_t,
-                            [_index(0), _index(b + k), local, _index(start)], minor,
-                            [start + n <= ow])
+                            [_index(0), _index(b + k), local, at], minor, [start + n <= ow])
+                return acc_t
+
+            plain = [(s_, n) for s_, n in chunks
+                     if n == lanes and sw * s_ + sw * n + (kw - 1) * dw <= wp]
+            rest = [ch for ch in chunks if ch not in plain]
+            if len(plain) >= 2:  # one loop step per whole, in-bounds chunk: a small body
+                loop_c = scf.ForOp(_index(plain[0][0]), _index(plain[-1][0] + lanes),
+                                   _index(lanes), [acc_t])
+                with ir.InsertionPoint(loop_c.body):
+                    scf.YieldOp([chunk(plain[0][0], lanes, loop_c.inner_iter_args[0],
+                                       loop_c.induction_variable)])
+                acc_t = loop_c.results[0]
+            else:
+                rest = chunks
+            for start, n in rest:
+                acc_t = chunk(start, n, acc_t)
             scf.YieldOp([acc_t])
         return loop.results[0]
 
