@@ -6,8 +6,8 @@ Output: the same function where each scheduled kernel is scf.for loops around ve
 op the pass does not schedule is left as it was and lowers through the naive loop path.
 
 The pass first rewrites kernels into schedulable pieces (matmuls that reshape propagation made
-generics back into matmuls, 2-D pooling into row and column passes of elementwise ops, convs
-into matmuls, matmuls into tile-divisible pieces) and tags each (`mlc.kernel`), then builds
+generics back into matmuls, 2-D pooling into row and column passes of elementwise ops, convs into matmuls, depthwise convs
+into one elementwise op, matmuls into tile-divisible pieces) and tags each (`mlc.kernel`), then builds
 one Transform-dialect script from the kernels' schedule configs and applies it with the
 transform interpreter:
   1. per kernel, tiling and vectorization (one match for all kernels, split in program order,
@@ -206,7 +206,7 @@ def run(module_op, pass_) -> None:
     for op in _walk(module_op, lambda op: op.name == "linalg.generic"):
         contraction.recover_matmul(op)
     for op in _walk(module_op, lambda op: op.name in pooling.POOLING_OPS):
-        pooling.rewrite_pooling(op)
+        pooling.rewrite_pooling(op, target.f32_lanes)
     for op in _walk(module_op, lambda op: op.name == "linalg.transpose"):
         elementwise.rows_transpose_as_generic(op)
     fused = fusion.epilogues(module_op)

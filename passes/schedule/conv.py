@@ -13,8 +13,9 @@ contiguous copy per tap, Y'[OH*OW, F] = col @ W_hwcf[KH*KW*C, F], and one pass w
 init + Y' back as NCHW.
 
 Grouped convs (`conv_2d_ngchw_gfchw`) become one such matmul conv per group; depthwise ones
-(one input and one output channel per group) become one multiply-add per filter tap over
-the whole [G, OH, OW] output, which the elementwise schedule vectorizes.
+(one input and one output channel per group) become one kernel over the output
+(`mlc.passes.schedule.depthwise`), and so do strided convs over few input channels, such as
+an RGB stem (`mlc.passes.schedule.small_conv`).
 """
 
 from mlir import ir
@@ -22,6 +23,7 @@ from mlir.dialects import linalg, tensor
 
 from mlc.passes import linalg_builders as lb
 from mlc.passes.conv_filter_layout import TO_FCHW
+from mlc.passes.schedule import depthwise, small_conv
 from mlc.passes.schedule.matmul import matmul_pieces, static_f32_shape
 
 CONV_OPS = ("linalg.conv_2d_nchw_fchw", "linalg.conv_2d_ngchw_gfchw")
@@ -52,16 +54,27 @@ def _copy_tap(col: ir.Value, source: ir.Value, tap_type, offsets, sizes, strides
     return tensor.insert_slice(copied, col, [], [], [], slot, slot_sizes, ones)
 
 
-def _columns(x: ir.Value, kh: int, kw: int, oh: int, ow: int, strides, dilations) -> ir.Value:
-    """col[c, i, j, y, x] = input[0, c, y*sh + i*dh, x*sw + j*dw], as [C*KH*KW, OH*OW]."""
+def _columns(x: ir.Value, kh: int, kw: int, oh: int, ow: int, strides, dilations,
+             lanes: int) -> ir.Value:
+    """col[c, i, j, y, x] = input[0, c, y*sh + i*dh, x*sw + j*dw], as [C*KH*KW, OH*OW].
+
+    With a width stride s > 1 each tap copies from the input's column phases (see
+    `depthwise.column_phases`), so every copied row is unit-stride and moves whole vectors."""
     _, c, _, _ = static_f32_shape(x)
+    (sh, sw), (dh, dw) = strides, dilations
     elem = ir.RankedTensorType(x.type).element_type
     col = tensor.empty([c, kh, kw, oh, ow], elem)
     tap_type = ir.RankedTensorType.get([c, oh, ow], elem)
+    phases = depthwise.column_phases(x, sw, ow + (kw - 1) * dw // sw, lanes) if sw != 1 else None
     for i in range(kh):
         for j in range(kw):
-            col = _copy_tap(col, x, tap_type, [0, 0, i * dilations[0], j * dilations[1]],
-                            [1, c, oh, ow], [1, 1, strides[0], strides[1]],
+            if phases is None:
+                source, offsets = x, [0, 0, i * dh, j * dw]
+                sizes, tap_strides = [1, c, oh, ow], [1, 1, sh, 1]
+            else:
+                source, offsets = phases, [0, 0, i * dh, j * dw % sw, j * dw // sw]
+                sizes, tap_strides = [1, c, oh, 1, ow], [1, 1, sh, 1, 1]
+            col = _copy_tap(col, source, tap_type, offsets, sizes, tap_strides,
                             [0, i, j, 0, 0], [c, 1, 1, oh, ow])
     return _collapse(col, [c * kh * kw, oh * ow], [[0, 1, 2], [3, 4]])
 
@@ -76,7 +89,7 @@ def _conv_as_matmul(x, w, init, strides, dilations, target, tags):
     if (kh, kw) == (1, 1) and strides == [1, 1] and (h, wd) == (oh, ow):
         b = _collapse(x, [c, h * wd], [[0, 1], [2, 3]])
     else:
-        b = _columns(x, kh, kw, oh, ow, strides, dilations)
+        b = _columns(x, kh, kw, oh, ow, strides, dilations, target.f32_lanes)
     result, pieces = matmul_pieces(a, b, out, target, tags)
     return _expand(result, [1, f, oh, ow], [[0, 1], [2, 3]]), pieces
 
@@ -241,24 +254,6 @@ def _insert(value, into, offsets, sizes):
     return tensor.insert_slice(value, into, [], [], [], offsets, sizes, [1] * len(sizes))
 
 
-def _depthwise(x, w, init, strides, dilations):
-    """One image's depthwise conv (x [1,G,1,H,W], w [G,1,1,KH,KW], init [1,G,1,OH,OW]) as
-    one multiply-add per filter tap over [G, OH, OW]: elementwise ops, vectorized as such."""
-    _, g, _, _, _ = static_f32_shape(x)
-    _, _, _, kh, kw = static_f32_shape(w)
-    _, _, _, oh, ow = static_f32_shape(init)
-    acc = _collapse(init, [g, oh, ow], [[0, 1, 2], [3], [4]])
-    maps = [lb.identity_map(3), lb.dims_map(3, [0]), lb.identity_map(3)]
-    for i in range(kh):
-        for j in range(kw):
-            tap = _slice(x, [0, 0, 0, i * dilations[0], j * dilations[1]], [1, g, 1, oh, ow],
-                         [g, oh, ow], [1, 1, 1, strides[0], strides[1]])
-            weight = _slice(w, [0, 0, 0, i, j], [g, 1, 1, 1, 1], [g])
-            acc = lb.generic([tap, weight], [acc], maps, ["parallel"] * 3,
-                             lambda a, b, c: lb.add(c, lb.mul(a, b)))
-    return _expand(acc, [1, g, 1, oh, ow], [[0, 1, 2], [3], [4]])
-
-
 def _grouped(x, w, init, strides, dilations, target, tags):
     """One image's grouped conv (x [1,G,C/G,H,W], ...) as one matmul conv per group."""
     _, g, cg, h, wd = static_f32_shape(x)
@@ -287,6 +282,12 @@ def rewrite_conv(op, target, tags, kernels) -> str | None:
         return "not a static f32 conv"
     if shapes[0][0] != 1:
         return f"batch {shapes[0][0]} > 1 is not scheduled yet"
+    if depthwise.is_depthwise(op):
+        depthwise.rewrite_depthwise(op, target)
+        return None
+    if small_conv.applies(op):
+        small_conv.rewrite(op, target.f32_lanes)
+        return None
     strides, dilations = _ints(op, "strides"), _ints(op, "dilations")
     pieces = []
     with ir.InsertionPoint(op), op.location:
@@ -297,8 +298,6 @@ def rewrite_conv(op, target, tags, kernels) -> str | None:
                                                   epilogue)
         elif op.name == "linalg.conv_2d_nchw_fchw":
             result, pieces = _conv_as_matmul(x, w, init, strides, dilations, target, tags)
-        elif shapes[0][2] == 1 and shapes[1][1] == 1:
-            result = _depthwise(x, w, init, strides, dilations)
         elif shapes[0][1] <= MAX_GROUPS:
             result, pieces = _grouped(x, w, init, strides, dilations, target, tags)
         else:

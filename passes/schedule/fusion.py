@@ -17,6 +17,7 @@ import re
 from mlir import ir
 
 from mlc.passes.linalg_builders import producer
+from mlc.passes.schedule import depthwise, small_conv
 from mlc.passes.schedule.conv import nhwc_epilogue
 
 FUSION_ATTR = "mlc.fusion"
@@ -71,6 +72,10 @@ def epilogues(module_op) -> dict[str, str]:
         if op.name not in GEMM_OPS:
             return ir.WalkResult.ADVANCE
         name = (node_names(op) or [str(op.location).replace('"', "")])[0]
+        if depthwise.is_depthwise(op) or small_conv.applies(op):
+            kernel = depthwise if depthwise.is_depthwise(op) else small_conv
+            records[f"epilogue of {name}"] = kernel.describe_fusion(op)
+            return ir.WalkResult.ADVANCE
         init = producer(op.operands[len(op.operands) - 1])
         parts = []
         if init is not None and init.name == "linalg.generic":

@@ -5,8 +5,9 @@ A rectangular window's max (or sum) is the max over its columns of the max over 
     out[nc, y, x] = op_j r[nc, y, x*sw + j*dw]        (KW taps)
 Each pass is one elementwise op over its taps (strided slices), so the elementwise schedule
 vectorizes the row pass (its rows are contiguous) and the window costs KH + KW operations per
-output instead of KH * KW. A stride-2 column pass would read every other column (no vector
-load does that): it reads its rows as column pairs instead (`_paired_columns`). The
+output instead of KH * KW. A column pass with a width stride would read every sw-th column (no
+vector load does that): stride 2 reads its rows as column pairs (`_paired_columns`), other
+strides read the rows' column phases (`depthwise.column_phases`), both unit-stride. The
 `linalg.pooling_nchw_*` op, which no schedule matches, is gone.
 """
 
@@ -15,6 +16,7 @@ from mlir import ir
 from mlir.dialects import arith, tensor
 
 from mlc.passes import linalg_builders as lb
+from mlc.passes.schedule.depthwise import column_phases
 from mlc.passes.schedule.matmul import static_f32_shape
 
 POOLING_OPS = {"linalg.pooling_nchw_max": lb.maximum, "linalg.pooling_nchw_sum": lb.add}
@@ -25,12 +27,14 @@ def _ints(op, name: str) -> list[int]:
 
 
 def _taps(acc: ir.Value, source: ir.Value, offsets_of, sizes, strides, count: int, combine,
-          fresh: bool = False) -> ir.Value:
-    """acc = combine(acc, tap_0, ..., tap_{count-1}) over `count` strided slices of `source`,
-    in one pass; with `fresh`, acc's values are not read (it only gives the shape)."""
+          fresh: bool = False, source_sizes=None) -> ir.Value:
+    """acc = combine(acc, tap_0, ..., tap_{count-1}) over `count` strided slices of `source`
+    (each `source_sizes` of it, rank-reduced to `sizes`, when given), in one pass; with
+    `fresh`, acc's values are not read (it only gives the shape)."""
     identity = lb.identity_map(3)
     taps = [tensor.extract_slice(lb.tensor_of(sizes, lb.elem_of(source)), source, [], [], [],
-                                 offsets_of(t), sizes, strides) for t in range(count)]
+                                 offsets_of(t), source_sizes or sizes, strides)
+            for t in range(count)]
 
     def body(*args):
         value = args[0]
@@ -78,7 +82,7 @@ def _paired_columns(init3: ir.Value, rows: ir.Value, kw: int, ow: int, fill: ir.
                       ["parallel"] * 3 + ["reduction"], body)
 
 
-def rewrite_pooling(op) -> bool:
+def rewrite_pooling(op, lanes: int = 16) -> bool:
     """Replaces a static f32 2-D pooling op by its two passes; False when it is not one."""
     combine = POOLING_OPS.get(op.name)
     x, window, init = op.operands
@@ -106,8 +110,14 @@ def rewrite_pooling(op) -> bool:
                 rows = tensor.insert_slice(rows, border, [], [], [], [0, 0, 0], [n * c, oh, w],
                                            [1, 1, 1])
             out = _paired_columns(init3, rows, kw, ow, fill, combine)
-        else:
-            out = _taps(init3, rows, lambda j: [0, 0, j * dw], [n * c, oh, ow], [1, 1, sw], kw, combine)
+        elif sw == 1:
+            out = _taps(init3, rows, lambda j: [0, 0, j * dw], [n * c, oh, ow], [1, 1, 1], kw,
+                        combine)
+        else:  # taps from the rows' column phases: unit-stride, so vectorized
+            phases = column_phases(rows, sw, ow + (kw - 1) * dw // sw, lanes)
+            out = _taps(init3, phases, lambda j: [0, 0, j * dw % sw, j * dw // sw],
+                        [n * c, oh, ow], [1, 1, 1, 1], kw, combine,
+                        source_sizes=[n * c, oh, 1, ow])
         result = tensor.expand_shape(ir.RankedTensorType(op.results[0].type), out,
                                      [[0, 1], [2], [3]], [], [n, c, oh, ow])
     op.results[0].replace_all_uses_with(result)

@@ -51,6 +51,13 @@ CONV_CASES = [
     ((1, 24, 11, 11), (8, 24, 3, 3), {"dilations": [2, 2], "pads": [1, 1, 1, 1]}, False),
     ((1, 16, 12, 12), (33, 16, 1, 1), {"strides": [2, 2]}, True),  # strided 1x1
     ((1, 20, 9, 9), (16, 20, 5, 3), {"strides": [2, 1], "pads": [2, 1, 2, 1]}, True),
+    # Depthwise on one image: one fused kernel (mlc.passes.schedule.depthwise); width strides
+    # through column phases, odd widths (a phase one column short), dilations, a 5x5 kernel.
+    ((1, 24, 9, 9), (24, 1, 3, 3), {"group": 24, "strides": [2, 2], "pads": [1, 1, 1, 1]}, True),
+    ((1, 16, 11, 10), (16, 1, 3, 3), {"group": 16, "strides": [1, 2]}, False),
+    ((1, 8, 13, 13), (8, 1, 5, 5), {"group": 8, "strides": [3, 3], "pads": [2, 2, 2, 2]}, True),
+    ((1, 8, 12, 12), (8, 1, 3, 3), {"group": 8, "dilations": [2, 2], "strides": [2, 2]}, True),
+    ((1, 5, 40, 37), (5, 1, 3, 3), {"group": 5, "pads": [1, 1, 1, 1]}, False),
 ]
 
 
@@ -149,6 +156,54 @@ def test_global_average_pool(check_against_ort, shape):
     rng = np.random.default_rng(7)
     check_against_ort(*_single_node(helper.make_node("GlobalAveragePool", ["x"], ["y"]),
                                     _random(rng, shape)))
+
+
+@pytest.mark.parametrize("filters,size", [(16, 23), (40, 18)])
+def test_rgb_stem_conv_clip(check_against_ort, filters, size):
+    """An RGB stem (3 channels, 3x3, stride 2) with its bias and Clip: one direct row kernel
+    over all filters (blocks of 24 accumulators), no im2col (mlc.passes.schedule.small_conv)."""
+    rng = np.random.default_rng(17)
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], strides=[2, 2], pads=[1, 1, 1, 1]),
+             helper.make_node("Clip", ["c", "lo", "hi"], ["y"])]
+    out = (size + 2 - 3) // 2 + 1
+    inits = {"w": _random(rng, (filters, 3, 3, 3)), "b": _random(rng, (filters,)),
+             "lo": np.array(0, np.float32), "hi": np.array(6, np.float32)}
+    model = make_model(nodes, [tensor("x", np.float32, (1, 3, size, size))],
+                       [tensor("y", np.float32, (1, filters, out, out))],
+                       initializers=[numpy_helper.from_array(v, k) for k, v in inits.items()])
+    check_against_ort(model, {"x": _random(rng, (1, 3, size, size)) * np.float32(3)})
+
+
+@pytest.mark.parametrize("strides", [[2, 2], [1, 3]])
+def test_depthwise_then_add(check_against_ort, strides):
+    """A width-strided depthwise conv whose consumer reads a second tensor: taps from the
+    input's column phases, the add fused into the same kernel."""
+    rng = np.random.default_rng(16)
+    c, size = 12, 15
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], group=c, strides=strides,
+                              pads=[1, 1, 1, 1]),
+             helper.make_node("Add", ["c", "r"], ["y"])]
+    out = [(size + 2 - 3) // s + 1 for s in strides]
+    model = make_model(nodes, [tensor("x", np.float32, (1, c, size, size)),
+                               tensor("r", np.float32, (1, c, *out))],
+                       [tensor("y", np.float32, (1, c, *out))],
+                       initializers=[numpy_helper.from_array(_random(rng, (c, 1, 3, 3)), "w")])
+    check_against_ort(model, {"x": _random(rng, (1, c, size, size)),
+                              "r": _random(rng, (1, c, *out))})
+
+
+@pytest.mark.parametrize("shape", [(1, 40, 14, 14), (2, 5, 3, 37)])
+def test_clip_then_global_average_pool(check_against_ort, shape):
+    """MobileNet's head: the ReLU6 fuses into the pool's sum, which the schedule splits into
+    one vectorized pass over the rows and a small sum (mlc.passes.schedule.reduction)."""
+    rng = np.random.default_rng(15)
+    nodes = [helper.make_node("Clip", ["x", "lo", "hi"], ["c"]),
+             helper.make_node("GlobalAveragePool", ["c"], ["y"])]
+    model = make_model(nodes, [tensor("x", np.float32, shape)],
+                       [tensor("y", np.float32, (*shape[:2], 1, 1))],
+                       initializers=[numpy_helper.from_array(np.array(0, np.float32), "lo"),
+                                     numpy_helper.from_array(np.array(6, np.float32), "hi")])
+    check_against_ort(model, {"x": _random(rng, shape) * np.float32(4)})
 
 
 @pytest.mark.parametrize("shape,size", [((1, 6, 4, 4), 3), ((2, 10, 3, 5), 5), ((1, 3, 2, 2), 5)])
@@ -327,6 +382,31 @@ def test_global_average_pool_then_gemm(check_against_ort):
                        initializers=[numpy_helper.from_array(_random(rng, (40, 48), 0.1), "w"),
                                      numpy_helper.from_array(_random(rng, (40,)), "b")])
     check_against_ort(model, {"x": _random(rng, (1, 48, 7, 7))})
+
+
+@pytest.mark.parametrize("stride,pads", [(1, [1, 1, 1, 1]), (2, [1, 1, 1, 1]), (2, [0, 2, 1, 0]),
+                                         (1, [2, 0, 0, 3])])
+def test_depthwise_bn_clip(check_against_ort, stride, pads):
+    """MobileNet's depthwise block: conv, BatchNorm (folded into the bias) and Clip(0, 6) in
+    one fused kernel. The input comes from an elementwise op (a ReLU), which writes straight
+    into the padded buffer; the kernel masks out the padding columns, which stay unwritten."""
+    rng = np.random.default_rng(14)
+    c = 24
+    nodes = [helper.make_node("Relu", ["x"], ["r"]),
+             helper.make_node("Conv", ["r", "w"], ["c"], group=c, strides=[stride, stride],
+                              pads=pads),
+             helper.make_node("BatchNormalization", ["c", "s", "b", "m", "v"], ["n"]),
+             helper.make_node("Clip", ["n", "lo", "hi"], ["y"])]
+    out_h = (19 + pads[0] + pads[2] - 3) // stride + 1
+    out_w = (19 + pads[1] + pads[3] - 3) // stride + 1
+    inits = {"w": _random(rng, (c, 1, 3, 3)), "s": rng.uniform(0.5, 1.5, c).astype(np.float32),
+             "b": _random(rng, (c,)), "m": _random(rng, (c,)),
+             "v": rng.uniform(0.5, 1.5, c).astype(np.float32),
+             "lo": np.array(0, np.float32), "hi": np.array(6, np.float32)}
+    model = make_model(nodes, [tensor("x", np.float32, (1, c, 19, 19))],
+                       [tensor("y", np.float32, (1, c, out_h, out_w))],
+                       initializers=[numpy_helper.from_array(v, k) for k, v in inits.items()])
+    check_against_ort(model, {"x": _random(rng, (1, c, 19, 19))})
 
 
 @pytest.mark.parametrize("tail", [["Relu"], ["Add", "Relu"], ["Sigmoid"]])
