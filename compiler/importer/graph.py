@@ -29,11 +29,11 @@ from mlc.errors import InputError, UnsupportedError
 from mlc.interface import Interface, TensorSpec
 from mlc.weights import WeightStore
 
-from . import dynamic, folding, function_expansion
+from . import dynamic, folding, function_expansion, symbolic_shapes
 from .handlers import HANDLERS
 from .node import Bound, NodeImport, require_tensor, symbolic_dims, tensor_type
-from .onnx_loader import (check_and_infer, default_opset, forget_declared_dims, load_onnx,
-                          name_input_dims, pin_input_shapes, upgrade_old_opset)
+from .onnx_loader import (check_and_infer, default_opset, forget_declared_dims, infer,
+                          load_onnx, name_input_dims, pin_input_shapes, upgrade_old_opset)
 from .sequence_ops import TensorSequence
 
 # Function bodies may use ops that are functions themselves; past this depth an op whose body
@@ -64,6 +64,9 @@ def import_model(model: onnx.ModelProto, context: ir.Context, source: str = "<mo
     opset = default_opset(model, source)
     model = function_expansion.with_explicit_defaults(model, opset, HANDLERS)
     model = check_and_infer(forget_declared_dims(name_input_dims(model)), source)
+    if any(not d.HasField("dim_value") for vi in model.graph.input
+           for d in vi.type.tensor_type.shape.dim):
+        model = symbolic_shapes.refine(model, lambda m: infer(m, source))
     return _GraphImporter(model, context, source, opset).run()
 
 

@@ -11,6 +11,7 @@ from onnx import numpy_helper
 from .node import NodeImport
 
 HANDLERS = {}
+_DYNAMIC = ir.ShapedType.get_dynamic_size()
 
 
 def _constant(n: NodeImport):
@@ -31,9 +32,11 @@ def _constant(n: NodeImport):
 
 
 def _constant_of_shape(n: NodeImport):
-    shape = n.require_const(0, "the shape")
     value = n.attr("value")
     scalar = numpy_helper.to_array(value).reshape(-1)[0] if value is not None else np.float32(0)
+    shape = n.const(0)
+    if shape is None:  # a run-time shape: the value broadcast to it
+        return n.op("dynamic_broadcast", [n.constant(np.array(scalar)), n.input(0)])
     # A broadcast view: no memory per element, and the weight store sees a splat.
     return np.broadcast_to(np.array(scalar), tuple(int(d) for d in shape))
 
@@ -49,8 +52,10 @@ def _reshape_to_output(n: NodeImport):
     value = n.const(0)
     if value is not None and value.size <= 64:
         return value.reshape(n.out_shape())
-    if n.in_shape(0) == n.out_shape():
+    if n.in_shape(0) == n.out_shape() and _DYNAMIC not in n.out_shape():
         return n.input(0)
+    if n.op_type == "Reshape" and n.const(1) is None and _DYNAMIC in n.out_shape():
+        return n.op("dynamic_reshape", [n.input(0), n.input(1)], allowzero=n.attr("allowzero", 0))
     return n.op("reshape", [n.input(0)])
 
 
@@ -79,9 +84,14 @@ def _concat(n: NodeImport):
 
 
 def _shape(n: NodeImport):
-    shape = np.array(n.in_shape(0), dtype=np.int64)
-    start, end = n.attr("start", 0), n.attr("end", None)
-    return shape[start:end]
+    shape = n.in_shape(0)
+    picked = range(len(shape))[slice(n.attr("start", 0), n.attr("end", None))]
+    dims = [shape[d] for d in picked]
+    if _DYNAMIC not in dims:
+        return np.array(dims, dtype=np.int64)
+    i64 = ir.IntegerType.get_signless(64)
+    return n.op("shape_of", [n.input(0)], ir.RankedTensorType.get([len(dims)], i64),
+                start=picked.start)
 
 
 def _size(n: NodeImport):
@@ -134,6 +144,8 @@ def _reshape(n: NodeImport, value: ir.Value, shape) -> ir.Value:
 def _expand(n: NodeImport):
     target = n.const(1)
     shape = n.in_shape(0)
+    if _DYNAMIC in shape + n.out_shape():  # sizes from the run-time shape
+        return n.op("dynamic_broadcast", [n.input(0), n.input(1)])
     # A run-time target shape is fine when shape inference made the result static.
     target = n.out_shape() if target is None else [int(d) for d in target]
     try:
@@ -162,7 +174,8 @@ def _slice(n: NodeImport):
         starts, ends = n.const(1), n.const(2)
         axes = n.const(3) if n.has_input(3) else None
         steps = n.const(4) if n.has_input(4) else None
-        if any(n.has_input(i) and n.const(i) is None for i in (1, 3, 4)):
+        if (any(n.has_input(i) and n.const(i) is None for i in (1, 3, 4))
+                or _DYNAMIC in shape + n.out_shape()):
             return _runtime_slice(n)
     axes = list(range(len(starts))) if axes is None else [int(a) for a in axes]
     steps = [1] * len(starts) if steps is None else [int(s) for s in steps]
@@ -184,10 +197,11 @@ def _index_vector(n: NodeImport, i: int, default) -> ir.Value:
 
 
 def _runtime_slice(n: NodeImport):
-    """Slice with run-time starts, axes or steps: the sizes come from the static output type."""
+    """Slice with run-time starts, axes or steps, or dynamic dims: static sizes come from the
+    output type, dynamic ones from the ends at run time."""
     count = n.in_shape(1)[0]
     return n.op("dynamic_slice", [n.input(0), n.input(1), _index_vector(n, 3, list(range(count))),
-                                  _index_vector(n, 4, [1] * count)])
+                                  _index_vector(n, 4, [1] * count), n.input(2)])
 
 
 def _runtime_pad(n: NodeImport, mode: str):
@@ -289,6 +303,8 @@ def _range(n: NodeImport):
     # and the element count must have come out static from shape inference.
     if len(n.out_shape()) != 1:
         raise n.unsupported("the number of elements depends on run-time values")
+    if _DYNAMIC in n.out_shape():  # the length too is computed at run time
+        return n.op("range", [n.input(0), n.input(2), n.input(1)])
     return n.op("range", [n.input(0), n.input(2)])
 
 

@@ -8,9 +8,10 @@ The patterns are split by op category, one module each.
 
 from mlc.passes.pattern_utils import patterns_pass
 
-from . import elementwise, indexing, matmul, nn, normalization, reduction, resize, tensor
+from . import elementwise, indexing, matmul, nn, normalization, reduction, resize, shape, tensor
 
 PATTERNS = {**elementwise.PATTERNS, **indexing.PATTERNS, **matmul.PATTERNS, **nn.PATTERNS,
-            **normalization.PATTERNS, **reduction.PATTERNS, **resize.PATTERNS, **tensor.PATTERNS}
+            **normalization.PATTERNS, **reduction.PATTERNS, **resize.PATTERNS,
+            **shape.PATTERNS, **tensor.PATTERNS}
 
 run = patterns_pass(PATTERNS, legal_prefix="mlc.")
