@@ -220,6 +220,16 @@ def _expand(n, inputs, outputs) -> str | None:
     return None
 
 
+def _split(n, inputs, outputs) -> str | None:
+    """Split along a static axis; the dynamic dims pass through every piece."""
+    name, dims = inputs[0]
+    axis = n.attr("axis", 0)
+    axis = axis + len(dims) if axis < 0 else axis
+    if not isinstance(dims[axis], int):
+        return f"splitting input '{name}' along dim {axis}, which is dynamic ({_show(dims[axis])})"
+    return None
+
+
 def _dims_text(dims) -> str:
     return "[" + ", ".join(str(d) if isinstance(d, int) else (d or "?") for d in dims) + "]"
 
@@ -276,7 +286,7 @@ RULES = {**{op: _no_check for op in UNARY}, **{op: _broadcast for op in BROADCAS
          "MatMul": _matmul, "Gemm": _gemm, "Softmax": _softmax, "LogSoftmax": _softmax,
          "Dropout": _dropout, "Transpose": _no_check,
          "LayerNormalization": _normalization, "RMSNormalization": _normalization,
-         "Concat": _concat, "Expand": _expand,
+         "Concat": _concat, "Expand": _expand, "Split": _split,
          **{op: _no_check for op in ("Shape", "Gather", "GatherElements", "Slice")},
          **{op: _batch_only for op in ("Conv", "MaxPool", "AveragePool", "GlobalAveragePool",
                                        "GlobalMaxPool", "BatchNormalization")}}

@@ -23,7 +23,9 @@ from onnx import numpy_helper
 
 from .node import symbolic_dims
 
-MAX_ROUNDS = 6
+# Each round carries names one shape computation further (a layer's Reshape feeds the next
+# layer's Shape): a 2-layer GPT-2 takes 8 rounds.
+MAX_ROUNDS = 32
 # Shape values longer than this are not tracked (a shape tensor has one element per dim).
 MAX_ELEMENTS = 16
 

@@ -84,13 +84,16 @@ def lower_slice(op):
     result = _result(op)
     offsets, strides = _ints(op, "offsets"), _ints(op, "strides")
     sizes = list(result.shape)
+    # A dynamic dim is never sliced (the importer slices those with dynamic_slice): it keeps
+    # the input's size.
+    dynamic = [lb.dim(x, d) for d, size in enumerate(sizes) if lb.is_dynamic(size)]
     if all(s > 0 for s in strides):
-        return tensor.extract_slice(result, x, [], [], [], offsets, sizes, strides)
+        return tensor.extract_slice(result, x, [], dynamic, [], offsets, sizes, strides)
     # A negative step reads backwards: the map d -> offset + stride * d is still affine.
     rank = len(sizes)
     exprs = [ir.AffineConstantExpr.get(o) + ir.AffineDimExpr.get(d) * s
              for d, (o, s) in enumerate(zip(offsets, strides))]
-    return lb.generic([x], [lb.empty(sizes, result.element_type)],
+    return lb.generic([x], [lb.empty(sizes, result.element_type, x)],
                       [lb.affine_map(rank, exprs), lb.identity_map(rank)], ["parallel"] * rank,
                       lambda v, _: v)
 
