@@ -143,6 +143,7 @@ class _Walk:
         self.types = {vi.name: vi.type for vi in [*graph.input, *graph.value_info, *graph.output]}
         self.values: dict[str, _Value] = {}
         self.named: dict[str, tuple[int, list]] = {}
+        self.init_types = {init.name: init.data_type for init in graph.initializer}
         for init in graph.initializer:
             self._const(init.name, numpy_helper.to_array(init))
 
@@ -176,16 +177,26 @@ class _Walk:
                 return onnx.helper.get_attribute_value(a)
         return default
 
-    def _set_dims(self, name: str, dims: list) -> None:
-        """Records `dims` for output `name` where they name more than inference did."""
-        if name not in self.types or dims is None:
+    def _set_dims(self, name: str, dims: list, elem: int) -> None:
+        """Records `dims` for output `name` (of element type `elem`) where they name more than
+        inference did, or where inference gave no shape at all."""
+        if dims is None or not elem:
             return
         old = self.dims(name)
-        if old is None or len(old) != len(dims):
+        if old is None:
+            self.named[name] = (elem, list(dims))
+            return
+        if len(old) != len(dims):
             return
         better = [n if _better(o, n) else o for o, n in zip(old, dims)]
         if better != old:
-            self.named[name] = (self.types[name].tensor_type.elem_type, better)
+            self.named[name] = (elem, better)
+
+    def elem(self, name: str) -> int:
+        """The element type of value `name` (0 when unknown)."""
+        if name in self.types:
+            return self.types[name].tensor_type.elem_type
+        return self.init_types.get(name, 0)
 
     def _node(self, node):
         op = node.op_type
@@ -246,7 +257,7 @@ class _Walk:
         if -1 in dims:
             known = _product([d for d in dims if d != -1])
             dims[dims.index(-1)] = _div(_product(src), known)
-        self._set_dims(out, dims)
+        self._set_dims(out, dims, self.elem(node.input[0]))
 
     def _Concat(self, node, out):
         parts = [self._value(node, i) for i in range(len(node.input))]
@@ -281,7 +292,7 @@ class _Walk:
                 # Slicing [0, n) with a symbolic n: the symbol, which the run time then
                 # clamps to the dim; the exporters slice position tables this way.
                 dims[axis] = end
-        self._set_dims(out, dims)
+        self._set_dims(out, dims, self.elem(node.input[0]))
 
     def _binary(fn):
         def handler(self, node, out):
@@ -315,8 +326,8 @@ class _Walk:
         shape = self._value(node, 0)
         if shape is None:
             return
-        self._set_dims(out, shape.items)
         fill = self._attr(node, "value")
+        self._set_dims(out, shape.items, _fill_type(fill))
         if fill is not None and len(shape.items) == 1 and isinstance(shape.items[0], int):
             array = numpy_helper.to_array(fill).reshape(-1)
             if array.dtype.kind in "iu" and shape.items[0] <= MAX_ELEMENTS:
@@ -330,7 +341,8 @@ class _Walk:
         a = [1] * (rank - len(src)) + list(src)
         b = [1] * (rank - len(shape.items)) + list(shape.items)
         self._set_dims(out, [y if x == 1 else x if y == 1 else x if x == y else
-                             x if x is not None and y is None else None for x, y in zip(a, b)])
+                             x if x is not None and y is None else None for x, y in zip(a, b)],
+                       self.elem(node.input[0]))
 
     def _Range(self, node, out):
         start, limit, delta = (self._value(node, i) for i in range(3))
@@ -338,7 +350,7 @@ class _Walk:
             return
         s, l, d = start.items[0], limit.items[0], delta.items[0]
         if s == 0 and d == 1 and l is not None:
-            self._set_dims(out, [l])
+            self._set_dims(out, [l], self.elem(node.input[0]))
             if isinstance(l, int) and l <= MAX_ELEMENTS:
                 self.values[out] = _Value(list(range(l)))
 
@@ -348,7 +360,11 @@ class _Walk:
             return
         axis = self._attr(node, "axis", 1)
         axis = axis + len(src) if axis < 0 else axis
-        self._set_dims(out, [_product(src[:axis]), _product(src[axis:])])
+        self._set_dims(out, [_product(src[:axis]), _product(src[axis:])], self.elem(node.input[0]))
+
+
+def _fill_type(fill) -> int:
+    return fill.data_type if fill is not None else onnx.TensorProto.FLOAT
 
 
 def _product(dims):
