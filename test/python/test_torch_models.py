@@ -47,3 +47,18 @@ def test_mobilenet_v2(compile_model_so):
 
 def test_small_cnn(compile_model_so):
     _check(compile_model_so, *model_zoo.small_cnn())
+
+
+@pytest.mark.parametrize("builder", ["bert_encoder", "gpt2_decoder"])
+def test_dynamic_batch_and_sequence(compile_model_so, builder):
+    """Exported with symbolic batch and sequence: compiled once, run at several sizes."""
+    model, _ = getattr(model_zoo, builder)(dynamic=True)
+    m = compile_model_so(model)
+    assert [s.shape[:2] for s in m.inputs] == [("batch", "seq")] * 2
+    for batch, seq in [(1, 16), (2, 64), (2, 5)]:
+        feeds = model_zoo.token_inputs(seq, batch)
+        expected = ort_run(model, feeds)
+        actual = list(m.run(feeds).values())
+        assert [a.shape for a in actual] == [e.shape for e in expected]
+        for a, e in zip(actual, expected):
+            np.testing.assert_allclose(a, e, rtol=1e-3, atol=1e-4)
