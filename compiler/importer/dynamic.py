@@ -182,9 +182,9 @@ def _reshape(n, inputs, outputs) -> str | None:
     if runtime and n.op_type != "Reshape":
         return f"{n.op_type} with its axes given at run time"
     (name, src), (out_name, dst) = inputs[0], outputs[0]
-    if runtime or (len(_dynamic(dst)) <= 1 and not _keeps_dims(src, dst)):
-        return None
-    if not _keeps_dims(src, dst):
+    if runtime or (n.op_type in ("Reshape", "Flatten") and not keeps_dims(src, dst)):
+        return None  # sizes computed at run time
+    if not keeps_dims(src, dst):
         return (f"{n.op_type} from {_dims_text(src)} to {_dims_text(dst)} moves or merges a "
                 "dynamic dim")
     # A dynamic dim passes through as itself: it keeps the input's symbol.
@@ -199,7 +199,7 @@ def _reshape(n, inputs, outputs) -> str | None:
     return None
 
 
-def _keeps_dims(src, dst) -> bool:
+def keeps_dims(src, dst) -> bool:
     """Whether each dynamic dim of `src` stays, in order, in `dst` (static runs regrouped)."""
     src_core, dst_core = _core(src), _core(dst)
     known = {size for size in src if not isinstance(size, int)}

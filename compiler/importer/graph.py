@@ -123,13 +123,13 @@ class _GraphImporter:
         return ImportedModel(module, self.weights)
 
     def _output_spec(self, name: str, result: ir.Value, symbols: set) -> TensorSpec:
-        """The output's spec; each dynamic dim must be a graph input's symbol, so the caller
-        can size the output buffer from the inputs' shapes alone."""
+        """The output's spec; each dynamic dim must be a graph input's symbol or a product of
+        them ('batch*seq'), so the caller can size the output buffer from the inputs' shapes."""
         self._value_type(name, "graph output")
         dims = symbolic_dims(self.types[name])
         shape = ir.RankedTensorType(result.type).shape
         for d, size in enumerate(shape):
-            if size < 0 and dims[d] not in symbols:
+            if size < 0 and not sizes_from(dims[d], symbols):
                 what = f"'{dims[d]}'" if dims[d] else "an unnamed size"
                 raise UnsupportedError(
                     f"{self.source}: graph output '{name}' dim {d} is {what}, which no graph "
@@ -274,6 +274,11 @@ class _GraphImporter:
                     dims = [None] * len(shape)
                 self.types[name] = onnx.helper.make_tensor_type_proto(
                     elem, [size if size >= 0 else dims[d] for d, size in enumerate(shape)])
+
+
+def sizes_from(dim, symbols: set) -> bool:
+    """Whether symbolic dim `dim` is an input symbol or a product of them and a number."""
+    return isinstance(dim, str) and all(f.isdigit() or f in symbols for f in dim.split("*"))
 
 
 def _name_attr(name: str) -> ir.DictAttr:

@@ -47,9 +47,12 @@ def refine(model: onnx.ModelProto, infer) -> onnx.ModelProto:
             return model
         named.update(found)
         model = onnx.ModelProto.FromString(base.SerializeToString())
+        outputs = {vi.name: vi for vi in model.graph.output}
         for name, (elem, dims) in named.items():
-            vi = model.graph.value_info.add()
-            vi.name = name
+            vi = outputs.get(name)
+            if vi is None:
+                vi = model.graph.value_info.add()
+                vi.name = name
             vi.type.CopyFrom(onnx.helper.make_tensor_type_proto(elem, dims))
         model = infer(model)
     return model

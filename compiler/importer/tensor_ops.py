@@ -8,6 +8,7 @@ import numpy as np
 from mlir import ir
 from onnx import numpy_helper
 
+from . import dynamic
 from .node import NodeImport
 
 HANDLERS = {}
@@ -54,9 +55,30 @@ def _reshape_to_output(n: NodeImport):
         return value.reshape(n.out_shape())
     if n.in_shape(0) == n.out_shape() and _DYNAMIC not in n.out_shape():
         return n.input(0)
-    if n.op_type == "Reshape" and n.const(1) is None and _DYNAMIC in n.out_shape():
+    if _DYNAMIC in n.out_shape() and (n.const(1) is None if n.op_type == "Reshape" else False):
         return n.op("dynamic_reshape", [n.input(0), n.input(1)], allowzero=n.attr("allowzero", 0))
+    if n.op_type in ("Reshape", "Flatten") and not dynamic.keeps_dims(n.in_dims(0), n.out_dims()):
+        # Dynamic dims merged or split: the sizes are computed at run time.
+        shape = n.input(1) if n.op_type == "Reshape" else _flatten_shape(n)
+        return n.op("dynamic_reshape", [n.input(0), shape], allowzero=n.attr("allowzero", 0))
     return n.op("reshape", [n.input(0)])
+
+
+def _flatten_shape(n: NodeImport) -> ir.Value:
+    """Flatten's [prod(dims before axis), prod(dims from axis)] as a run-time i64 tensor."""
+    rank = len(n.in_shape(0))
+    axis = n.attr("axis", 1)
+    axis = axis + rank if axis < 0 else axis
+    i64 = ir.IntegerType.get_signless(64)
+    pieces = []
+    for start, stop in ((0, axis), (axis, rank)):
+        if start == stop:
+            pieces.append(n.constant(np.array([1], np.int64)))
+            continue
+        dims = n.op("shape_of", [n.input(0)], ir.RankedTensorType.get([stop - start], i64),
+                    start=start)
+        pieces.append(n.op("reduce_prod", [dims], ir.RankedTensorType.get([1], i64), axes=[0]))
+    return n.op("concat", pieces, ir.RankedTensorType.get([2], i64), axis=0)
 
 
 def _transpose(n: NodeImport):

@@ -413,3 +413,17 @@ def test_range_expand_constant_of_shape_and_slice_at_run_time(compile_model_so, 
     m = compile_model_so(model)
     _check_sizes(model, m, lambda b, s: {"x": rng.standard_normal((b, s)).astype(np.float32)},
                  [(1, 2), (3, 7), (2, 40)])
+
+
+def test_an_output_dim_may_be_a_product_of_input_symbols(compile_model_so, rng):
+    """Merging batch and seq gives an output dim 'batch*seq': the interface names the product
+    and the caller sizes the buffer from the inputs' bindings."""
+    nodes = [helper.make_node("Reshape", ["x", "rows"], ["flat"]),
+             helper.make_node("Flatten", ["x"], ["f"], axis=2)]
+    model = make_model(nodes, [tensor("x", np.float32, ("batch", "seq", 8))],
+                       [tensor("flat", np.float32, ("n", 8)), tensor("f", np.float32, ("m", 8))],
+                       initializers=[_const("rows", np.array([-1, 8], np.int64))])
+    m = compile_model_so(model)
+    assert [s.shape for s in m.outputs] == [("batch*seq", 8), ("batch*seq", 8)]
+    _check_sizes(model, m, lambda b, s: {"x": rng.standard_normal((b, s, 8)).astype(np.float32)},
+                 [(1, 3), (4, 5)])
