@@ -33,7 +33,7 @@ MAX_ELEMENTS = 16
 def refine(model: onnx.ModelProto, infer) -> onnx.ModelProto:
     """`model` with better-named dims; `infer(model)` is the shape inference to re-run."""
     named: dict[str, tuple[int, list]] = {}
-    base = onnx.ModelProto.FromString(model.SerializeToString())
+    base = _without_weights(model)
     # Inference keeps a declared dim, a stale one too: only the names found here are declared.
     del base.graph.value_info[:]
     for vi in base.graph.output:
@@ -41,21 +41,43 @@ def refine(model: onnx.ModelProto, infer) -> onnx.ModelProto:
             for d in vi.type.tensor_type.shape.dim:
                 if not d.HasField("dim_value"):
                     d.Clear()
+    current = model
     for _ in range(MAX_ROUNDS):
-        found = _Walk(model.graph).run()
+        found = _Walk(current.graph).run()
         if not found:
-            return model
+            break
         named.update(found)
-        model = onnx.ModelProto.FromString(base.SerializeToString())
-        outputs = {vi.name: vi for vi in model.graph.output}
+        current = onnx.ModelProto.FromString(base.SerializeToString())
+        outputs = {vi.name: vi for vi in current.graph.output}
         for name, (elem, dims) in named.items():
             vi = outputs.get(name)
             if vi is None:
-                vi = model.graph.value_info.add()
+                vi = current.graph.value_info.add()
                 vi.name = name
             vi.type.CopyFrom(onnx.helper.make_tensor_type_proto(elem, dims))
-        model = infer(model)
+        current = infer(current)
+    if current is not model:  # the types found, back on the model with its weights
+        del model.graph.value_info[:]
+        model.graph.value_info.extend(current.graph.value_info)
+        for vi, found in zip(model.graph.output, current.graph.output):
+            vi.type.CopyFrom(found.type)
     return model
+
+
+def _without_weights(model: onnx.ModelProto) -> onnx.ModelProto:
+    """A copy whose large initializers are typed graph inputs instead: each round of
+    inference then serializes the graph, not the weights."""
+    light = onnx.ModelProto()
+    light.CopyFrom(model)
+    small = [init for init in light.graph.initializer if math.prod(init.dims) <= MAX_ELEMENTS]
+    large = [init for init in light.graph.initializer if math.prod(init.dims) > MAX_ELEMENTS]
+    declared = {vi.name for vi in light.graph.input}
+    light.graph.input.extend(onnx.helper.make_tensor_value_info(init.name, init.data_type,
+                                                                list(init.dims))
+                             for init in large if init.name not in declared)
+    del light.graph.initializer[:]
+    light.graph.initializer.extend(small)
+    return light
 
 
 # -- symbolic integers: an int, or a product of symbols with an int coefficient ---------------

@@ -57,7 +57,8 @@ def _reshape_to_output(n: NodeImport):
         return n.input(0)
     if _DYNAMIC in n.out_shape() and (n.const(1) is None if n.op_type == "Reshape" else False):
         return n.op("dynamic_reshape", [n.input(0), n.input(1)], allowzero=n.attr("allowzero", 0))
-    if n.op_type in ("Reshape", "Flatten") and not dynamic.keeps_dims(n.in_dims(0), n.out_dims()):
+    if (n.op_type in ("Reshape", "Flatten") and _DYNAMIC in n.in_shape(0) + n.out_shape()
+            and not dynamic.keeps_dims(n.in_dims(0), n.out_dims())):
         # Dynamic dims merged or split: the sizes are computed at run time.
         shape = n.input(1) if n.op_type == "Reshape" else _flatten_shape(n)
         return n.op("dynamic_reshape", [n.input(0), shape], allowzero=n.attr("allowzero", 0))

@@ -75,7 +75,8 @@ def lower_dynamic_reshape(op):
     known = _index(1)
     for v in wanted:
         known = arith.muli(known, arith.select(_eq(v, -1), _index(1), v))
-    rest = arith.divui(total, known)
+    # max(.., 1): an empty dim next to -1 (invalid ONNX) must not divide by zero.
+    rest = arith.divui(total, arith.maxui(known, _index(1)))
     sizes = [arith.select(_eq(v, -1), rest, v)
              for v, size in zip(wanted, out) if lb.is_dynamic(size)]
     return reshape_flat(x, result, sizes)

@@ -26,7 +26,7 @@ def lower_reshape(op):
     total = _index(1)
     for d, size in enumerate(lb.shape_of(x)):
         total = arith.muli(total, lb.dim(x, d) if lb.is_dynamic(size) else _index(size))
-    known = _index(math.prod(s for s in result.shape if not lb.is_dynamic(s)))
+    known = _index(max(1, math.prod(s for s in result.shape if not lb.is_dynamic(s))))
     return shape.reshape_flat(x, result, [arith.divui(total, known)])
 
 
