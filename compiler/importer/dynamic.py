@@ -287,6 +287,6 @@ RULES = {**{op: _no_check for op in UNARY}, **{op: _broadcast for op in BROADCAS
          "Dropout": _dropout, "Transpose": _no_check,
          "LayerNormalization": _normalization, "RMSNormalization": _normalization,
          "Concat": _concat, "Expand": _expand, "Split": _split,
-         **{op: _no_check for op in ("Shape", "Gather", "GatherElements", "Slice")},
+         **{op: _no_check for op in ("Shape", "Size", "Gather", "GatherElements", "Slice")},
          **{op: _batch_only for op in ("Conv", "MaxPool", "AveragePool", "GlobalAveragePool",
                                        "GlobalMaxPool", "BatchNormalization")}}

@@ -118,7 +118,12 @@ def _shape(n: NodeImport):
 
 
 def _size(n: NodeImport):
-    return np.array(int(np.prod(n.in_shape(0), dtype=np.int64)), dtype=np.int64)
+    shape = n.in_shape(0)
+    if _DYNAMIC not in shape:
+        return np.array(int(np.prod(shape, dtype=np.int64)), dtype=np.int64)
+    i64 = ir.IntegerType.get_signless(64)
+    dims = n.op("shape_of", [n.input(0)], ir.RankedTensorType.get([len(shape)], i64), start=0)
+    return n.op("reduce_prod", [dims], ir.RankedTensorType.get([], i64), axes=[0])
 
 
 def _gather(n: NodeImport):

@@ -263,10 +263,10 @@ def test_c_example_binds_symbols_from_the_command_line(two_symbol_model, tmp_pat
 
 
 @pytest.mark.parametrize("nodes, inputs, outputs, fragments", [
-    ([helper.make_node("Size", ["x"], ["y"])],
-     [tensor("x", np.float32, ("batch", 4))], [tensor("y", np.int64, ())],
-     ["node 'Size_0' (Size", "input 'x' dim 0 is dynamic ('batch')",
-      "Size does not compile with dynamic dims"]),
+    ([helper.make_node("Hardmax", ["x"], ["y"])],
+     [tensor("x", np.float32, ("batch", 4))], [tensor("y", np.float32, ("batch", 4))],
+     ["node 'Hardmax_0' (Hardmax", "input 'x' dim 0 is dynamic ('batch')",
+      "Hardmax does not compile with dynamic dims"]),
     ([helper.make_node("Concat", ["x", "x"], ["y"], axis=0)],
      [tensor("x", np.float32, ("batch", 4))], [tensor("y", np.float32, ("twice", 4))],
      ["node 'Concat_0' (Concat", "concatenation along input 'x' dim 0, which is dynamic"]),
@@ -427,3 +427,14 @@ def test_an_output_dim_may_be_a_product_of_input_symbols(compile_model_so, rng):
     assert [s.shape for s in m.outputs] == [("batch*seq", 8), ("batch*seq", 8)]
     _check_sizes(model, m, lambda b, s: {"x": rng.standard_normal((b, s, 8)).astype(np.float32)},
                  [(1, 3), (4, 5)])
+
+
+def test_size_of_dynamic_dims(compile_model_so, rng):
+    nodes = [helper.make_node("Size", ["x"], ["n"]),
+             helper.make_node("Cast", ["n"], ["nf"], to=1),
+             helper.make_node("Div", ["x", "nf"], ["y"])]
+    model = make_model(nodes, [tensor("x", np.float32, ("batch", "seq"))],
+                       [tensor("y", np.float32, ("batch", "seq")), tensor("n", np.int64, ())])
+    m = compile_model_so(model)
+    _check_sizes(model, m, lambda b, s: {"x": rng.standard_normal((b, s)).astype(np.float32)},
+                 [(1, 1), (3, 7)])
