@@ -1,7 +1,8 @@
 """Model families built from configs in torch and exported to ONNX: tests and the benchmark.
 
 Each builder makes a model with seeded random weights (nothing is downloaded), exports it with
-torch's TorchScript-based exporter at opset 17 with static input shapes, and returns
+torch's TorchScript-based exporter at opset 17 with static input shapes (the token models
+with symbolic 'batch' and 'seq' instead when asked for `dynamic`), and returns
 (onnx model, feeds): a BERT-like encoder, a GPT-2-like decoder with its LM head, a ViT-like
 image classifier (transformers) and a MobileNetV2-like CNN and a small CNN (plain torch).
 torch and transformers are imported only when a builder runs (the test extra has them).

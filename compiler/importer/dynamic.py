@@ -7,7 +7,9 @@ input or output compiles only when its op is listed here and its dims pass the o
 broadcasting must be decidable at compile time (a dynamic dim meets the same symbol or a static
 1) and contracted dims must be the same symbol or the same size, so the kernel never indexes
 past a buffer. Anything else is refused here, naming the node, the op and the dim, before any
-lowering could see a shape it does not handle.
+lowering could see a shape it does not handle. The ops in RUNTIME_SIZED compute their result
+sizes from run-time values, so a result may be dynamic even when their inputs are static;
+`symbolic_shapes` names such dims beforehand so these checks can relate them.
 """
 
 from mlc.errors import UnsupportedError

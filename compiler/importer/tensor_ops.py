@@ -1,7 +1,10 @@
 """Import of tensor and shape ONNX ops: constants, reshapes, transposes, concatenation.
 
 Shape arithmetic on static shapes is evaluated here with numpy, so a Reshape whose target shape
-comes from Shape/Gather/Concat sees a constant.
+comes from Shape/Gather/Concat sees a constant. On dynamic dims it runs while the model runs:
+Shape and Size read the dims (`mlc.shape_of`), the small i64 shape tensors go through ordinary
+ops, and Reshape, Expand, ConstantOfShape, Range and Slice size their results from them
+(`mlc.dynamic_reshape`, `mlc.dynamic_broadcast`, the optional limit and ends operands).
 """
 
 import numpy as np

@@ -1,6 +1,7 @@
 """convert-mlc-to-linalg: every mlc op becomes linalg (and tensor/arith/math) on tensors.
 
-Input: a module whose functions use mlc ops on static-shaped tensors.
+Input: a module whose functions use mlc ops on tensors; dynamic dims are sized at run time
+(`tensor.dim`, or the run-time shapes of the `shape` patterns).
 Output: the same functions with linalg named ops and linalg.generic on tensors; weights are
 `arith.constant` ops that keep their dense / dense_resource attributes. No mlc op remains.
 The patterns are split by op category, one module each.

@@ -4,7 +4,8 @@ The models come from `mlc.tools.model_zoo` (built from small configs with seeded
 weights, nothing downloaded, exported at opset 17 with static input shapes): a BERT-like
 encoder, a GPT-2-like decoder with its LM head, a ViT-like image classifier (transformers),
 a MobileNetV2-like CNN (inverted residual blocks, depthwise convs, BatchNorm, ReLU6 as Clip,
-adaptive average pool) and a small CNN.
+adaptive average pool) and a small CNN. The BERT and GPT-2 models are also exported with
+symbolic batch and sequence, compiled once and run at several sizes.
 """
 
 import numpy as np
