@@ -11,6 +11,8 @@ symbolic batch and sequence, compiled once and run at several sizes.
 import numpy as np
 import pytest
 
+from mlc.runtime import RuntimeInputError
+
 from conftest import ort_run
 
 pytest.importorskip("torch")
@@ -63,3 +65,7 @@ def test_dynamic_batch_and_sequence(compile_model_so, builder):
         assert [a.shape for a in actual] == [e.shape for e in expected]
         for a, e in zip(actual, expected):
             np.testing.assert_allclose(a, e, rtol=1e-3, atol=1e-4)
+    feeds = model_zoo.token_inputs(16)
+    feeds["attention_mask"] = np.ones((1, 8), np.int64)
+    with pytest.raises(RuntimeInputError, match="'seq'.*inputs must agree"):
+        m.run(feeds)
