@@ -9,9 +9,10 @@ broadcast meets the same symbol, a MatMul contracts the same symbol) then refuse
 This pass walks the graph once in order, keeping for every small integer tensor whose
 elements are dims the elements as symbols ('seq'), products of symbols ('batch*seq') or ints,
 and derives the output dims of the ops whose shape is such a value (Reshape, Expand,
-ConstantOfShape, Range, Slice, Flatten). Where it names a dim inference left unnamed, the name
-goes into the graph's value_info and ONNX inference runs again, which carries it on through
-the ops it understands; a few rounds reach a fixed point. The sizes themselves are computed at
+ConstantOfShape, Range, Slice, Flatten); every other node whose inputs got names is inferred
+again on its own (ONNX's per-node inference), so the names reach the next shape computation in
+the same walk. The names found go into the graph's value_info and whole-graph inference runs
+again, until a walk finds nothing new. The sizes themselves are computed at
 run time by the lowerings; the names are what lets the checks and the interface relate them.
 """
 
@@ -23,8 +24,9 @@ from onnx import numpy_helper
 
 from .node import symbolic_dims
 
-# Each round carries names one shape computation further (a layer's Reshape feeds the next
-# layer's Shape): a 2-layer GPT-2 takes 8 rounds.
+# A walk carries the names it finds on through ONNX's per-node inference, so one round
+# usually names everything (12-layer BERT and GPT-2 exports: one); the rounds after it only
+# confirm the fixed point through whole-graph inference.
 MAX_ROUNDS = 32
 # Shape values longer than this are not tracked (a shape tensor has one element per dim).
 MAX_ELEMENTS = 16
@@ -33,6 +35,7 @@ MAX_ELEMENTS = 16
 def refine(model: onnx.ModelProto, infer) -> onnx.ModelProto:
     """`model` with better-named dims; `infer(model)` is the shape inference to re-run."""
     named: dict[str, tuple[int, list]] = {}
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 1)
     base = _without_weights(model)
     # Inference keeps a declared dim, a stale one too: only the names found here are declared.
     del base.graph.value_info[:]
@@ -43,7 +46,7 @@ def refine(model: onnx.ModelProto, infer) -> onnx.ModelProto:
                     d.Clear()
     current = model
     for _ in range(MAX_ROUNDS):
-        found = _Walk(current.graph).run()
+        found = _Walk(current.graph, opset).run()
         if not found:
             break
         named.update(found)
@@ -163,18 +166,31 @@ class _Value:
 
 
 class _Walk:
-    def __init__(self, graph: onnx.GraphProto):
-        self.graph = graph
+    def __init__(self, graph: onnx.GraphProto, opset: int):
+        self.graph, self.opset = graph, opset
         self.types = {vi.name: vi.type for vi in [*graph.input, *graph.value_info, *graph.output]}
         self.values: dict[str, _Value] = {}
         self.named: dict[str, tuple[int, list]] = {}
         self.init_types = {init.name: init.data_type for init in graph.initializer}
+        self.init_shapes = {init.name: list(init.dims) for init in graph.initializer}
+        # Small constants, for the inference of ops that read them (Split's sizes, axes).
+        self.data = {init.name: init for init in graph.initializer
+                     if math.prod(init.dims) <= MAX_ELEMENTS}
         for init in graph.initializer:
             self._const(init.name, numpy_helper.to_array(init))
 
     def _const(self, name, array):
         if array.dtype.kind in "iu" and array.ndim <= 1 and array.size <= MAX_ELEMENTS:
             self.values[name] = _Value([int(x) for x in array.reshape(-1)], array.ndim == 0)
+
+    def _type(self, name: str) -> onnx.TypeProto | None:
+        if name in self.named:
+            return onnx.helper.make_tensor_type_proto(*self.named[name])
+        if name in self.types:
+            return self.types[name]
+        if name in self.init_shapes:
+            return onnx.helper.make_tensor_type_proto(self.init_types[name], self.init_shapes[name])
+        return None
 
     def dims(self, name):
         if name in self.named:
@@ -230,6 +246,8 @@ class _Walk:
             value = self._attr(node, "value")
             if value is not None:
                 self._const(out, numpy_helper.to_array(value))
+                if math.prod(value.dims) <= MAX_ELEMENTS:
+                    self.data[out] = value
             elif self._attr(node, "value_int") is not None:
                 self.values[out] = _Value([self._attr(node, "value_int")], True)
             elif self._attr(node, "value_ints") is not None:
@@ -238,6 +256,32 @@ class _Walk:
         handler = getattr(self, "_" + op, None)
         if handler is not None:
             handler(node, out)
+        self._infer(node)
+
+    def _infer(self, node):
+        """ONNX's inference of this one node from the names found so far, so that they reach
+        the next shape computation in this round rather than the next."""
+        if all(name in self.named for name in node.output if name):
+            return
+        try:
+            schema = onnx.defs.get_schema(node.op_type, self.opset, node.domain)
+        except onnx.defs.SchemaError:
+            return
+        if not any(name in self.named for name in node.input if name):
+            return  # nothing new to carry through this node
+        input_types = {name: self._type(name) for name in node.input if name}
+        if any(t is None for t in input_types.values()):
+            return
+        try:
+            data = {name: self.data[name] for name in node.input if name in self.data}
+            inferred = onnx.shape_inference.infer_node_outputs(
+                schema, node, input_types, data,
+                opset_imports=[onnx.helper.make_opsetid("", self.opset)])
+        except Exception:  # inference needs what this walk does not have: the next round
+            return
+        for name, type_proto in inferred.items():
+            if name not in self.named and type_proto.tensor_type.HasField("shape"):
+                self._set_dims(name, symbolic_dims(type_proto), type_proto.tensor_type.elem_type)
 
     # shape values
     def _Shape(self, node, out):
