@@ -31,8 +31,13 @@ def _symbols(interface: Interface) -> list[str]:
 
 
 def _size_exprs(shape, symbols: list[str]) -> list[str]:
-    """C expressions of a tensor's sizes: a number, or `sym[k]` bound by mlc_run_shaped."""
-    return [str(d) if isinstance(d, int) else f"sym[{symbols.index(d)}]" for d in shape]
+    """C expressions of a tensor's sizes: a number, or `sym[k]` bound by mlc_run_shaped (a
+    product of them and a number for an output dim such as 'batch*seq')."""
+    def expr(d):
+        if isinstance(d, int):
+            return str(d)
+        return "*".join(f if f.isdigit() else f"sym[{symbols.index(f)}]" for f in d.split("*"))
+    return [expr(d) for d in shape]
 
 
 def _stride_exprs(sizes: list[str]) -> list[str]:

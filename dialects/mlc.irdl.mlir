@@ -269,6 +269,14 @@ irdl.dialect @mlc {
     irdl.operands(lhs: %in0, rhs: %in1)
     irdl.results(result: %out0)
   }
+  // The input broadcast (numpy rules) to the run-time `shape` (1-D i64); a dynamic input dim gives its result dim's size
+  irdl.operation @dynamic_broadcast {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    irdl.operands(input: %in0, shape: %in1)
+    irdl.results(result: %out0)
+  }
   // ONNX Pad with run-time pads ([begin..., end...] over `axes`); the result type gives the padded sizes; mode constant (with `value`), reflect, edge or wrap
   irdl.operation @dynamic_pad {
     %in0 = irdl.base "!builtin.tensor"
@@ -281,14 +289,25 @@ irdl.dialect @mlc {
     irdl.operands(input: %in0, pads: %in1, value: %in2, axes: %in3)
     irdl.results(result: %out0)
   }
-  // ONNX Slice with run-time starts, axes and steps (1-D, one entry per sliced axis); the result type gives the sizes
+  // ONNX Reshape to the run-time `shape` (1-D i64): 0 copies the input dim unless allowzero, -1 takes what is left; the result type's static dims are trusted
+  irdl.operation @dynamic_reshape {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_allowzero = irdl.base "#builtin.integer"
+    irdl.attributes {"allowzero" = %a_allowzero}
+    irdl.operands(input: %in0, shape: %in1)
+    irdl.results(result: %out0)
+  }
+  // ONNX Slice with run-time starts, axes and steps (1-D, one entry per sliced axis); the result type gives the static sizes, `ends` the dynamic ones
   irdl.operation @dynamic_slice {
     %in0 = irdl.base "!builtin.tensor"
     %in1 = irdl.base "!builtin.tensor"
     %in2 = irdl.base "!builtin.tensor"
     %in3 = irdl.base "!builtin.tensor"
+    %in4 = irdl.base "!builtin.tensor"
     %out0 = irdl.base "!builtin.tensor"
-    irdl.operands(input: %in0, starts: %in1, axes: %in2, steps: %in3)
+    irdl.operands(input: %in0, starts: %in1, axes: %in2, steps: %in3, ends: optional %in4)
     irdl.results(result: %out0)
   }
   // Sum of products over the letters missing from the output, as `equation` says (explicit letters only: the importer spells out '...' and implicit outputs)
@@ -631,12 +650,13 @@ irdl.dialect @mlc {
     irdl.operands(lhs: %in0, rhs: %in1)
     irdl.results(result: %out0)
   }
-  // result[i] = start + i * delta for the result's length
+  // result[i] = start + i * delta for the result's length (a dynamic length: ceil((limit - start) / delta), at least 0)
   irdl.operation @range {
     %in0 = irdl.base "!builtin.tensor"
     %in1 = irdl.base "!builtin.tensor"
+    %in2 = irdl.base "!builtin.tensor"
     %out0 = irdl.base "!builtin.tensor"
-    irdl.operands(start: %in0, delta: %in1)
+    irdl.operands(start: %in0, delta: %in1, limit: optional %in2)
     irdl.results(result: %out0)
   }
   // 1 / x
@@ -819,6 +839,15 @@ irdl.dialect @mlc {
     %a_alpha = irdl.base "#builtin.float"
     %a_gamma = irdl.base "#builtin.float"
     irdl.attributes {"alpha" = %a_alpha, "gamma" = %a_gamma}
+    irdl.operands(input: %in0)
+    irdl.results(result: %out0)
+  }
+  // The input's dims from `start` on (as many as the result has) as a 1-D i64 tensor, dynamic ones read at run time
+  irdl.operation @shape_of {
+    %in0 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_start = irdl.base "#builtin.integer"
+    irdl.attributes {"start" = %a_start}
     irdl.operands(input: %in0)
     irdl.results(result: %out0)
   }

@@ -25,11 +25,21 @@ OPS = [
           "two dims; the rest is 0. A run-time `k` operand is added to attribute k",
           ("input", "k?"), attrs={"upper": "int", "k": "int"}),
     OpDef("dynamic_slice", "ONNX Slice with run-time starts, axes and steps (1-D, one entry per "
-          "sliced axis); the result type gives the sizes", ("input", "starts", "axes", "steps")),
+          "sliced axis); the result type gives the static sizes, `ends` the dynamic ones",
+          ("input", "starts", "axes", "steps", "ends?")),
     OpDef("dynamic_pad", "ONNX Pad with run-time pads ([begin..., end...] over `axes`); the result "
           "type gives the padded sizes; mode constant (with `value`), reflect, edge or wrap",
           ("input", "pads", "value", "axes"), attrs={"mode": "str"}),
-    OpDef("range", "result[i] = start + i * delta for the result's length", ("start", "delta")),
+    OpDef("range", "result[i] = start + i * delta for the result's length (a dynamic length: "
+          "ceil((limit - start) / delta), at least 0)", ("start", "delta", "limit?")),
+    # Run-time shapes: sizes computed from values, for dims the result type leaves dynamic.
+    OpDef("shape_of", "The input's dims from `start` on (as many as the result has) as a 1-D "
+          "i64 tensor, dynamic ones read at run time", ("input",), attrs={"start": "int"}),
+    OpDef("dynamic_reshape", "ONNX Reshape to the run-time `shape` (1-D i64): 0 copies the input "
+          "dim unless allowzero, -1 takes what is left; the result type's static dims are "
+          "trusted", ("input", "shape"), attrs={"allowzero": "int"}),
+    OpDef("dynamic_broadcast", "The input broadcast (numpy rules) to the run-time `shape` (1-D "
+          "i64); a dynamic input dim gives its result dim's size", ("input", "shape")),
     # Indexing: indices are read at run time; negative ones count from the end of their dim.
     OpDef("gather_elements", "result[i...] = data[i...] with dim `axis` replaced by indices[i...]",
           ("data", "indices"), attrs={"axis": "int"}),

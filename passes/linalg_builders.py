@@ -209,6 +209,14 @@ def _core_groups(shape: Sequence[int]) -> tuple[list[int], list[list[int]]]:
     return core, groups
 
 
+def keeps_dynamic_dims(src: Sequence[int], dst: Sequence[int]) -> bool:
+    """Whether a reshape from `src` to `dst` keeps each dynamic dim as itself, in order (only
+    the static dims between them regrouped): what `collapse_to` handles."""
+    if not any(map(is_dynamic, [*src, *dst])):
+        return True
+    return _core_groups(src)[0] == _core_groups(dst)[0] and bool(_core_groups(src)[0])
+
+
 def _reshape_dynamic(value: ir.Value, shape: list[int]) -> ir.Value:
     """A reshape that keeps each dynamic dim and regroups the static dims between them (the
     importer admits only those): collapse to the core, then expand to `shape`."""

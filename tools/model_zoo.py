@@ -1,7 +1,8 @@
 """Model families built from configs in torch and exported to ONNX: tests and the benchmark.
 
 Each builder makes a model with seeded random weights (nothing is downloaded), exports it with
-torch's TorchScript-based exporter at opset 17 with static input shapes, and returns
+torch's TorchScript-based exporter at opset 17 with static input shapes (the token models
+with symbolic 'batch' and 'seq' instead when asked for `dynamic`), and returns
 (onnx model, feeds): a BERT-like encoder, a GPT-2-like decoder with its LM head, a ViT-like
 image classifier (transformers) and a MobileNetV2-like CNN and a small CNN (plain torch).
 torch and transformers are imported only when a builder runs (the test extra has them).
@@ -17,7 +18,7 @@ import onnx
 VOCAB = 1000
 
 
-def _export(module, args, names) -> onnx.ModelProto:
+def _export(module, args, names, dynamic_axes=None) -> onnx.ModelProto:
     import torch
 
     module.eval()
@@ -26,7 +27,8 @@ def _export(module, args, names) -> onnx.ModelProto:
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
         path = Path(tmp) / "model.onnx"
         torch.onnx.export(module, args, str(path), opset_version=17, dynamo=False,
-                          input_names=names, do_constant_folding=True)
+                          input_names=names, do_constant_folding=True,
+                          dynamic_axes=dynamic_axes)
         return onnx.load(path)
 
 
@@ -45,23 +47,27 @@ def _outputs(model, names, field):
     return Outputs()
 
 
-def token_inputs(seq: int) -> dict:
+def token_inputs(seq: int, batch: int = 1) -> dict:
     rng = np.random.default_rng(0)
-    ids = rng.integers(0, VOCAB, (1, seq)).astype(np.int64)
-    mask = np.ones((1, seq), np.int64)
+    ids = rng.integers(0, VOCAB, (batch, seq)).astype(np.int64)
+    mask = np.ones((batch, seq), np.int64)
     mask[:, -4:] = 0  # padding at the end exercises the attention-mask path
     return {"input_ids": ids, "attention_mask": mask}
 
 
-def _token_model(module, seq: int) -> tuple[onnx.ModelProto, dict]:
+def _token_model(module, seq: int, dynamic: bool = False) -> tuple[onnx.ModelProto, dict]:
+    """With `dynamic`, batch and sequence length are symbolic ('batch', 'seq') in the export."""
     import torch
 
     feeds = token_inputs(seq)
-    args = tuple(torch.from_numpy(feeds[n]) for n in ("input_ids", "attention_mask"))
-    return _export(module, args, ["input_ids", "attention_mask"]), feeds
+    names = ["input_ids", "attention_mask"]
+    args = tuple(torch.from_numpy(feeds[n]) for n in names)
+    axes = {n: {0: "batch", 1: "seq"} for n in names} if dynamic else None
+    return _export(module, args, names, axes), feeds
 
 
-def bert_encoder(hidden: int = 128, layers: int = 2, heads: int = 4, seq: int = 16):
+def bert_encoder(hidden: int = 128, layers: int = 2, heads: int = 4, seq: int = 16,
+                 dynamic: bool = False):
     import torch
     import transformers
 
@@ -72,10 +78,11 @@ def bert_encoder(hidden: int = 128, layers: int = 2, heads: int = 4, seq: int = 
                                      attn_implementation="eager")
     module = _outputs(transformers.BertModel(config), ["input_ids", "attention_mask"],
                       "last_hidden_state")
-    return _token_model(module, seq)
+    return _token_model(module, seq, dynamic)
 
 
-def gpt2_decoder(hidden: int = 128, layers: int = 2, heads: int = 4, seq: int = 16):
+def gpt2_decoder(hidden: int = 128, layers: int = 2, heads: int = 4, seq: int = 16,
+                 dynamic: bool = False):
     import torch
     import transformers
 
@@ -87,7 +94,7 @@ def gpt2_decoder(hidden: int = 128, layers: int = 2, heads: int = 4, seq: int = 
     # which the exporter lacks) out of the traced graph.
     module = _outputs(transformers.GPT2LMHeadModel(config), ["input_ids", "attention_mask"],
                       "logits")
-    return _token_model(module, seq)
+    return _token_model(module, seq, dynamic)
 
 
 def vit_classifier(image: int = 32, patch: int = 8, hidden: int = 64, layers: int = 2):

@@ -7,7 +7,9 @@ input or output compiles only when its op is listed here and its dims pass the o
 broadcasting must be decidable at compile time (a dynamic dim meets the same symbol or a static
 1) and contracted dims must be the same symbol or the same size, so the kernel never indexes
 past a buffer. Anything else is refused here, naming the node, the op and the dim, before any
-lowering could see a shape it does not handle.
+lowering could see a shape it does not handle. The ops in RUNTIME_SIZED compute their result
+sizes from run-time values, so a result may be dynamic even when their inputs are static;
+`symbolic_shapes` names such dims beforehand so these checks can relate them.
 """
 
 from mlc.errors import UnsupportedError
@@ -79,8 +81,8 @@ def check_results(n: NodeImport, results: list) -> None:
     handler sized what inference left open), or the node is refused as `check` would."""
     from mlir import ir
 
-    if any(_dynamic(dims) for _, dims in _input_dims(n)):
-        return  # `check` ruled on this node
+    if any(_dynamic(dims) for _, dims in _input_dims(n)) or n.op_type in RUNTIME_SIZED:
+        return  # `check` ruled on this node, or its lowering sizes the result from values
     for i, (name, result) in enumerate(zip(n.node.output, results)):
         if name and isinstance(result, ir.Value) and isinstance(result.type, ir.RankedTensorType):
             shape = ir.RankedTensorType(result.type).shape
@@ -176,17 +178,15 @@ def _core(dims) -> list:
 
 
 def _reshape(n, inputs, outputs) -> str | None:
-    """Reshape/Flatten/Squeeze/Unsqueeze: each dynamic dim stays, in order, as itself."""
-    if n.num_inputs > 1 and n.has_input(1) and n.const(1) is None:
-        return f"{n.op_type} with its shape or axes given at run time"
+    """Reshape/Flatten/Squeeze/Unsqueeze: each dynamic dim stays, in order, as itself; or the
+    sizes come from a run-time shape (Reshape); or one dynamic result dim takes what is left."""
+    runtime = n.num_inputs > 1 and n.has_input(1) and n.const(1) is None
+    if runtime and n.op_type != "Reshape":
+        return f"{n.op_type} with its axes given at run time"
     (name, src), (out_name, dst) = inputs[0], outputs[0]
-    src_core, dst_core = _core(src), _core(dst)
-    known = {size for size in src if not isinstance(size, int)}
-    # A dim inference could not relate to the input has no name or a fresh one ('unk__0').
-    same = len(src_core) == len(dst_core) and all(
-        a == b or (isinstance(a, tuple) and isinstance(b, tuple) and b[1] not in known)
-        for a, b in zip(src_core, dst_core))
-    if not same:
+    if runtime or (n.op_type in ("Reshape", "Flatten") and not keeps_dims(src, dst)):
+        return None  # sizes computed at run time
+    if not keeps_dims(src, dst):
         return (f"{n.op_type} from {_dims_text(src)} to {_dims_text(dst)} moves or merges a "
                 "dynamic dim")
     # A dynamic dim passes through as itself: it keeps the input's symbol.
@@ -198,6 +198,37 @@ def _reshape(n, inputs, outputs) -> str | None:
                 d.dim_param = symbol
             else:
                 d.ClearField("dim_param")
+    return None
+
+
+def keeps_dims(src, dst) -> bool:
+    """Whether each dynamic dim of `src` stays, in order, in `dst` (static runs regrouped)."""
+    src_core, dst_core = _core(src), _core(dst)
+    known = {size for size in src if not isinstance(size, int)}
+    # A dim inference could not relate to the input has no name or a fresh one ('unk__0').
+    return len(src_core) == len(dst_core) and all(
+        a == b or (isinstance(a, tuple) and isinstance(b, tuple) and b[1] not in known)
+        for a, b in zip(src_core, dst_core))
+
+
+def _expand(n, inputs, outputs) -> str | None:
+    """A dynamic input dim must be its result dim (the shape says 1 or the same symbol)."""
+    (name, src), (_, dst) = inputs[0], outputs[0]
+    offset = len(dst) - len(src)
+    for d in _dynamic(src):
+        if dst[offset + d] != src[d] or src[d] is None:
+            return (f"input '{name}' dim {d} ({_show(src[d])}) expands to "
+                    f"{_size(dst[offset + d])}, which is not known to be the same size")
+    return None
+
+
+def _split(n, inputs, outputs) -> str | None:
+    """Split along a static axis; the dynamic dims pass through every piece."""
+    name, dims = inputs[0]
+    axis = n.attr("axis", 0)
+    axis = axis + len(dims) if axis < 0 else axis
+    if not isinstance(dims[axis], int):
+        return f"splitting input '{name}' along dim {axis}, which is dynamic ({_show(dims[axis])})"
     return None
 
 
@@ -247,6 +278,9 @@ def _dropout(n, inputs, outputs) -> str | None:
     return None
 
 
+# Ops whose lowering sizes dynamic result dims from run-time values (shapes, ends, limits).
+RUNTIME_SIZED = {"Reshape", "Expand", "ConstantOfShape", "Range", "Slice"}
+
 # op type -> check(node, inputs, outputs) -> why it cannot compile, or None
 RULES = {**{op: _no_check for op in UNARY}, **{op: _broadcast for op in BROADCAST},
          **{op: _reduce for op in REDUCE},
@@ -254,6 +288,7 @@ RULES = {**{op: _no_check for op in UNARY}, **{op: _broadcast for op in BROADCAS
          "MatMul": _matmul, "Gemm": _gemm, "Softmax": _softmax, "LogSoftmax": _softmax,
          "Dropout": _dropout, "Transpose": _no_check,
          "LayerNormalization": _normalization, "RMSNormalization": _normalization,
-         "Concat": _concat,
+         "Concat": _concat, "Expand": _expand, "Split": _split,
+         **{op: _no_check for op in ("Shape", "Size", "Gather", "GatherElements", "Slice")},
          **{op: _batch_only for op in ("Conv", "MaxPool", "AveragePool", "GlobalAveragePool",
                                        "GlobalMaxPool", "BatchNormalization")}}

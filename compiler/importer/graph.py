@@ -29,11 +29,11 @@ from mlc.errors import InputError, UnsupportedError
 from mlc.interface import Interface, TensorSpec
 from mlc.weights import WeightStore
 
-from . import dynamic, folding, function_expansion, narrow_types
+from . import dynamic, folding, function_expansion, narrow_types, symbolic_shapes
 from .handlers import HANDLERS
 from .node import Bound, NodeImport, require_tensor, symbolic_dims, tensor_type
-from .onnx_loader import (check_and_infer, default_opset, forget_declared_dims, load_onnx,
-                          name_input_dims, pin_input_shapes, upgrade_old_opset)
+from .onnx_loader import (check_and_infer, default_opset, forget_declared_dims, infer,
+                          load_onnx, name_input_dims, pin_input_shapes, upgrade_old_opset)
 from .sequence_ops import TensorSequence
 
 # Function bodies may use ops that are functions themselves; past this depth an op whose body
@@ -64,6 +64,9 @@ def import_model(model: onnx.ModelProto, context: ir.Context, source: str = "<mo
     opset = default_opset(model, source)
     model = function_expansion.with_explicit_defaults(model, opset, HANDLERS)
     model = check_and_infer(forget_declared_dims(name_input_dims(model)), source)
+    if any(not d.HasField("dim_value") for vi in model.graph.input
+           for d in vi.type.tensor_type.shape.dim):
+        model = symbolic_shapes.refine(model, lambda m: infer(m, source))
     return _GraphImporter(model, context, source, opset).run()
 
 
@@ -120,13 +123,13 @@ class _GraphImporter:
         return ImportedModel(module, self.weights)
 
     def _output_spec(self, name: str, result: ir.Value, symbols: set) -> TensorSpec:
-        """The output's spec; each dynamic dim must be a graph input's symbol, so the caller
-        can size the output buffer from the inputs' shapes alone."""
+        """The output's spec; each dynamic dim must be a graph input's symbol or a product of
+        them ('batch*seq'), so the caller can size the output buffer from the inputs' shapes."""
         self._value_type(name, "graph output")
         dims = symbolic_dims(self.types[name])
         shape = ir.RankedTensorType(result.type).shape
         for d, size in enumerate(shape):
-            if size < 0 and dims[d] not in symbols:
+            if size < 0 and not sizes_from(dims[d], symbols):
                 what = f"'{dims[d]}'" if dims[d] else "an unnamed size"
                 raise UnsupportedError(
                     f"{self.source}: graph output '{name}' dim {d} is {what}, which no graph "
@@ -273,6 +276,11 @@ class _GraphImporter:
                     dims = [None] * len(shape)
                 self.types[name] = onnx.helper.make_tensor_type_proto(
                     elem, [size if size >= 0 else dims[d] for d, size in enumerate(shape)])
+
+
+def sizes_from(dim, symbols: set) -> bool:
+    """Whether symbolic dim `dim` is an input symbol or a product of them and a number."""
+    return isinstance(dim, str) and all(f.isdigit() or f in symbols for f in dim.split("*"))
 
 
 def _name_attr(name: str) -> ir.DictAttr:

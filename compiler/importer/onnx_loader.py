@@ -210,6 +210,11 @@ def forget_declared_dims(model: onnx.ModelProto) -> onnx.ModelProto:
 def check_and_infer(model: onnx.ModelProto, source: str) -> onnx.ModelProto:
     """Runs the ONNX checker, then strict shape inference with data propagation."""
     _check(model, source)
+    return infer(model, source)
+
+
+def infer(model: onnx.ModelProto, source: str) -> onnx.ModelProto:
+    """Strict ONNX shape inference with data propagation."""
     try:
         return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True,
                                                  data_prop=True)

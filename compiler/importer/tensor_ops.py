@@ -1,16 +1,21 @@
 """Import of tensor and shape ONNX ops: constants, reshapes, transposes, concatenation.
 
 Shape arithmetic on static shapes is evaluated here with numpy, so a Reshape whose target shape
-comes from Shape/Gather/Concat sees a constant.
+comes from Shape/Gather/Concat sees a constant. On dynamic dims it runs while the model runs:
+Shape and Size read the dims (`mlc.shape_of`), the small i64 shape tensors go through ordinary
+ops, and Reshape, Expand, ConstantOfShape, Range and Slice size their results from them
+(`mlc.dynamic_reshape`, `mlc.dynamic_broadcast`, the optional limit and ends operands).
 """
 
 import numpy as np
 from mlir import ir
 from onnx import numpy_helper
 
+from . import dynamic
 from .node import NodeImport
 
 HANDLERS = {}
+_DYNAMIC = ir.ShapedType.get_dynamic_size()
 
 
 def _constant(n: NodeImport):
@@ -31,9 +36,11 @@ def _constant(n: NodeImport):
 
 
 def _constant_of_shape(n: NodeImport):
-    shape = n.require_const(0, "the shape")
     value = n.attr("value")
     scalar = numpy_helper.to_array(value).reshape(-1)[0] if value is not None else np.float32(0)
+    shape = n.const(0)
+    if shape is None:  # a run-time shape: the value broadcast to it
+        return n.op("dynamic_broadcast", [n.constant(np.array(scalar)), n.input(0)])
     # A broadcast view: no memory per element, and the weight store sees a splat.
     return np.broadcast_to(np.array(scalar), tuple(int(d) for d in shape))
 
@@ -49,9 +56,33 @@ def _reshape_to_output(n: NodeImport):
     value = n.const(0)
     if value is not None and value.size <= 64:
         return value.reshape(n.out_shape())
-    if n.in_shape(0) == n.out_shape():
+    if n.in_shape(0) == n.out_shape() and _DYNAMIC not in n.out_shape():
         return n.input(0)
+    if _DYNAMIC in n.out_shape() and (n.const(1) is None if n.op_type == "Reshape" else False):
+        return n.op("dynamic_reshape", [n.input(0), n.input(1)], allowzero=n.attr("allowzero", 0))
+    if (n.op_type in ("Reshape", "Flatten") and _DYNAMIC in n.in_shape(0) + n.out_shape()
+            and not dynamic.keeps_dims(n.in_dims(0), n.out_dims())):
+        # Dynamic dims merged or split: the sizes are computed at run time.
+        shape = n.input(1) if n.op_type == "Reshape" else _flatten_shape(n)
+        return n.op("dynamic_reshape", [n.input(0), shape], allowzero=n.attr("allowzero", 0))
     return n.op("reshape", [n.input(0)])
+
+
+def _flatten_shape(n: NodeImport) -> ir.Value:
+    """Flatten's [prod(dims before axis), prod(dims from axis)] as a run-time i64 tensor."""
+    rank = len(n.in_shape(0))
+    axis = n.attr("axis", 1)
+    axis = axis + rank if axis < 0 else axis
+    i64 = ir.IntegerType.get_signless(64)
+    pieces = []
+    for start, stop in ((0, axis), (axis, rank)):
+        if start == stop:
+            pieces.append(n.constant(np.array([1], np.int64)))
+            continue
+        dims = n.op("shape_of", [n.input(0)], ir.RankedTensorType.get([stop - start], i64),
+                    start=start)
+        pieces.append(n.op("reduce_prod", [dims], ir.RankedTensorType.get([1], i64), axes=[0]))
+    return n.op("concat", pieces, ir.RankedTensorType.get([2], i64), axis=0)
 
 
 def _transpose(n: NodeImport):
@@ -79,13 +110,23 @@ def _concat(n: NodeImport):
 
 
 def _shape(n: NodeImport):
-    shape = np.array(n.in_shape(0), dtype=np.int64)
-    start, end = n.attr("start", 0), n.attr("end", None)
-    return shape[start:end]
+    shape = n.in_shape(0)
+    picked = range(len(shape))[slice(n.attr("start", 0), n.attr("end", None))]
+    dims = [shape[d] for d in picked]
+    if _DYNAMIC not in dims:
+        return np.array(dims, dtype=np.int64)
+    i64 = ir.IntegerType.get_signless(64)
+    return n.op("shape_of", [n.input(0)], ir.RankedTensorType.get([len(dims)], i64),
+                start=picked.start)
 
 
 def _size(n: NodeImport):
-    return np.array(int(np.prod(n.in_shape(0), dtype=np.int64)), dtype=np.int64)
+    shape = n.in_shape(0)
+    if _DYNAMIC not in shape:
+        return np.array(int(np.prod(shape, dtype=np.int64)), dtype=np.int64)
+    i64 = ir.IntegerType.get_signless(64)
+    dims = n.op("shape_of", [n.input(0)], ir.RankedTensorType.get([len(shape)], i64), start=0)
+    return n.op("reduce_prod", [dims], ir.RankedTensorType.get([], i64), axes=[0])
 
 
 def _gather(n: NodeImport):
@@ -134,6 +175,8 @@ def _reshape(n: NodeImport, value: ir.Value, shape) -> ir.Value:
 def _expand(n: NodeImport):
     target = n.const(1)
     shape = n.in_shape(0)
+    if _DYNAMIC in shape + n.out_shape():  # sizes from the run-time shape
+        return n.op("dynamic_broadcast", [n.input(0), n.input(1)])
     # A run-time target shape is fine when shape inference made the result static.
     target = n.out_shape() if target is None else [int(d) for d in target]
     try:
@@ -162,7 +205,8 @@ def _slice(n: NodeImport):
         starts, ends = n.const(1), n.const(2)
         axes = n.const(3) if n.has_input(3) else None
         steps = n.const(4) if n.has_input(4) else None
-        if any(n.has_input(i) and n.const(i) is None for i in (1, 3, 4)):
+        if (any(n.has_input(i) and n.const(i) is None for i in (1, 3, 4))
+                or _DYNAMIC in shape + n.out_shape()):
             return _runtime_slice(n)
     axes = list(range(len(starts))) if axes is None else [int(a) for a in axes]
     steps = [1] * len(starts) if steps is None else [int(s) for s in steps]
@@ -184,10 +228,11 @@ def _index_vector(n: NodeImport, i: int, default) -> ir.Value:
 
 
 def _runtime_slice(n: NodeImport):
-    """Slice with run-time starts, axes or steps: the sizes come from the static output type."""
+    """Slice with run-time starts, axes or steps, or dynamic dims: static sizes come from the
+    output type, dynamic ones from the ends at run time."""
     count = n.in_shape(1)[0]
     return n.op("dynamic_slice", [n.input(0), n.input(1), _index_vector(n, 3, list(range(count))),
-                                  _index_vector(n, 4, [1] * count)])
+                                  _index_vector(n, 4, [1] * count), n.input(2)])
 
 
 def _runtime_pad(n: NodeImport, mode: str):
@@ -289,6 +334,8 @@ def _range(n: NodeImport):
     # and the element count must have come out static from shape inference.
     if len(n.out_shape()) != 1:
         raise n.unsupported("the number of elements depends on run-time values")
+    if _DYNAMIC in n.out_shape():  # the length too is computed at run time
+        return n.op("range", [n.input(0), n.input(2), n.input(1)])
     return n.op("range", [n.input(0), n.input(2)])
 
 

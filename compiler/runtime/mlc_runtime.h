@@ -8,7 +8,9 @@
  *       name, element type (an mlc_dtype, equal to ONNX's TensorProto.DataType) and shape.
  *       A dim is either a size or a symbol (shape[d] == -1, symbols[d] its name): a symbolic
  *       dim (batch, sequence length) takes any size at run time, the same size wherever the
- *       same symbol appears. Every symbol of an output appears in some input.
+ *       same symbol appears. Every symbol of an output appears in some input; an output's
+ *       symbol may also be a product of input symbols and a number, written with '*'
+ *       ("batch*seq", "4*seq"; ABI 4), whose size is the product of the factors' sizes.
  *
  *   int mlc_run_shaped(const void *const *inputs, const int64_t *const *input_shapes,
  *                      void *const *outputs);
@@ -58,7 +60,7 @@
 extern "C" {
 #endif
 
-#define MLC_ABI_VERSION 3
+#define MLC_ABI_VERSION 4
 
 enum {
   MLC_STATUS_OK = 0,

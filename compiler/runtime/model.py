@@ -1,6 +1,7 @@
 """The Python side of the compiled-model ABI (see mlc_runtime.h)."""
 
 import ctypes
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import numpy as np
 
 from mlc import dtypes
 
-ABI_VERSION = 3
+ABI_VERSION = 4
 
 
 class RuntimeInputError(ValueError):
@@ -40,7 +41,12 @@ class TensorSpec:
 
     def resolve(self, sizes: dict[str, int]) -> tuple[int, ...]:
         """The shape with each symbol replaced by its size."""
-        return tuple(sizes[d] if isinstance(d, str) else d for d in self.shape)
+        return tuple(symbol_size(d, sizes) if isinstance(d, str) else d for d in self.shape)
+
+
+def symbol_size(symbol: str, sizes: dict[str, int]) -> int:
+    """A symbol's size; an output dim may be a product of symbols and a number ('4*batch')."""
+    return math.prod(int(f) if f.isdigit() else sizes[f] for f in symbol.split("*"))
 
 
 def _specs(table, count: int) -> list[TensorSpec]:

@@ -18,16 +18,21 @@ def lower_gather(op):
     rank, q = len(result.shape), len(lb.shape_of(indices))
     dim = lb.shape_of(data)[axis]
     index = ir.IndexType.get()
+    elem = ir.RankedTensorType(indices.type).element_type
+    size = (arith.index_cast(elem, lb.dim(data, axis)) if lb.is_dynamic(dim)
+            else lb.const(dim, elem))
 
     def body(i, _):
         # Negative indices count from the end of the axis.
         fixed = arith.select(arith.cmpi(arith.CmpIPredicate.slt, i, lb.const(0, i.type)),
-                             arith.addi(i, lb.const(dim, i.type)), i)
+                             arith.addi(i, size), i)
         at = [linalg.IndexOp(d).result for d in range(rank)]
         coords = at[:axis] + [arith.index_cast(index, fixed)] + at[axis + q:]
         return tensor.extract(data, coords)
 
-    init = lb.empty(list(result.shape), result.element_type)
+    like = ([(data, d) for d in range(axis)] + [(indices, k) for k in range(q)]
+            + [(data, d) for d in range(axis + 1, len(lb.shape_of(data)))])
+    init = lb.empty(list(result.shape), result.element_type, like)
     return lb.generic([indices], [init], [lb.dims_map(rank, range(axis, axis + q)),
                                           lb.identity_map(rank)], ["parallel"] * rank, body)
 
@@ -39,12 +44,13 @@ def _attr_int(op, name: str) -> int:
     return ir.IntegerAttr(op.attributes[name]).value
 
 
-def _as_index(i: ir.Value, dim: int) -> ir.Value:
+def _as_index(i: ir.Value, dim: "int | ir.Value") -> ir.Value:
     """An integer index as `index`, negative ones counting from the end of a dim of size `dim`."""
     if lb.is_float(i.type):  # OneHot allows float indices: truncated toward zero
         i = arith.fptosi(ir.IntegerType.get_signless(64), i)
     i = arith.index_cast(ir.IndexType.get(), i)
-    zero, size = arith.constant(ir.IndexType.get(), 0), arith.constant(ir.IndexType.get(), dim)
+    zero = arith.constant(ir.IndexType.get(), 0)
+    size = dim if isinstance(dim, ir.Value) else arith.constant(ir.IndexType.get(), dim)
     return arith.select(arith.cmpi(arith.CmpIPredicate.slt, i, zero), arith.addi(i, size), i)
 
 
@@ -55,12 +61,14 @@ def lower_gather_elements(op):
     rank = len(result.shape)
     dim = lb.shape_of(data)[axis]
 
+    size = lb.dim(data, axis) if lb.is_dynamic(dim) else dim
+
     def body(i, _):
         coords = [linalg.IndexOp(d).result for d in range(rank)]
-        coords[axis] = _as_index(i, dim)
+        coords[axis] = _as_index(i, size)
         return tensor.extract(data, coords)
 
-    return lb.generic([indices], [lb.empty(list(result.shape), result.element_type)],
+    return lb.generic([indices], [lb.empty(list(result.shape), result.element_type, indices)],
                       [lb.identity_map(rank)] * 2, ["parallel"] * rank, body)
 
 

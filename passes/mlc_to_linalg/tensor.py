@@ -1,9 +1,14 @@
 """Tensor mlc ops -> tensor/linalg: constants, reshape, transpose, concat."""
 
+import math
+
 from mlir import ir
 from mlir.dialects import arith, linalg, tensor
+from mlir.dialects import math as math_d
 
 from mlc.passes import linalg_builders as lb
+
+from . import shape
 
 
 def lower_constant(op):
@@ -14,7 +19,15 @@ def lower_constant(op):
 
 
 def lower_reshape(op):
-    return lb.collapse_to(op.operands[0], list(ir.RankedTensorType(op.results[0].type).shape))
+    x, result = op.operands[0], ir.RankedTensorType(op.results[0].type)
+    if lb.keeps_dynamic_dims(lb.shape_of(x), list(result.shape)):
+        return lb.collapse_to(x, list(result.shape))
+    # Dynamic dims merged or split, one dynamic dim in the result: it takes what is left.
+    total = _index(1)
+    for d, size in enumerate(lb.shape_of(x)):
+        total = arith.muli(total, lb.dim(x, d) if lb.is_dynamic(size) else _index(size))
+    known = _index(max(1, math.prod(s for s in result.shape if not lb.is_dynamic(s))))
+    return shape.reshape_flat(x, result, [arith.divui(total, known)])
 
 
 def lower_transpose(op):
@@ -71,13 +84,16 @@ def lower_slice(op):
     result = _result(op)
     offsets, strides = _ints(op, "offsets"), _ints(op, "strides")
     sizes = list(result.shape)
+    # A dynamic dim is never sliced (the importer slices those with dynamic_slice): it keeps
+    # the input's size.
+    dynamic = [lb.dim(x, d) for d, size in enumerate(sizes) if lb.is_dynamic(size)]
     if all(s > 0 for s in strides):
-        return tensor.extract_slice(result, x, [], [], [], offsets, sizes, strides)
+        return tensor.extract_slice(result, x, [], dynamic, [], offsets, sizes, strides)
     # A negative step reads backwards: the map d -> offset + stride * d is still affine.
     rank = len(sizes)
     exprs = [ir.AffineConstantExpr.get(o) + ir.AffineDimExpr.get(d) * s
              for d, (o, s) in enumerate(zip(offsets, strides))]
-    return lb.generic([x], [lb.empty(sizes, result.element_type)],
+    return lb.generic([x], [lb.empty(sizes, result.element_type, x)],
                       [lb.affine_map(rank, exprs), lb.identity_map(rank)], ["parallel"] * rank,
                       lambda v, _: v)
 
@@ -111,20 +127,42 @@ def _per_axis(axes: ir.Value, rank: int, entries, defaults: list[ir.Value]) -> l
     return per_dim
 
 
+def _slice_length(start, end, step, dim) -> ir.Value:
+    """The element count of ONNX Slice along a dim of size `dim` (all index values)."""
+    lt, zero, one = arith.CmpIPredicate.slt, _index(0), _index(1)
+    backward = arith.cmpi(lt, step, zero)
+
+    def clamp(v, low, high):
+        v = arith.select(arith.cmpi(lt, v, zero), arith.addi(v, dim), v)
+        return arith.minsi(arith.maxsi(v, low), high)
+
+    last = arith.subi(dim, one)
+    first = clamp(start, zero, arith.select(backward, last, dim))
+    stop = clamp(end, arith.select(backward, _index(-1), zero), arith.select(backward, last, dim))
+    span = arith.select(backward, arith.subi(first, stop), arith.subi(stop, first))
+    stride = arith.select(backward, arith.subi(zero, step), step)
+    return arith.maxsi(arith.ceildivsi(span, stride), zero)
+
+
 def lower_dynamic_slice(op):
-    x, starts, axes, steps = op.operands
+    x, starts, axes, steps = op.operands[:4]
+    ends = op.operands[4] if len(op.operands) > 4 else None
     result = _result(op)
     shape = lb.shape_of(x)
     rank = len(shape)
     lt = arith.CmpIPredicate.slt
-    per_dim = _per_axis(axes, rank, lambda j: [_index_at(starts, j), _index_at(steps, j)],
-                        [_index(0), _index(1)])
-    origin = []
-    for d, (start, step) in enumerate(per_dim):
-        dim = _index(shape[d])
+    # INT64_MAX as a default end: clamped to the dim.
+    per_dim = _per_axis(axes, rank, lambda j: [_index_at(starts, j), _index_at(steps, j),
+                                               _index_at(ends, j) if ends else _index(0)],
+                        [_index(0), _index(1), _index(2**63 - 1)])
+    origin, sizes = [], []
+    for d, (start, step, end) in enumerate(per_dim):
+        dim = lb.dim(x, d) if lb.is_dynamic(shape[d]) else _index(shape[d])
+        if lb.is_dynamic(result.shape[d]):
+            sizes.append(_slice_length(start, end, step, dim))
         start = arith.select(arith.cmpi(lt, start, _index(0)), arith.addi(start, dim), start)
         # Clamped as ONNX says: into [0, dim] going forward, [0, dim - 1] going backward.
-        high = arith.select(arith.cmpi(lt, step, _index(0)), _index(shape[d] - 1), dim)
+        high = arith.select(arith.cmpi(lt, step, _index(0)), arith.subi(dim, _index(1)), dim)
         origin.append((arith.minsi(arith.maxsi(start, _index(0)), high), step))
 
     def body(_):
@@ -132,8 +170,10 @@ def lower_dynamic_slice(op):
                   for d, (start, step) in enumerate(origin)]
         return tensor.extract(x, coords)
 
-    return lb.generic([], [lb.empty(list(result.shape), result.element_type)],
-                      [lb.identity_map(rank)], ["parallel"] * rank, body)
+    out = iter(sizes)
+    init = tensor.empty([next(out) if lb.is_dynamic(s) else s for s in result.shape],
+                        result.element_type)
+    return lb.generic([], [init], [lb.identity_map(rank)], ["parallel"] * rank, body)
 
 
 def _source_index(mode: str, j: ir.Value, size: int) -> tuple[ir.Value, ir.Value | None]:
@@ -226,8 +266,21 @@ def lower_trilu(op):
                       [lb.identity_map(rank)] * 2, ["parallel"] * rank, body)
 
 
+def _range_length(start, delta, limit) -> ir.Value:
+    """max(ceil((limit - start) / delta), 0) as an index, from rank-0 tensors."""
+    s, d, l = (lb.collapse_to(v, []) for v in (start, delta, limit))
+    s, d, l = (tensor.extract(v, []) for v in (s, d, l))
+    index = ir.IndexType.get()
+    if lb.is_float(s.type):
+        count = math_d.ceil(arith.divf(arith.subf(l, s), d))
+        count = arith.fptosi(ir.IntegerType.get_signless(64), count)
+    else:
+        count = arith.ceildivsi(arith.subi(l, s), d)
+    return arith.maxsi(arith.index_cast(index, count), _index(0))
+
+
 def lower_range(op):
-    start, delta = op.operands
+    start, delta = op.operands[:2]
     result = _result(op)
     elem = result.element_type
     scalar = lb.affine_map(1, [])
@@ -243,8 +296,11 @@ def lower_range(op):
         i = arith.trunci(elem, i) if ir.IntegerType(elem).width < 64 else i
         return arith.addi(s, arith.muli(i, d))
 
+    size = list(result.shape)
+    if lb.is_dynamic(size[0]):
+        size = [_range_length(start, delta, op.operands[2])]
     start, delta = (lb.collapse_to(v, []) for v in (start, delta))
-    return lb.generic([start, delta], [lb.empty(list(result.shape), elem)],
+    return lb.generic([start, delta], [tensor.empty(size, elem)],
                       [scalar, scalar, lb.identity_map(1)], ["parallel"], body)
 
 

@@ -263,10 +263,10 @@ def test_c_example_binds_symbols_from_the_command_line(two_symbol_model, tmp_pat
 
 
 @pytest.mark.parametrize("nodes, inputs, outputs, fragments", [
-    ([helper.make_node("Shape", ["x"], ["y"])],
-     [tensor("x", np.float32, ("batch", 4))], [tensor("y", np.int64, (2,))],
-     ["node 'Shape_0' (Shape", "input 'x' dim 0 is dynamic ('batch')",
-      "Shape does not compile with dynamic dims"]),
+    ([helper.make_node("Hardmax", ["x"], ["y"])],
+     [tensor("x", np.float32, ("batch", 4))], [tensor("y", np.float32, ("batch", 4))],
+     ["node 'Hardmax_0' (Hardmax", "input 'x' dim 0 is dynamic ('batch')",
+      "Hardmax does not compile with dynamic dims"]),
     ([helper.make_node("Concat", ["x", "x"], ["y"], axis=0)],
      [tensor("x", np.float32, ("batch", 4))], [tensor("y", np.float32, ("twice", 4))],
      ["node 'Concat_0' (Concat", "concatenation along input 'x' dim 0, which is dynamic"]),
@@ -278,9 +278,10 @@ def test_c_example_binds_symbols_from_the_command_line(two_symbol_model, tmp_pat
      [tensor("a", np.float32, (2, "k")), tensor("b", np.float32, ("j", 3))],
      [tensor("y", np.float32, (2, 3))],
      ["node 'MatMul_0' (MatMul", "contracted dims ('k' and 'j') are not known to be equal"]),
-    ([helper.make_node("Flatten", ["x"], ["y"], axis=0)],
-     [tensor("x", np.float32, ("n", 3))], [tensor("y", np.float32, (1, "k"))],
-     ["node 'Flatten_0' (Flatten", "from [n, 3] to [1, ", "moves or merges a dynamic dim"]),
+    ([helper.make_node("Expand", ["x", "s"], ["y"])],
+     [tensor("x", np.float32, ("n", 1)), tensor("s", np.int64, (2,))],
+     [tensor("y", np.float32, ("n", "k"))],
+     ["node 'Expand_0' (Expand", "input 'x' dim 0 ('n') expands to", "not known to be the same"]),
     ([helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2])],
      [tensor("x", np.float32, (1, 2, "len"))], [tensor("y", np.float32, (1, 2, "out"))],
      ["node 'MaxPool_0' (MaxPool", "'x' dim 2 is dynamic ('len')", "dynamic batch dim (0) only"]),
@@ -299,9 +300,10 @@ def test_compiler_refuses_an_output_sized_by_values(compile_model_so):
                        [tensor("shape", np.int64, (2,))], [tensor("y", np.float32, ("a", "b"))])
     with pytest.raises(UnsupportedError) as info:
         compile_model_so(model)
-    # ConstantOfShape's own refusal speaks first: its shape operand is a run-time value.
-    assert "ConstantOfShape" in str(info.value)
-    assert "must be a compile-time constant" in str(info.value)
+    # ConstantOfShape compiles (its sizes are read at run time), but a graph output's dims
+    # must be static or graph-input symbols: the caller allocates outputs from them.
+    assert "graph output 'y' dim 0" in str(info.value)
+    assert "no graph input's dims determine" in str(info.value)
 
 
 def test_declared_dims_are_derived_again_from_the_inputs(compile_model_so):
@@ -340,3 +342,99 @@ def test_every_dynamic_rule_names_an_imported_op():
     from mlc.importer.handlers import HANDLERS
 
     assert sorted(op for op in dynamic.RULES if op not in HANDLERS) == []
+
+
+# -- shape arithmetic at run time -------------------------------------------------------------
+def _shape_arithmetic_model(rng):
+    """x[batch, seq, 8]: Shape -> Gather -> Unsqueeze -> Concat -> Reshape splits the features
+    into [batch, seq, 2, 4] (then a transpose, as attention heads are); a constant [-1, 8]
+    merges batch and seq for a MatMul, and Reshape to Shape(x) splits them back."""
+    w = rng.standard_normal((8, 8)).astype(np.float32)
+    scalar = lambda name, v: _const(name, np.array(v, np.int64))  # noqa: E731
+    nodes = [helper.make_node("Shape", ["x"], ["s"]),
+             helper.make_node("Gather", ["s", "zero"], ["b"], axis=0),
+             helper.make_node("Gather", ["s", "one"], ["q"], axis=0),
+             helper.make_node("Unsqueeze", ["b", "axes0"], ["b1"]),
+             helper.make_node("Unsqueeze", ["q", "axes0"], ["q1"]),
+             helper.make_node("Concat", ["b1", "q1", "two", "four"], ["heads"], axis=0),
+             helper.make_node("Reshape", ["x", "heads"], ["r"]),
+             helper.make_node("Transpose", ["r"], ["t"], perm=[0, 2, 1, 3]),
+             helper.make_node("Reshape", ["x", "rows"], ["flat"]),
+             helper.make_node("MatMul", ["flat", "w"], ["mm"]),
+             helper.make_node("Reshape", ["mm", "s"], ["back"]),
+             helper.make_node("Add", ["back", "x"], ["y"])]
+    return make_model(
+        nodes, [tensor("x", np.float32, ("batch", "seq", 8))],
+        [tensor("t", np.float32, ("batch", 2, "seq", 4)), tensor("y", np.float32, ("batch", "seq", 8))],
+        initializers=[scalar("zero", 0), scalar("one", 1), _const("axes0", np.array([0], np.int64)),
+                      _const("two", np.array([2], np.int64)), _const("four", np.array([4], np.int64)),
+                      _const("rows", np.array([-1, 8], np.int64)), _const("w", w)])
+
+
+def test_shape_gather_concat_reshape_at_run_time(compile_model_so, rng):
+    model = _shape_arithmetic_model(rng)
+    m = compile_model_so(model)
+    assert [s.shape for s in m.outputs] == [("batch", 2, "seq", 4), ("batch", "seq", 8)]
+    _check_sizes(model, m, lambda b, s: {"x": rng.standard_normal((b, s, 8)).astype(np.float32)},
+                 [(1, 16), (2, 64), (3, 5)])
+
+
+def test_run_time_shapes_refuse_inconsistent_sizes(compile_model_so, rng):
+    m = compile_model_so(_shape_arithmetic_model(rng))
+    with pytest.raises(RuntimeInputError) as info:
+        m.run({"x": np.zeros((2, 5, 7), np.float32)})
+    assert "input 'x': shape (2, 5, 7) given, the model takes (batch, seq, 8)" in str(info.value)
+
+
+def test_range_expand_constant_of_shape_and_slice_at_run_time(compile_model_so, rng):
+    """Range up to a Gather of a Shape, ConstantOfShape and Expand to Shape(x), and a Slice of
+    a dynamic dim with constant bounds: every size is computed while the model runs."""
+    int_max = np.iinfo(np.int64).max
+    nodes = [helper.make_node("Shape", ["x"], ["s"]),
+             helper.make_node("Gather", ["s", "one"], ["q"], axis=0),
+             helper.make_node("Range", ["zero", "q", "one"], ["pos"]),
+             helper.make_node("Cast", ["pos"], ["posf"], to=1),
+             helper.make_node("Add", ["x", "posf"], ["a"]),
+             helper.make_node("ConstantOfShape", ["s"], ["twos"],
+                              value=numpy_helper.from_array(np.array([2.0], np.float32))),
+             helper.make_node("Mul", ["a", "twos"], ["m"]),
+             helper.make_node("Expand", ["bias", "s"], ["e"]),
+             helper.make_node("Add", ["m", "e"], ["y"]),
+             helper.make_node("Slice", ["x", "start", "end", "axis1"], ["sl"]),
+             helper.make_node("ReduceSum", ["sl", "axis1"], ["z"], keepdims=0)]
+    model = make_model(
+        nodes, [tensor("x", np.float32, ("batch", "seq"))],
+        [tensor("y", np.float32, ("batch", "seq")), tensor("z", np.float32, ("batch",))],
+        initializers=[_const("zero", np.array(0, np.int64)), _const("one", np.array(1, np.int64)),
+                      _const("bias", np.array([[0.25]], np.float32)),
+                      _const("start", np.array([1], np.int64)),
+                      _const("end", np.array([int_max], np.int64)),
+                      _const("axis1", np.array([1], np.int64))])
+    m = compile_model_so(model)
+    _check_sizes(model, m, lambda b, s: {"x": rng.standard_normal((b, s)).astype(np.float32)},
+                 [(1, 2), (3, 7), (2, 40)])
+
+
+def test_an_output_dim_may_be_a_product_of_input_symbols(compile_model_so, rng):
+    """Merging batch and seq gives an output dim 'batch*seq': the interface names the product
+    and the caller sizes the buffer from the inputs' bindings."""
+    nodes = [helper.make_node("Reshape", ["x", "rows"], ["flat"]),
+             helper.make_node("Flatten", ["x"], ["f"], axis=2)]
+    model = make_model(nodes, [tensor("x", np.float32, ("batch", "seq", 8))],
+                       [tensor("flat", np.float32, ("n", 8)), tensor("f", np.float32, ("m", 8))],
+                       initializers=[_const("rows", np.array([-1, 8], np.int64))])
+    m = compile_model_so(model)
+    assert [s.shape for s in m.outputs] == [("batch*seq", 8), ("batch*seq", 8)]
+    _check_sizes(model, m, lambda b, s: {"x": rng.standard_normal((b, s, 8)).astype(np.float32)},
+                 [(1, 3), (4, 5)])
+
+
+def test_size_of_dynamic_dims(compile_model_so, rng):
+    nodes = [helper.make_node("Size", ["x"], ["n"]),
+             helper.make_node("Cast", ["n"], ["nf"], to=1),
+             helper.make_node("Div", ["x", "nf"], ["y"])]
+    model = make_model(nodes, [tensor("x", np.float32, ("batch", "seq"))],
+                       [tensor("y", np.float32, ("batch", "seq")), tensor("n", np.int64, ())])
+    m = compile_model_so(model)
+    _check_sizes(model, m, lambda b, s: {"x": rng.standard_normal((b, s)).astype(np.float32)},
+                 [(1, 1), (3, 7)])

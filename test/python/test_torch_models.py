@@ -4,11 +4,14 @@ The models come from `mlc.tools.model_zoo` (built from small configs with seeded
 weights, nothing downloaded, exported at opset 17 with static input shapes): a BERT-like
 encoder, a GPT-2-like decoder with its LM head, a ViT-like image classifier (transformers),
 a MobileNetV2-like CNN (inverted residual blocks, depthwise convs, BatchNorm, ReLU6 as Clip,
-adaptive average pool) and a small CNN.
+adaptive average pool) and a small CNN. The BERT and GPT-2 models are also exported with
+symbolic batch and sequence, compiled once and run at several sizes.
 """
 
 import numpy as np
 import pytest
+
+from mlc.runtime import RuntimeInputError
 
 from conftest import ort_run
 
@@ -47,3 +50,22 @@ def test_mobilenet_v2(compile_model_so):
 
 def test_small_cnn(compile_model_so):
     _check(compile_model_so, *model_zoo.small_cnn())
+
+
+@pytest.mark.parametrize("builder", ["bert_encoder", "gpt2_decoder"])
+def test_dynamic_batch_and_sequence(compile_model_so, builder):
+    """Exported with symbolic batch and sequence: compiled once, run at several sizes."""
+    model, _ = getattr(model_zoo, builder)(dynamic=True)
+    m = compile_model_so(model)
+    assert [s.shape[:2] for s in m.inputs] == [("batch", "seq")] * 2
+    for batch, seq in [(1, 16), (2, 64), (2, 5)]:
+        feeds = model_zoo.token_inputs(seq, batch)
+        expected = ort_run(model, feeds)
+        actual = list(m.run(feeds).values())
+        assert [a.shape for a in actual] == [e.shape for e in expected]
+        for a, e in zip(actual, expected):
+            np.testing.assert_allclose(a, e, rtol=1e-3, atol=1e-4)
+    feeds = model_zoo.token_inputs(16)
+    feeds["attention_mask"] = np.ones((1, 8), np.int64)
+    with pytest.raises(RuntimeInputError, match="'seq'.*inputs must agree"):
+        m.run(feeds)

@@ -30,12 +30,26 @@ typedef int (*run_fn)(const void *const *, const int64_t *const *, void *const *
 static char **symbol_args;
 static int num_symbol_args;
 
-static int64_t symbol_size(const char *symbol) {
-  size_t n = strlen(symbol);
+static int64_t factor_size(const char *symbol, size_t n) {
+  if (symbol[0] >= '0' && symbol[0] <= '9')
+    return strtoll(symbol, NULL, 10);
   for (int i = 0; i < num_symbol_args; ++i)
     if (strncmp(symbol_args[i], symbol, n) == 0 && symbol_args[i][n] == '=')
       return strtoll(symbol_args[i] + n + 1, NULL, 10);
   return 1;
+}
+
+/* An output's symbol may be a product of input symbols and a number ("batch*seq"). */
+static int64_t symbol_size(const char *symbol) {
+  int64_t size = 1;
+  for (;;) {
+    const char *star = strchr(symbol, '*');
+    size_t n = star ? (size_t)(star - symbol) : strlen(symbol);
+    size *= factor_size(symbol, n);
+    if (!star)
+      return size;
+    symbol = star + 1;
+  }
 }
 
 static int64_t dim_size(const mlc_tensor_info *t, int32_t d) {
