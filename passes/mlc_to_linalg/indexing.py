@@ -17,17 +17,11 @@ def lower_gather(op):
     axis = ir.IntegerAttr(op.attributes["axis"]).value
     rank, q = len(result.shape), len(lb.shape_of(indices))
     dim = lb.shape_of(data)[axis]
-    index = ir.IndexType.get()
-    elem = ir.RankedTensorType(indices.type).element_type
-    size = (arith.index_cast(elem, lb.dim(data, axis)) if lb.is_dynamic(dim)
-            else lb.const(dim, elem))
+    size = lb.dim(data, axis) if lb.is_dynamic(dim) else dim
 
     def body(i, _):
-        # Negative indices count from the end of the axis.
-        fixed = arith.select(arith.cmpi(arith.CmpIPredicate.slt, i, lb.const(0, i.type)),
-                             arith.addi(i, size), i)
         at = [linalg.IndexOp(d).result for d in range(rank)]
-        coords = at[:axis] + [arith.index_cast(index, fixed)] + at[axis + q:]
+        coords = at[:axis] + [_as_index(i, size)] + at[axis + q:]
         return tensor.extract(data, coords)
 
     like = ([(data, d) for d in range(axis)] + [(indices, k) for k in range(q)]
@@ -44,14 +38,20 @@ def _attr_int(op, name: str) -> int:
     return ir.IntegerAttr(op.attributes[name]).value
 
 
-def _as_index(i: ir.Value, dim: "int | ir.Value") -> ir.Value:
-    """An integer index as `index`, negative ones counting from the end of a dim of size `dim`."""
+def _as_index(i: ir.Value, dim: "int | ir.Value", clamp: bool = True) -> ir.Value:
+    """An integer index as `index`, negative ones counting from the end of a dim of size `dim`;
+    with `clamp`, kept inside the dim, so that an index value out of range (which ONNX makes an
+    error, and a kernel cannot report) never reads or writes outside the buffer."""
     if lb.is_float(i.type):  # OneHot allows float indices: truncated toward zero
         i = arith.fptosi(ir.IntegerType.get_signless(64), i)
     i = arith.index_cast(ir.IndexType.get(), i)
     zero = arith.constant(ir.IndexType.get(), 0)
     size = dim if isinstance(dim, ir.Value) else arith.constant(ir.IndexType.get(), dim)
-    return arith.select(arith.cmpi(arith.CmpIPredicate.slt, i, zero), arith.addi(i, size), i)
+    i = arith.select(arith.cmpi(arith.CmpIPredicate.slt, i, zero), arith.addi(i, size), i)
+    if not clamp:
+        return i
+    last = arith.subi(size, arith.constant(ir.IndexType.get(), 1))
+    return arith.minsi(arith.maxsi(i, zero), last)
 
 
 def lower_gather_elements(op):
@@ -153,7 +153,8 @@ def lower_one_hot(op):
 
     def body(i, _):
         # An index out of [-depth, depth) matches no position: the row is all `off`.
-        hit = arith.cmpi(arith.CmpIPredicate.eq, _as_index(i, depth), linalg.IndexOp(axis).result)
+        hit = arith.cmpi(arith.CmpIPredicate.eq, _as_index(i, depth, clamp=False),
+                         linalg.IndexOp(axis).result)
         return arith.select(hit, on, off)
 
     others = [d for d in range(rank) if d != axis]

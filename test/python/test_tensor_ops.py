@@ -255,3 +255,22 @@ def test_lp_normalization(check_against_ort, p, axis, opset):
                        [tensor("x", np.float32, x.shape)], [tensor("y", np.float32, x.shape)],
                        opset=opset)
     check_against_ort(model, {"x": x})
+
+
+@pytest.mark.parametrize("op", ["Gather", "GatherElements"])
+def test_index_values_out_of_range_stay_inside_the_buffer(compile_and_run, op):
+    """ONNX makes such an index an error, which a compiled kernel cannot report: it is clamped
+    to the axis (a huge index reads the last row, a huge negative one the first), never read
+    outside the data (a token id past the vocabulary must not crash the process)."""
+    data = np.arange(12, dtype=np.float32).reshape(4, 3)
+    indices = np.array([[1, 10**9], [-10**9, 3]], np.int64)
+    if op == "GatherElements":
+        indices = np.array([[1, 10**9, 0], [-10**9, 3, 2]], np.int64)
+    model = make_model([helper.make_node(op, ["data", "indices"], ["y"], axis=0)],
+                       [tensor("data", np.float32, data.shape),
+                        tensor("indices", np.int64, indices.shape)],
+                       [tensor("y", np.float32, (2, 2, 3) if op == "Gather" else (2, 3))])
+    (got,) = compile_and_run(model, {"data": data, "indices": indices})
+    clamped = np.clip(indices, 0, data.shape[0] - 1)
+    expected = data[clamped] if op == "Gather" else np.take_along_axis(data, clamped, axis=0)
+    np.testing.assert_array_equal(got, expected)
