@@ -193,6 +193,8 @@ def _apply_with_fallback(module_op, kernels: list[Kernel], report: dict) -> None
 
 
 def _strip_marks(module_op) -> None:
+    for op in _walk(module_op, lambda op: matmul.PIECE_ATTR in op.attributes):
+        del op.attributes[matmul.PIECE_ATTR]
     for op in _walk(module_op, lambda op: KERNEL_ATTR in op.attributes):
         del op.attributes[KERNEL_ATTR]
         if SCHEDULED_ATTR in op.attributes:
@@ -214,7 +216,8 @@ def run(module_op, pass_) -> None:
         why = conv.rewrite_conv(op, target, tags, pieces)
         if why:
             report[f"{op.name} at {op.location}"] = f"naive: {why}"
-    for op in _walk(module_op, lambda op: op.name == "linalg.matmul" and KERNEL_ATTR not in op.attributes):
+    for op in _walk(module_op, lambda op: op.name == "linalg.matmul" and KERNEL_ATTR not in op.attributes
+                    and matmul.PIECE_ATTR not in op.attributes):
         split = matmul.split_matmul(op, target, tags)
         if split is None:
             report[f"linalg.matmul at {op.location}"] = "naive: not a static f32 matmul"

@@ -66,7 +66,7 @@ class Epilogue:
         shape = lb.shape_of(self.consumer.results[0])
         if len(shape) == 2:
             return result2d
-        return tensor.expand_shape(lb.ranked(self.consumer.results[0].type), result2d,
+        return tensor.expand_shape(lb.ranked(self.consumer.results[0]), result2d,
                                    self.groups, [], shape)
 
 

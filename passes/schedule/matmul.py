@@ -24,6 +24,7 @@ from mlc.passes.schedule import epilogue
 from mlc.passes.schedule.config import MatmulConfig, register_budget, split_points, matmul_config
 
 KERNEL_ATTR = "mlc.kernel"
+PIECE_ATTR = "mlc.piece"  # a matmul piece inside an epilogue kernel: already split
 
 
 def static_f32_shape(value: ir.Value) -> list[int] | None:
@@ -59,6 +60,7 @@ def _piece(a, b, c, k0, kn, target, fresh_tag, kernels, epilogue=None):
     config = matmul_config(rn, cn, kn, target)
     if epilogue is not None:
         extras, maps, body, dest = epilogue
+        lb.producer(piece).attributes[PIECE_ATTR] = ir.UnitAttr.get()
         piece = lb.generic([piece, *extras], [dest], maps, ["parallel"] * 2, body)
         config = replace(config, epilogue=True)
     lb.producer(piece).attributes[KERNEL_ATTR] = ir.StringAttr.get(tag)
