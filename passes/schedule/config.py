@@ -28,6 +28,7 @@ class MatmulConfig:
     parallel_dim: int = 0
     parallel_chunk: int = 0
     epilogue: bool = False  # the kernel is an elementwise op on the matmul (see epilogue.py)
+    tile_init: bool = False  # ...whose initial accumulators are built per register tile
 
     def describe(self) -> str:
         order = "n,m" if self.n_outer else "m,n"
@@ -36,6 +37,8 @@ class MatmulConfig:
             text += f", parallel {'mn'[self.parallel_dim]}{self.parallel_chunk}"
         if self.epilogue:
             text += ", epilogue on the accumulators"
+        if self.tile_init:
+            text += " (initialized in registers)"
         return text
 
 

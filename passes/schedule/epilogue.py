@@ -70,6 +70,43 @@ class Epilogue:
                                    self.groups, [], shape)
 
 
+def tile_init(c: ir.Value, groups) -> tuple | None:
+    """How to rebuild the GEMM's initial accumulators `c` ([M, N]) per tile, so that no
+    [M, N] tensor of them is written and read back: ("fill", scalar) for a linalg.fill,
+    (kind, vector) for a bias broadcast along rows or columns; None for any other init."""
+    op = lb.producer(c)
+    if op is not None and op.name == "tensor.collapse_shape":
+        op = lb.producer(op.operands[0])
+    if op is None or len(op.results) != 1:
+        return None
+    if op.name == "linalg.fill":
+        return "fill", op.operands[0]
+    if op.name != "linalg.generic" or len(op.operands) != 2:
+        return None
+    body = list(op.regions[0].blocks[0].operations)
+    if len(body) != 1 or body[0].operands[0] != op.regions[0].blocks[0].arguments[0]:
+        return None
+    maps = [ir.AffineMapAttr(m).value for m in ir.ArrayAttr(op.attributes["indexing_maps"])]
+    shape = lb.shape_of(op.results[0])
+    if maps[1] != lb.identity_map(len(shape)):
+        return None
+    if len(shape) == 2:
+        groups = [[0], [1]]
+    kind = _kind(op.operands[0], maps[0], shape, groups)
+    return (kind, op.operands[0]) if kind in ("row", "col") else None
+
+
+def build_init(init: tuple, offsets, sizes) -> ir.Value:
+    """The initial accumulators of one [rows, cols] piece at `offsets` (see `tile_init`)."""
+    kind, value = init
+    if kind == "fill":
+        return lb.filled(list(sizes), value.type, value)
+    empty = lb.empty(list(sizes), lb.elem_of(value))
+    vector = _slice(value, [offsets[0 if kind == "row" else 1]], [sizes[0 if kind == "row" else 1]])
+    return lb.generic([vector], [empty], [lb.dims_map(2, [0 if kind == "row" else 1]),
+                                          lb.identity_map(2)], ["parallel"] * 2, lambda v, _: v)
+
+
 def _slice(value, offsets, sizes):
     if list(sizes) == lb.shape_of(value):
         return value

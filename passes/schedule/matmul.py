@@ -20,7 +20,7 @@ from mlir.dialects import linalg, tensor, transform
 from mlir.dialects.transform import loop, structured
 
 from mlc.passes import linalg_builders as lb
-from mlc.passes.schedule import epilogue
+from mlc.passes.schedule import epilogue as gemm_epilogue
 from mlc.passes.schedule.config import MatmulConfig, register_budget, split_points, matmul_config
 
 KERNEL_ATTR = "mlc.kernel"
@@ -47,6 +47,11 @@ def _insert(value: ir.Value, into: ir.Value, offsets) -> ir.Value:
     return tensor.insert_slice(value, into, [], [], [], list(offsets), sizes, [1] * len(sizes))
 
 
+def _is_piece(value: ir.Value) -> bool:
+    op = lb.producer(value)
+    return op is not None and PIECE_ATTR in op.attributes
+
+
 def _piece(a, b, c, k0, kn, target, fresh_tag, kernels, epilogue=None):
     """C + A[:, k0:k0+kn] @ B[k0:k0+kn, :] as one tagged matmul (A, B, C already the piece's
     rows and columns); with `epilogue` = (extras, maps, body, dest), the epilogue op on it
@@ -62,7 +67,7 @@ def _piece(a, b, c, k0, kn, target, fresh_tag, kernels, epilogue=None):
         extras, maps, body, dest = epilogue
         lb.producer(piece).attributes[PIECE_ATTR] = ir.UnitAttr.get()
         piece = lb.generic([piece, *extras], [dest], maps, ["parallel"] * 2, body)
-        config = replace(config, epilogue=True)
+        config = replace(config, epilogue=True, tile_init=_is_piece(c))
     lb.producer(piece).attributes[KERNEL_ATTR] = ir.StringAttr.get(tag)
     kernels.append((tag, config))
     return piece
@@ -82,6 +87,7 @@ def matmul_pieces(a: ir.Value, b: ir.Value, c: ir.Value, target, fresh_tag,
     rows, cols = split_points(m, n, register_budget(target))
     kernels = []
     result = c if epilogue is None else epilogue.dest
+    init = None if epilogue is None else gemm_epilogue.tile_init(c, epilogue.groups)
     for r0, rn in rows:
         for c0, cn in cols:
             whole = (rn, cn) == (m, n)
@@ -93,6 +99,9 @@ def matmul_pieces(a: ir.Value, b: ir.Value, c: ir.Value, target, fresh_tag,
                 piece = _piece(pa, pb, pc, 0, k, target, fresh_tag, kernels)
             else:
                 kc = matmul_config(rn, cn, k, target).kc
+                if init is not None and not kc:
+                    pc = gemm_epilogue.build_init(init, [r0, c0], [rn, cn])
+                    lb.producer(pc).attributes[PIECE_ATTR] = ir.UnitAttr.get()
                 if kc:
                     pc = _piece(pa, pb, pc, 0, k - kc, target, fresh_tag, kernels)
                 extras, maps = epilogue.piece([r0, c0], [rn, cn])
@@ -125,7 +134,7 @@ def split_matmul(op, target, fresh_tag) -> list | None:
     if any(static_f32_shape(v) is None for v in (a, b, c)):
         return None
     seen, groups = reshaped_result(op)
-    found = epilogue.find(seen, groups)
+    found = gemm_epilogue.find(seen, groups)
     if found is None:
         with ir.InsertionPoint(op), op.location:
             result, kernels = matmul_pieces(a, b, c, target, fresh_tag)
@@ -134,7 +143,7 @@ def split_matmul(op, target, fresh_tag) -> list | None:
         return kernels
     consumer = found[0]
     with ir.InsertionPoint(consumer), consumer.location:
-        ep = epilogue.build(seen, groups)
+        ep = gemm_epilogue.build(seen, groups)
         result, kernels = matmul_pieces(a, b, c, target, fresh_tag, ep)
         result = ep.expand(result)
     consumer.results[0].replace_all_uses_with(result)
@@ -172,8 +181,14 @@ def _schedule_with_epilogue(ep: ir.Value, config: MatmulConfig) -> ir.Value:
     any_op = transform.AnyOpType.get()
     mm = transform.GetProducerOfOperand(any_op, ep, 0).result
 
+    init = transform.GetProducerOfOperand(any_op, mm, 2).result if config.tile_init else None
+
     def fuse(mm, loop):
-        return structured.FuseIntoContainingOp(any_op, any_op, mm, loop).fused_op
+        nonlocal init
+        mm = structured.FuseIntoContainingOp(any_op, any_op, mm, loop).fused_op
+        if init is not None:
+            init = structured.FuseIntoContainingOp(any_op, any_op, init, loop).fused_op
+        return mm
 
     if config.parallel_chunk:
         sizes = [0, 0]
@@ -189,6 +204,8 @@ def _schedule_with_epilogue(ep: ir.Value, config: MatmulConfig) -> ir.Value:
     k_tiled = structured.TileUsingForOp(mm, sizes=[0, 0, 1])
     structured.VectorizeOp(k_tiled.tiled_linalg_op)
     structured.VectorizeOp(ep)
+    if init is not None:
+        structured.VectorizeOp(init)
     return k_tiled.loops[0]
 
 
