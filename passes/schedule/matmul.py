@@ -52,22 +52,19 @@ def _is_piece(value: ir.Value) -> bool:
     return op is not None and PIECE_ATTR in op.attributes
 
 
-def _piece(a, b, c, k0, kn, target, fresh_tag, kernels, epilogue=None):
-    """C + A[:, k0:k0+kn] @ B[k0:k0+kn, :] as one tagged matmul (A, B, C already the piece's
-    rows and columns); with `epilogue` = (extras, maps, body, dest), the epilogue op on it
-    is the kernel instead."""
-    rn, k = static_f32_shape(a)
-    cn = static_f32_shape(b)[1]
-    pa = a if kn == k else _slice(a, [0, k0], [rn, kn])
-    pb = b if kn == k else _slice(b, [k0, 0], [kn, cn])
-    piece = linalg.matmul(pa, pb, outs=[c])
+def _piece(a, b, c, target, fresh_tag, kernels, epilogue=None) -> ir.Value:
+    """C + A @ B as one tagged matmul (A, B, C already the piece's rows and columns); with
+    `epilogue` = (extras, maps, body, dest), the epilogue op on it is the kernel instead."""
+    (rn, k), cn = static_f32_shape(a), static_f32_shape(b)[1]
+    piece = linalg.matmul(a, b, outs=[c])
     tag = fresh_tag()
-    config = matmul_config(rn, cn, kn, target)
+    config = matmul_config(rn, cn, k, target)
     if epilogue is not None:
         extras, maps, body, dest = epilogue
         lb.producer(piece).attributes[PIECE_ATTR] = ir.UnitAttr.get()
         piece = lb.generic([piece, *extras], [dest], maps, ["parallel"] * 2, body)
-        config = replace(config, epilogue=True, tile_init=_is_piece(c))
+        # No k cache tile: the epilogue needs the whole sum in registers.
+        config = replace(config, kc=0, epilogue=True, tile_init=_is_piece(c))
     lb.producer(piece).attributes[KERNEL_ATTR] = ir.StringAttr.get(tag)
     kernels.append((tag, config))
     return piece
@@ -78,10 +75,8 @@ def matmul_pieces(a: ir.Value, b: ir.Value, c: ir.Value, target, fresh_tag,
     """Builds C + A @ B as tile-divisible tagged matmuls; returns (result, [(tag, config)]).
 
     With an `Epilogue` (see `mlc.passes.schedule.epilogue`) the result is the epilogue of
-    C + A @ B, each piece ending in the epilogue on its own rows and columns. A piece whose
-    k would be cache-tiled is two: the k blocks but the last as a plain matmul, then the
-    last block with the epilogue (the accumulators leave the registers after every k block
-    anyway)."""
+    C + A @ B, each piece ending in the epilogue on its own rows and columns; when C is a
+    fill or a bias broadcast, each piece builds its own C (in registers, once scheduled)."""
     m, k = static_f32_shape(a)
     n = static_f32_shape(b)[1]
     rows, cols = split_points(m, n, register_budget(target))
@@ -93,20 +88,18 @@ def matmul_pieces(a: ir.Value, b: ir.Value, c: ir.Value, target, fresh_tag,
             whole = (rn, cn) == (m, n)
             pa = a if rn == m else _slice(a, [r0, 0], [rn, k])
             pb = b if cn == n else _slice(b, [0, c0], [k, cn])
-            pc = (result if epilogue is None else c) if whole else \
-                _slice(result if epilogue is None else c, [r0, c0], [rn, cn])
             if epilogue is None:
-                piece = _piece(pa, pb, pc, 0, k, target, fresh_tag, kernels)
+                pc = result if whole else _slice(result, [r0, c0], [rn, cn])
+                piece = _piece(pa, pb, pc, target, fresh_tag, kernels)
             else:
-                kc = matmul_config(rn, cn, k, target).kc
-                if init is not None and not kc:
+                if init is not None:
                     pc = gemm_epilogue.build_init(init, [r0, c0], [rn, cn])
                     lb.producer(pc).attributes[PIECE_ATTR] = ir.UnitAttr.get()
-                if kc:
-                    pc = _piece(pa, pb, pc, 0, k - kc, target, fresh_tag, kernels)
+                else:
+                    pc = c if whole else _slice(c, [r0, c0], [rn, cn])
                 extras, maps = epilogue.piece([r0, c0], [rn, cn])
                 dest = result if whole else _slice(result, [r0, c0], [rn, cn])
-                piece = _piece(pa, pb, pc, k - kc, kc or k, target, fresh_tag, kernels,
+                piece = _piece(pa, pb, pc, target, fresh_tag, kernels,
                                (extras, maps, epilogue.body, dest))
             result = piece if whole else _insert(piece, result, [r0, c0])
     return result, kernels
@@ -177,7 +170,7 @@ def schedule_matmul(mm: ir.Value, config: MatmulConfig) -> ir.Value:
 def _schedule_with_epilogue(ep: ir.Value, config: MatmulConfig) -> ir.Value:
     """The same loops as `schedule_matmul`, tiling the epilogue op `ep` and fusing its matmul
     into each level, so a register tile of the matmul is followed by the epilogue on it.
-    (No k cache tile: `matmul_pieces` gave the epilogue only the last k block.)"""
+    (No k cache tile: the epilogue needs the whole sum in the accumulators.)"""
     any_op = transform.AnyOpType.get()
     mm = transform.GetProducerOfOperand(any_op, ep, 0).result
 
