@@ -308,7 +308,7 @@ def rewrite_conv(op, target, tags, kernels) -> str | None:
                 result, pieces = _conv_as_matmul(x, w, init, strides, dilations, target, tags)
             else:
                 # At the consumer: its other operands may be defined after the conv.
-                with ir.InsertionPoint(epilogue[0]), epilogue[0].location:
+                with ir.InsertionPoint(epilogue[0]):
                     ep = gemm_epilogue.build(op.results[0], NCHW_GROUPS)
                     result, pieces = _conv_as_matmul(x, w, init, strides, dilations, target,
                                                      tags, ep)

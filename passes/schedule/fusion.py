@@ -21,7 +21,7 @@ from mlir import ir
 from mlc.passes.linalg_builders import producer
 from mlc.passes.schedule import epilogue
 from mlc.passes.schedule.conv import NCHW_GROUPS, hwcf_filter, nhwc_epilogue
-from mlc.passes.schedule.matmul import reshaped_result, static_f32_shape
+from mlc.passes.schedule.matmul import PIECE_ATTR, reshaped_result, static_f32_shape
 
 FUSION_ATTR = "mlc.fusion"
 GEMM_OPS = ("linalg.conv_2d_nchw_fchw", "linalg.conv_2d_ngchw_gfchw", "linalg.matmul")
@@ -129,7 +129,11 @@ def kernel_nodes(module_op, kernel_attr: str) -> dict[str, str]:
     def visit(op):
         if kernel_attr in op.attributes:
             tag = ir.StringAttr(op.attributes[kernel_attr]).value
-            records[tag] = " + ".join(node_names(op)) or op.name
+            names = node_names(op)
+            gemm = producer(op.operands[0]) if len(op.operands) else None
+            if gemm is not None and PIECE_ATTR in gemm.attributes:  # an epilogue kernel
+                names = node_names(gemm) + [n for n in names if n not in node_names(gemm)]
+            records[tag] = " + ".join(names) or op.name
         return ir.WalkResult.ADVANCE
 
     module_op.walk(visit)

@@ -135,7 +135,9 @@ def split_matmul(op, target, fresh_tag) -> list | None:
         op.erase()
         return kernels
     consumer = found[0]
-    with ir.InsertionPoint(consumer), consumer.location:
+    # At the consumer (its other operands may be defined after the matmul), under the
+    # matmul's location: the kernel is the matmul's, its body ops keep the consumer's.
+    with ir.InsertionPoint(consumer), op.location:
         ep = gemm_epilogue.build(seen, groups)
         result, kernels = matmul_pieces(a, b, c, target, fresh_tag, ep)
         result = ep.expand(result)
