@@ -133,7 +133,8 @@ def tag_elementwise(module_op, target, tags) -> list:
     kernels = []
 
     def visit(op):
-        if op.name in ELEMENTWISE_OPS and KERNEL_ATTR not in op.attributes:
+        if op.name in ELEMENTWISE_OPS and KERNEL_ATTR not in op.attributes \
+                and "mlc.piece" not in op.attributes:  # a matmul piece's per-tile init
             config = elementwise_config(op, target)
             if config is not None:
                 tag = tags()

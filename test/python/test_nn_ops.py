@@ -424,3 +424,42 @@ def test_conv_epilogue(check_against_ort, tail):
                        initializers=[numpy_helper.from_array(_random(rng, (16, 16, 3, 3), 0.1), "w"),
                                      numpy_helper.from_array(_random(rng, (16,)), "b")])
     check_against_ort(model, {"x": _random(rng, (1, 16, 9, 9))})
+
+
+@pytest.mark.parametrize("tail", [["Relu"], ["Add", "Relu"], ["Sigmoid"], ["Clip"]])
+def test_conv1x1_gemm_epilogue(check_against_ort, tail):
+    """A 1x1 conv (the NCHW matmul path) applies its only elementwise consumer to its
+    register tiles; odd sizes (20 channels, 7x9 pixels) are pieces, each with its own."""
+    rng = np.random.default_rng(14)
+    nodes, last = [helper.make_node("Conv", ["x", "w", "b"], ["c"])], "c"
+    for i, op in enumerate(tail):
+        inputs = [last, "r"] if op == "Add" else [last]
+        attrs = {"min": -0.5, "max": 0.5} if op == "Clip" else {}
+        if op == "Clip":
+            nodes.append(helper.make_node(op, inputs + ["lo", "hi"], [f"t{i}"]))
+        else:
+            nodes.append(helper.make_node(op, inputs, [f"t{i}"], **attrs))
+        last = f"t{i}"
+    nodes[-1].output[0] = "y"
+    inits = [numpy_helper.from_array(_random(rng, (20, 24, 1, 1), 0.1), "w"),
+             numpy_helper.from_array(_random(rng, (20,)), "b"),
+             numpy_helper.from_array(np.array(-0.5, np.float32), "lo"),
+             numpy_helper.from_array(np.array(0.5, np.float32), "hi")]
+    model = make_model(nodes, [tensor("x", np.float32, (1, 24, 7, 9)), tensor("r", np.float32, (1, 20, 7, 9))],
+                       [tensor("y", np.float32, (1, 20, 7, 9))], initializers=inits)
+    check_against_ort(model, {"x": _random(rng, (1, 24, 7, 9)), "r": _random(rng, (1, 20, 7, 9))})
+
+
+def test_matmul_gemm_epilogue(check_against_ort):
+    """A MatMul on [1, S, H] (an N-D MatMul recovered as a matmul) whose bias add, residual
+    add and Tanh become its epilogue; 13 rows and 37 columns are odd pieces."""
+    rng = np.random.default_rng(15)
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["m"]),
+             helper.make_node("Add", ["m", "b"], ["a"]),
+             helper.make_node("Add", ["a", "r"], ["s"]),
+             helper.make_node("Tanh", ["s"], ["y"])]
+    model = make_model(nodes, [tensor("x", np.float32, (1, 13, 40)), tensor("r", np.float32, (1, 13, 37))],
+                       [tensor("y", np.float32, (1, 13, 37))],
+                       initializers=[numpy_helper.from_array(_random(rng, (40, 37), 0.1), "w"),
+                                     numpy_helper.from_array(_random(rng, (37,)), "b")])
+    check_against_ort(model, {"x": _random(rng, (1, 13, 40)), "r": _random(rng, (1, 13, 37))})
