@@ -192,20 +192,7 @@ def _apply_with_fallback(module_op, kernels: list[Kernel], report: dict) -> None
             report[kernel.tag] = "naive: the schedules failed together"
 
 
-_PURE = ("linalg.generic", "linalg.fill", "tensor.empty", "tensor.collapse_shape",
-         "tensor.expand_shape", "tensor.extract_slice")
-
-
-def _erase_dead(module_op) -> None:
-    """Erases unused ops of `_PURE` kinds (users first: the walk is in program order)."""
-    for op in reversed(_walk(module_op, lambda op: op.name in _PURE)):
-        if all(not list(r.uses) for r in op.results):
-            op.erase()
-
-
 def _strip_marks(module_op) -> None:
-    for op in _walk(module_op, lambda op: matmul.PIECE_ATTR in op.attributes):
-        del op.attributes[matmul.PIECE_ATTR]
     for op in _walk(module_op, lambda op: KERNEL_ATTR in op.attributes):
         del op.attributes[KERNEL_ATTR]
         if SCHEDULED_ATTR in op.attributes:
@@ -227,14 +214,12 @@ def run(module_op, pass_) -> None:
         why = conv.rewrite_conv(op, target, tags, pieces)
         if why:
             report[f"{op.name} at {op.location}"] = f"naive: {why}"
-    for op in _walk(module_op, lambda op: op.name == "linalg.matmul" and KERNEL_ATTR not in op.attributes
-                    and matmul.PIECE_ATTR not in op.attributes):
+    for op in _walk(module_op, lambda op: op.name == "linalg.matmul" and KERNEL_ATTR not in op.attributes):
         split = matmul.split_matmul(op, target, tags)
         if split is None:
             report[f"linalg.matmul at {op.location}"] = "naive: not a static f32 matmul"
         else:
             pieces += split
-    _erase_dead(module_op)  # initial accumulators that epilogue kernels build per tile
     pieces += elementwise.tag_elementwise(module_op, target, tags)
     pieces += reduction.tag_reductions(module_op, target, tags, KERNEL_ATTR)
     kernels = [Kernel(tag, config) for tag, config in pieces]

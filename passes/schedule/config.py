@@ -27,18 +27,12 @@ class MatmulConfig:
     # The outermost loop, in parallel: chunks of `parallel_chunk` along dim 0 (m) or 1 (n).
     parallel_dim: int = 0
     parallel_chunk: int = 0
-    epilogue: bool = False  # the kernel is an elementwise op on the matmul (see epilogue.py)
-    tile_init: bool = False  # ...whose initial accumulators are built per register tile
 
     def describe(self) -> str:
         order = "n,m" if self.n_outer else "m,n"
         text = f"reg {self.mr}x{self.nr} ({order}), cache m{self.mc} n{self.nc} k{self.kc}"
         if self.parallel_chunk:
             text += f", parallel {'mn'[self.parallel_dim]}{self.parallel_chunk}"
-        if self.epilogue:
-            text += ", epilogue on the accumulators"
-        if self.tile_init:
-            text += " (initialized in registers)"
         return text
 
 

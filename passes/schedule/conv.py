@@ -24,7 +24,6 @@ from mlir.dialects import linalg, tensor
 from mlc.passes import linalg_builders as lb
 from mlc.passes.conv_filter_layout import TO_FCHW
 from mlc.passes.schedule import depthwise, small_conv
-from mlc.passes.schedule import epilogue as gemm_epilogue
 from mlc.passes.schedule.matmul import matmul_pieces, static_f32_shape
 
 CONV_OPS = ("linalg.conv_2d_nchw_fchw", "linalg.conv_2d_ngchw_gfchw")
@@ -80,12 +79,8 @@ def _columns(x: ir.Value, kh: int, kw: int, oh: int, ow: int, strides, dilations
     return _collapse(col, [c * kh * kw, oh * ow], [[0, 1, 2], [3, 4]])
 
 
-NCHW_GROUPS = [[0, 1], [2, 3]]  # [1, F, OH, OW] as the GEMM's [M, N] = [F, OH*OW]
-
-
-def _conv_as_matmul(x, w, init, strides, dilations, target, tags, ep=None):
-    """One image's conv (x [1,C,H,W], w [F,C,KH,KW], init [1,F,OH,OW]) as matmul pieces,
-    ending in the Epilogue `ep` when given (the result is then the consumer's)."""
+def _conv_as_matmul(x, w, init, strides, dilations, target, tags):
+    """One image's conv (x [1,C,H,W], w [F,C,KH,KW], init [1,F,OH,OW]) as matmul pieces."""
     _, c, h, wd = static_f32_shape(x)
     f, _, kh, kw = static_f32_shape(w)
     _, _, oh, ow = static_f32_shape(init)
@@ -95,9 +90,7 @@ def _conv_as_matmul(x, w, init, strides, dilations, target, tags, ep=None):
         b = _collapse(x, [c, h * wd], [[0, 1], [2, 3]])
     else:
         b = _columns(x, kh, kw, oh, ow, strides, dilations, target.f32_lanes)
-    result, pieces = matmul_pieces(a, b, out, target, tags, ep)
-    if ep is not None:
-        return ep.expand(result), pieces
+    result, pieces = matmul_pieces(a, b, out, target, tags)
     return _expand(result, [1, f, oh, ow], [[0, 1], [2, 3]]), pieces
 
 
@@ -304,20 +297,12 @@ def rewrite_conv(op, target, tags, kernels) -> str | None:
             result, pieces = _conv_as_nhwc_matmul(x, hwcf, init, strides, dilations, target, tags,
                                                   epilogue)
         elif op.name == "linalg.conv_2d_nchw_fchw":
-            epilogue = gemm_epilogue.find(op.results[0], NCHW_GROUPS)
-            if epilogue is None:
-                result, pieces = _conv_as_matmul(x, w, init, strides, dilations, target, tags)
-            else:
-                # At the consumer: its other operands may be defined after the conv.
-                with ir.InsertionPoint(epilogue[0]):
-                    ep = gemm_epilogue.build(op.results[0], NCHW_GROUPS)
-                    result, pieces = _conv_as_matmul(x, w, init, strides, dilations, target,
-                                                     tags, ep)
+            result, pieces = _conv_as_matmul(x, w, init, strides, dilations, target, tags)
         elif shapes[0][1] <= MAX_GROUPS:
             result, pieces = _grouped(x, w, init, strides, dilations, target, tags)
         else:
             return f"{shapes[0][1]} groups > {MAX_GROUPS}"
-    if epilogue is not None:
+    if hwcf is not None and epilogue is not None:
         consumer = epilogue[0]
         consumer.results[0].replace_all_uses_with(result)
         consumer.erase()

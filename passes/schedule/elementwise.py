@@ -133,8 +133,7 @@ def tag_elementwise(module_op, target, tags) -> list:
     kernels = []
 
     def visit(op):
-        if op.name in ELEMENTWISE_OPS and KERNEL_ATTR not in op.attributes \
-                and "mlc.piece" not in op.attributes:  # a matmul piece's per-tile init
+        if op.name in ELEMENTWISE_OPS and KERNEL_ATTR not in op.attributes:
             config = elementwise_config(op, target)
             if config is not None:
                 tag = tags()

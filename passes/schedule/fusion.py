@@ -6,9 +6,7 @@ into one generic whose body keeps the merged nodes' locations, so a kernel's ONN
 names of its own location and its body ops'. For each conv and matmul, `epilogues` says what
 became part of the GEMM (a bias: the accumulators start from it) and what did not (its
 elementwise consumers, with the reason). A conv computed as an NHWC GEMM absorbs its only
-elementwise consumer into the pass that writes the result back as NCHW; any other conv or
-matmul lowered to matmul pieces applies its only elementwise consumer to the register tiles
-(`mlc.passes.schedule.epilogue`).
+elementwise consumer into the pass that writes the result back as NCHW.
 
 The records go on the module as `mlc.fusion`: kernel tag -> its ONNX nodes, and
 "epilogue of <node>" -> the decision.
@@ -19,9 +17,8 @@ import re
 from mlir import ir
 
 from mlc.passes.linalg_builders import producer
-from mlc.passes.schedule import depthwise, epilogue, small_conv
-from mlc.passes.schedule.conv import NCHW_GROUPS, hwcf_filter, nhwc_epilogue
-from mlc.passes.schedule.matmul import PIECE_ATTR, reshaped_result, static_f32_shape
+from mlc.passes.schedule import depthwise, small_conv
+from mlc.passes.schedule.conv import nhwc_epilogue
 
 FUSION_ATTR = "mlc.fusion"
 GEMM_OPS = ("linalg.conv_2d_nchw_fchw", "linalg.conv_2d_ngchw_gfchw", "linalg.matmul")
@@ -67,20 +64,6 @@ def _consumers(value: ir.Value) -> list:
     return found
 
 
-def _gemm_epilogue(op) -> tuple | None:
-    """(consumer, index) when the matmul rewrite will apply `op`'s consumer to its tiles."""
-    if op.name == "linalg.matmul":
-        if any(static_f32_shape(v) is None for v in op.operands):
-            return None
-        return epilogue.find(*reshaped_result(op))
-    if op.name != "linalg.conv_2d_nchw_fchw" or hwcf_filter(op.operands[1]) is not None:
-        return None
-    shapes = [static_f32_shape(v) for v in op.operands]
-    if any(s is None for s in shapes) or shapes[0][0] != 1:
-        return None
-    return epilogue.find(op.results[0], NCHW_GROUPS)
-
-
 def epilogues(module_op) -> dict[str, str]:
     """For each conv and matmul: which of its neighbours joined the GEMM, which did not, why."""
     records = {}
@@ -104,13 +87,6 @@ def epilogues(module_op) -> dict[str, str]:
             nodes = " + ".join(node_names(absorbed[0])) or absorbed[0].name
             parts.append(f"{nodes} fused into the NHWC output pass (one write of the result)")
             elementwise = []
-        else:
-            absorbed = _gemm_epilogue(op)
-            if absorbed is not None:
-                nodes = " + ".join(node_names(absorbed[0])) or absorbed[0].name
-                parts.append(f"{nodes} fused as the GEMM epilogue (applied to the register "
-                             f"accumulators, one write of the result)")
-                elementwise = []
         for user in elementwise:
             nodes = " + ".join(node_names(user)) or user.name
             parts.append(f"not fused: {nodes} (elementwise consumer) runs as its own vectorized "
@@ -133,11 +109,7 @@ def kernel_nodes(module_op, kernel_attr: str) -> dict[str, str]:
     def visit(op):
         if kernel_attr in op.attributes:
             tag = ir.StringAttr(op.attributes[kernel_attr]).value
-            names = node_names(op)
-            gemm = producer(op.operands[0]) if len(op.operands) else None
-            if gemm is not None and PIECE_ATTR in gemm.attributes:  # an epilogue kernel
-                names = node_names(gemm) + [n for n in names if n not in node_names(gemm)]
-            records[tag] = " + ".join(names) or op.name
+            records[tag] = " + ".join(node_names(op)) or op.name
         return ir.WalkResult.ADVANCE
 
     module_op.walk(visit)
