@@ -43,6 +43,7 @@ LIGHT = ["bvlc_alexnet", "densenet121", "inception_v1", "inception_v2", "resnet5
 IR_VERSION = 8  # onnxruntime rejects the newest IR versions
 RTOL = 1e-3
 CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
+BLOCK = 5  # consecutive runs of one side before the other's
 
 
 @dataclass
@@ -342,14 +343,17 @@ def time_case(result: Result, work: Path, threads: int, min_time: float, min_run
     sides = [lambda: model.run(feeds), lambda: session.run(None, feeds)]
     if reference is not None:
         sides.append(lambda: reference(feeds))
+    # Interleaved in blocks of BLOCK runs a side: a side's thread pool that keeps spinning
+    # after its run (onnxruntime's does) slows only the first run of the next block.
     times = [[] for _ in sides]
     spent = 0.0
     while len(times[0]) < min_runs or spent < min_time:
         for run, samples in zip(sides, times):
-            t0 = clock()
-            run()
-            samples.append(clock() - t0)
-            spent += samples[-1]
+            for _ in range(BLOCK):
+                t0 = clock()
+                run()
+                samples.append(clock() - t0)
+                spent += samples[-1]
     medians = [1e3 * float(np.median(samples)) for samples in times]
     result.mlc_ms, result.ort_ms = medians[:2]
     if reference is not None:
@@ -441,7 +445,8 @@ def write_page(results: list[Result], folder: Path, args, threads: list[int], cl
              f"- CPU: {model} ({os.cpu_count()} logical cores); flags: {flags}",
              f"- threads: {', '.join(map(str, threads))} (onnxruntime intra-op and mlc's pool); "
              f"clock: {clock} ({'CPU time of the calling thread' if clock == 'cpu' else 'elapsed'}"
-             "); both run in one process, interleaved (mlc, ORT, mlc, ...); medians.", "",
+             f"); both run in one process, interleaved in blocks of {BLOCK} runs (mlc, ORT, mlc, ...); "
+             "medians.", "",
              "| model | " + " | ".join(name for name, _, _, _ in _PAGE_COLUMNS) + " | note |",
              "|---|" + "---:|" * len(_PAGE_COLUMNS) + "---|"]
     for r in results:
