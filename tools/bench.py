@@ -44,6 +44,7 @@ IR_VERSION = 8  # onnxruntime rejects the newest IR versions
 RTOL = 1e-3
 CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
 BLOCK = 5  # consecutive runs of one side before the other's
+PAUSE = 0.1  # seconds between blocks at several threads, for spinning pools to park
 
 
 @dataclass
@@ -343,12 +344,16 @@ def time_case(result: Result, work: Path, threads: int, min_time: float, min_run
     sides = [lambda: model.run(feeds), lambda: session.run(None, feeds)]
     if reference is not None:
         sides.append(lambda: reference(feeds))
-    # Interleaved in blocks of BLOCK runs a side: a side's thread pool that keeps spinning
-    # after its run (onnxruntime's does) slows only the first run of the next block.
+    # Interleaved in blocks of BLOCK runs a side, with a pause between blocks at several
+    # threads: a pool that keeps spinning after its run (onnxruntime's, OpenBLAS's) would
+    # otherwise hold the cores the next side's threads need.
     times = [[] for _ in sides]
     spent = 0.0
     while len(times[0]) < min_runs or spent < min_time:
         for run, samples in zip(sides, times):
+            if threads > 1:
+                time.sleep(PAUSE)
+                spent += PAUSE  # so that the pauses do not multiply a fast model's rounds
             for _ in range(BLOCK):
                 t0 = clock()
                 run()
