@@ -220,7 +220,7 @@ def rewrite_depthwise(op, target) -> None:
             result = depthwise_rows.row_kernel(x, w, init, bias, bias_map, out, strides,
                                                dilations, epilogue, target.f32_lanes,
                                                op.location, columns)
-        _replace(op, last, result, init)
+        depthwise_rows.replace_conv(op, last, result, init)
         return
     with ir.InsertionPoint(op), op.location:
         taps = _taps(x, kh, kw, oh, ow, strides, dilations, target.f32_lanes)
@@ -247,7 +247,7 @@ def rewrite_depthwise(op, target) -> None:
             out = lb.empty(lb.shape_of(init), lb.elem_of(init))
             result = lb.generic([*taps, *weights, bias], [out], [*maps, identity],
                                 ["parallel"] * RANK, lambda *args: sum_of_taps(args))
-        _replace(op, op, result, init)
+        depthwise_rows.replace_conv(op, op, result, init)
         return
 
     user, index = consumer
@@ -270,16 +270,4 @@ def rewrite_depthwise(op, target) -> None:
                             [user.operands[n_inputs]],
                             [*maps, *[user_maps[i] for i in others], user_maps[-1]],
                             ["parallel"] * RANK, body)
-    _replace(op, user, result, init)
-
-
-def _replace(conv, last, result, init) -> None:
-    """`result` replaces `last` (the conv or its consumer); the conv, and the bias broadcast
-    that only it read, go."""
-    last.results[0].replace_all_uses_with(result)
-    if last != conv:
-        last.erase()
-    conv.erase()
-    broadcast = lb.producer(init)
-    if broadcast is not None and not list(broadcast.results[0].uses):
-        broadcast.erase()
+    depthwise_rows.replace_conv(op, user, result, init)

@@ -212,3 +212,15 @@ def row_kernel(x, w, init, bias, bias_map, out, strides, dilations, epilogue, la
             result = forall.results[0]
         return tensor.expand_shape(lb.ranked(out), result, [[0, 1, 2], [3], [4]], [],
                                    lb.shape_of(out))
+
+
+def replace_conv(conv, last, result, init) -> None:
+    """`result` replaces `last` (the conv or its consumer); the conv, and the bias broadcast
+    that only it read, go."""
+    last.results[0].replace_all_uses_with(result)
+    if last != conv:
+        last.erase()
+    conv.erase()
+    broadcast = lb.producer(init)
+    if broadcast is not None and not list(broadcast.results[0].uses):
+        broadcast.erase()

@@ -19,7 +19,7 @@ from mlir import ir
 from mlir.dialects import arith, math, scf, tensor, vector
 
 from mlc.passes import linalg_builders as lb
-from mlc.passes.schedule.depthwise_rows import _index, row_chunks, vector_epilogue
+from mlc.passes.schedule.depthwise_rows import _index, replace_conv, row_chunks, vector_epilogue
 from mlc.passes.schedule.parallel import MIN_ELEMENTS, chunk_count
 
 MAX_TAPS = 32
@@ -183,11 +183,5 @@ def rewrite(op, lanes: int) -> bool:
                                                  [], [0, 0, dynamic, 0], [1, f, size, ow],
                                                  [1, 1, 1, 1])
             result = forall.results[0]
-    last.results[0].replace_all_uses_with(result)
-    if last != op:
-        last.erase()
-    op.erase()
-    broadcast = lb.producer(init)
-    if broadcast is not None and not list(broadcast.results[0].uses):
-        broadcast.erase()
+    replace_conv(op, last, result, init)
     return True
