@@ -199,6 +199,24 @@ def _strip_marks(module_op) -> None:
             del op.attributes[SCHEDULED_ATTR]
 
 
+def _tag_kernels(module_op, tags, config_of) -> list:
+    """(tag, config) for each op not yet in a kernel that `config_of` gives a config, the op
+    tagged as that kernel."""
+    kernels = []
+
+    def visit(op):
+        if KERNEL_ATTR not in op.attributes:
+            config = config_of(op)
+            if config is not None:
+                tag = tags()
+                op.attributes[KERNEL_ATTR] = ir.StringAttr.get(tag)
+                kernels.append((tag, config))
+        return ir.WalkResult.ADVANCE
+
+    module_op.walk(visit)
+    return kernels
+
+
 def run(module_op, pass_) -> None:
     target = _target_of(module_op)
     tags = _Tags()
@@ -220,8 +238,10 @@ def run(module_op, pass_) -> None:
             report[f"linalg.matmul at {op.location}"] = "naive: not a static f32 matmul"
         else:
             pieces += split
-    pieces += elementwise.tag_elementwise(module_op, target, tags)
-    pieces += reduction.tag_reductions(module_op, target, tags, KERNEL_ATTR)
+    pieces += _tag_kernels(module_op, tags, lambda op: elementwise.elementwise_config(op, target)
+                           if op.name in elementwise.ELEMENTWISE_OPS else None)
+    pieces += _tag_kernels(module_op, tags, lambda op: reduction.reduction_config(
+        op, target.f32_lanes) if op.name == "linalg.generic" else None)
     kernels = [Kernel(tag, config) for tag, config in pieces]
     fused.update(fusion.kernel_nodes(module_op, KERNEL_ATTR))
     fusion.record(module_op, fused)

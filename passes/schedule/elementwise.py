@@ -19,7 +19,6 @@ from mlir import ir
 from mlir.dialects.transform import structured
 
 from mlc.passes.linalg_builders import dims_map, generic, identity_map
-from mlc.passes.schedule.matmul import KERNEL_ATTR
 from mlc.passes.schedule.parallel import MIN_ELEMENTS as MIN_PARALLEL_ELEMENTS, best_split
 
 ELEMENTWISE_OPS = ("linalg.generic", "linalg.fill", "linalg.copy")
@@ -127,22 +126,6 @@ def rows_transpose_as_generic(op) -> bool:
     op.results[0].replace_all_uses_with(moved)
     op.erase()
     return True
-
-
-def tag_elementwise(module_op, target, tags) -> list:
-    kernels = []
-
-    def visit(op):
-        if op.name in ELEMENTWISE_OPS and KERNEL_ATTR not in op.attributes:
-            config = elementwise_config(op, target)
-            if config is not None:
-                tag = tags()
-                op.attributes[KERNEL_ATTR] = ir.StringAttr.get(tag)
-                kernels.append((tag, config))
-        return ir.WalkResult.ADVANCE
-
-    module_op.walk(visit)
-    return kernels
 
 
 def schedule_elementwise(op: ir.Value, config: ElementwiseConfig) -> None:

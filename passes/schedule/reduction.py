@@ -89,22 +89,6 @@ def reduction_config(op, lanes: int) -> ReductionConfig | None:
     return ReductionConfig(tuple(tile))
 
 
-def tag_reductions(module_op, target, tags, kernel_attr: str) -> list:
-    kernels = []
-
-    def visit(op):
-        if op.name == "linalg.generic" and kernel_attr not in op.attributes:
-            config = reduction_config(op, target.f32_lanes)
-            if config is not None:
-                tag = tags()
-                op.attributes[kernel_attr] = ir.StringAttr.get(tag)
-                kernels.append((tag, config))
-        return ir.WalkResult.ADVANCE
-
-    module_op.walk(visit)
-    return kernels
-
-
 def schedule_reduction(op: ir.Value, config: ReductionConfig) -> None:
     tiled = structured.TileUsingForOp(op, sizes=list(config.tile))
     structured.VectorizeOp(tiled.tiled_linalg_op)
