@@ -13,6 +13,8 @@ from mlir import ir
 from mlc import dtypes
 
 ATTR = "mlc.interface"
+# @main's hidden last result when the model has run-time checks (importer/checks.py).
+STATUS_RESULT = "mlc.status"
 
 
 @dataclass(frozen=True)
@@ -30,15 +32,33 @@ class TensorSpec:
 
 
 @dataclass(frozen=True)
+class SymbolLimit:
+    """A symbolic size (an input symbol, or a product 'batch*seq') the model cannot exceed:
+    the graph reads a static table that far (a position-embedding table, say)."""
+    symbol: str
+    most: int
+    why: str
+
+    def to_json(self) -> dict:
+        return {"symbol": self.symbol, "most": self.most, "why": self.why}
+
+
+@dataclass(frozen=True)
 class Interface:
     model_name: str
     inputs: tuple[TensorSpec, ...]
     outputs: tuple[TensorSpec, ...]
+    limits: tuple[SymbolLimit, ...] = ()
+    # The messages of the run-time checks, in order; with any, @main has a last result
+    # STATUS_RESULT (i32): 0, or the number (from 1) of a check that failed.
+    checks: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps({"name": self.model_name,
                            "inputs": [t.to_json() for t in self.inputs],
-                           "outputs": [t.to_json() for t in self.outputs]})
+                           "outputs": [t.to_json() for t in self.outputs],
+                           "limits": [limit.to_json() for limit in self.limits],
+                           "checks": list(self.checks)})
 
     def attach(self, module: ir.Module) -> None:
         module.operation.attributes[ATTR] = ir.StringAttr.get(self.to_json())
@@ -53,7 +73,9 @@ def from_module(module: ir.Module) -> Interface:
     attrs = module.operation.attributes
     if ATTR in attrs:
         d = json.loads(ir.StringAttr(attrs[ATTR]).value)
-        return Interface(d["name"], tuple(map(_spec, d["inputs"])), tuple(map(_spec, d["outputs"])))
+        return Interface(d["name"], tuple(map(_spec, d["inputs"])), tuple(map(_spec, d["outputs"])),
+                         tuple(SymbolLimit(**limit) for limit in d.get("limits", ())),
+                         tuple(d.get("checks", ())))
     return _derive(module)
 
 

@@ -26,10 +26,10 @@ from onnx import numpy_helper
 
 from mlc import dtypes
 from mlc.errors import InputError, UnsupportedError
-from mlc.interface import Interface, TensorSpec
+from mlc.interface import STATUS_RESULT, Interface, SymbolLimit, TensorSpec
 from mlc.weights import WeightStore
 
-from . import dynamic, folding, function_expansion, narrow_types, symbolic_shapes
+from . import checks, dynamic, folding, function_expansion, narrow_types, symbolic_shapes
 from .handlers import HANDLERS
 from .node import Bound, NodeImport, require_tensor, symbolic_dims, tensor_type
 from .onnx_loader import (check_and_infer, default_opset, forget_declared_dims, infer,
@@ -66,13 +66,17 @@ def import_model(model: onnx.ModelProto, context: ir.Context, source: str = "<mo
     model = check_and_infer(forget_declared_dims(name_input_dims(model)), source)
     if any(not d.HasField("dim_value") for vi in model.graph.input
            for d in vi.type.tensor_type.shape.dim):
-        model = symbolic_shapes.refine(model, lambda m: infer(m, source))
-    return _GraphImporter(model, context, source, opset).run()
+        model, limits = symbolic_shapes.refine(model, lambda m: infer(m, source))
+    else:
+        limits = {}
+    return _GraphImporter(model, context, source, opset, limits).run()
 
 
 class _GraphImporter:
-    def __init__(self, model: onnx.ModelProto, context: ir.Context, source: str, opset: int):
+    def __init__(self, model: onnx.ModelProto, context: ir.Context, source: str, opset: int,
+                 limits: dict[str, tuple[int, str]]):
         self.model, self.graph = model, model.graph
+        self.limits = limits
         self.context, self.source, self.opset = context, source, opset
         self.weights = WeightStore()
         # Scoped name maps: a subgraph's scope is a child of each (ChainMap.new_child).
@@ -86,6 +90,7 @@ class _GraphImporter:
         self.used = ({name for node in self.graph.node for name in node.input}
                      | {vi.name for vi in self.graph.output})
         self._expansion_prefixes: set[str] = set()  # shared by every scope
+        self.checks: list[tuple[ir.Value, str]] = []  # (failed, message), checks.py
 
     def run(self) -> ImportedModel:
         with self.context, ir.Location.unknown():
@@ -112,14 +117,24 @@ class _GraphImporter:
                     self._import_node(node, node.name or f"{node.op_type}_{index}", self.opset)
                 results = [self.value(vi.name, ir.Location.name(f"output {vi.name}"))
                            for vi in self.graph.output]
-                func.ReturnOp(results, loc=self.file_loc)
+                hidden = []
+                if self.checks:
+                    hidden.append(checks.status(
+                        [failed for failed, _ in self.checks],
+                        lambda a: self.weights.constant(a, "check", self.file_loc), self.file_loc))
+                    fn.res_attrs = ir.ArrayAttr.get([*fn.res_attrs, _name_attr(STATUS_RESULT)])
+                func.ReturnOp(results + hidden, loc=self.file_loc)
             in_specs = tuple(_spec(self.types[vi.name], vi.name) for vi in inputs)
             symbols = {d for s in in_specs for d in s.shape if isinstance(d, str)}
             out_specs = tuple(self._output_spec(vi.name, result, symbols)
                               for vi, result in zip(self.graph.output, results))
             fn.attributes["function_type"] = ir.TypeAttr.get(
-                ir.FunctionType.get(in_types, [r.type for r in results]))
-            Interface(self._model_name(), in_specs, out_specs).attach(module)
+                ir.FunctionType.get(in_types, [r.type for r in results + hidden]))
+            limits = tuple(SymbolLimit(symbol, most, why)
+                           for symbol, (most, why) in sorted(self.limits.items())
+                           if all(f.isdigit() or f in symbols for f in symbol.split("*")))
+            Interface(self._model_name(), in_specs, out_specs, limits,
+                      tuple(message for _, message in self.checks)).attach(module)
         return ImportedModel(module, self.weights)
 
     def _output_spec(self, name: str, result: ir.Value, symbols: set) -> TensorSpec:

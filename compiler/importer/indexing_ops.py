@@ -5,6 +5,7 @@ result shape depends on the data (NonZero, Unique, Compress), which static shape
 
 import numpy as np
 
+from . import checks
 from .node import NodeImport
 
 HANDLERS = {}
@@ -18,7 +19,9 @@ def _axis(n: NodeImport, rank: int) -> int:
 
 
 def _gather_elements(n: NodeImport):
-    return n.op("gather_elements", [n.input(0), n.input(1)], axis=_axis(n, len(n.in_shape(0))))
+    axis = _axis(n, len(n.in_shape(0)))
+    checks.require_indices_in_range(n, 0, 1, axis)
+    return n.op("gather_elements", [n.input(0), n.input(1)], axis=axis)
 
 
 def _gather_nd(n: NodeImport):
@@ -38,8 +41,10 @@ def _reduction(n: NodeImport) -> str:
 
 
 def _scatter_elements(n: NodeImport):
-    return n.op("scatter_elements", [n.input(0), n.input(1), n.input(2)],
-                axis=_axis(n, len(n.in_shape(0))), reduction=_reduction(n))
+    axis = _axis(n, len(n.in_shape(0)))
+    checks.require_indices_in_range(n, 0, 1, axis)
+    return n.op("scatter_elements", [n.input(0), n.input(1), n.input(2)], axis=axis,
+                reduction=_reduction(n))
 
 
 def _scatter_nd(n: NodeImport):

@@ -226,6 +226,16 @@ class NodeImport:
     def constant(self, array: np.ndarray) -> ir.Value:
         return self._importer.weights.constant(np.asarray(array), f"{self.label}_const", self.loc)
 
+    # -- run-time checks (checks.py) -------------------------------------------------------
+    @property
+    def at_top_level(self) -> bool:
+        """Whether this node is in the graph itself, not in a subgraph or a decomposition."""
+        return not self._importer.prefix
+
+    def add_check(self, failed: ir.Value, what: str) -> None:
+        """Makes the call fail, naming this node and `what`, when `failed` (i32, 0-d) is 1."""
+        self._importer.checks.append((failed, self.error_text(what)))
+
     def error_text(self, what: str) -> str:
         return (f"{self._importer.source}: node '{self.label}' ({self.op_type}, opset {self.opset}): "
                 f"{what}")

@@ -32,9 +32,11 @@ MAX_ROUNDS = 32
 MAX_ELEMENTS = 16
 
 
-def refine(model: onnx.ModelProto, infer) -> onnx.ModelProto:
-    """`model` with better-named dims; `infer(model)` is the shape inference to re-run."""
+def refine(model: onnx.ModelProto, infer) -> tuple[onnx.ModelProto, dict[str, tuple[int, str]]]:
+    """`model` with better-named dims, and the limits the graph puts on its symbols
+    ({symbol or product: (largest size, why)}); `infer(model)` is the inference to re-run."""
     named: dict[str, tuple[int, list]] = {}
+    limits: dict[str, tuple[int, str]] = {}
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 1)
     base = _without_weights(model)
     # Inference keeps a declared dim, a stale one too: only the names found here are declared.
@@ -46,7 +48,11 @@ def refine(model: onnx.ModelProto, infer) -> onnx.ModelProto:
                     d.Clear()
     current = model
     for _ in range(MAX_ROUNDS):
-        found = _Walk(current.graph, opset).run()
+        walk = _Walk(current.graph, opset)
+        found = walk.run()
+        for symbol, (most, why) in walk.limits.items():
+            if symbol not in limits or most < limits[symbol][0]:
+                limits[symbol] = (most, why)
         if not found:
             break
         named.update(found)
@@ -64,7 +70,7 @@ def refine(model: onnx.ModelProto, infer) -> onnx.ModelProto:
         model.graph.value_info.extend(current.graph.value_info)
         for vi, found in zip(model.graph.output, current.graph.output):
             vi.type.CopyFrom(found.type)
-    return model
+    return model, limits
 
 
 def _without_weights(model: onnx.ModelProto) -> onnx.ModelProto:
@@ -171,6 +177,10 @@ class _Walk:
         self.types = {vi.name: vi.type for vi in [*graph.input, *graph.value_info, *graph.output]}
         self.values: dict[str, _Value] = {}
         self.named: dict[str, tuple[int, list]] = {}
+        # Integer tensors whose elements lie in [0, bound) for a symbolic bound (a Range up
+        # to a sequence length), and the sizes a symbol can take without a read out of bounds.
+        self.below: dict[str, str] = {}
+        self.limits: dict[str, tuple[int, str]] = {}
         self.init_types = {init.name: init.data_type for init in graph.initializer}
         self.init_shapes = {init.name: list(init.dims) for init in graph.initializer}
         # Small constants, for the inference of ops that read them (Split's sizes, axes).
@@ -297,13 +307,30 @@ class _Walk:
         if dims is not None:
             self.values[out] = _Value([_product(dims)], True)
 
+    def _limit(self, symbol, most: int, node, why: str) -> None:
+        """Records that `symbol` (a symbolic size) may be at most `most`."""
+        if isinstance(symbol, str) and (symbol not in self.limits or most < self.limits[symbol][0]):
+            label = node.name or node.op_type
+            self.limits[symbol] = (most, f"node '{label}' ({node.op_type}) {why}")
+
     def _Gather(self, node, out):
+        src = self.dims(node.input[0])
+        if node.input[1] in self.below and src is not None:
+            axis = self._attr(node, "axis", 0)
+            size = src[axis]
+            if isinstance(size, int):
+                self.below[out] = self.below[node.input[1]]
+                self._limit(self.below[out], size, node,
+                            f"reads positions 0 .. {self.below[out]}-1 of a table of {size} "
+                            f"along axis {axis}")
         data, index = self._value(node, 0), self._value(node, 1)
         if data is None or index is None or not all(isinstance(i, int) for i in index.items):
             return
         self.values[out] = _Value([data.items[i] for i in index.items], index.scalar)
 
     def _same(self, node, out):
+        if node.input and node.input[0] in self.below:
+            self.below[out] = self.below[node.input[0]]
         x = self._value(node, 0)
         if x is not None:
             shape = self.dims(out)
@@ -312,6 +339,8 @@ class _Walk:
     _Unsqueeze = _Squeeze = _Cast = _Identity = _same
 
     def _Reshape(self, node, out):
+        if node.input[0] in self.below:
+            self.below[out] = self.below[node.input[0]]
         x, shape = self._value(node, 0), self._value(node, 1)
         if x is not None:
             self._same(node, out)
@@ -358,9 +387,12 @@ class _Walk:
                 dims[axis] = (min(end, src[axis]) if isinstance(src[axis], int) and end >= 0
                               else src[axis] if end >= 2**31 - 1 else None)
             else:
-                # Slicing [0, n) with a symbolic n: the symbol, which the run time then
-                # clamps to the dim; the exporters slice position tables this way.
+                # Slicing [0, n) with a symbolic n: the symbol; the exporters slice position
+                # tables this way, and n must then fit the table.
                 dims[axis] = end
+                if isinstance(src[axis], int):
+                    self._limit(end, src[axis], node,
+                                f"takes the first {end} of {src[axis]} entries along axis {axis}")
         self._set_dims(out, dims, self.elem(node.input[0]))
 
     def _binary(fn):
@@ -403,6 +435,8 @@ class _Walk:
                 self.values[out] = _Value([int(array[0])] * shape.items[0])
 
     def _Expand(self, node, out):
+        if node.input[0] in self.below:
+            self.below[out] = self.below[node.input[0]]
         shape, src = self._value(node, 1), self.dims(node.input[0])
         if shape is None or src is None:
             return
@@ -418,6 +452,8 @@ class _Walk:
         if start is None or limit is None or delta is None:
             return
         s, l, d = start.items[0], limit.items[0], delta.items[0]
+        if isinstance(s, int) and s >= 0 and isinstance(d, int) and d > 0 and isinstance(l, str):
+            self.below[out] = l
         if s == 0 and d == 1 and l is not None:
             self._set_dims(out, [l], self.elem(node.input[0]))
             if isinstance(l, int) and l <= MAX_ELEMENTS:

@@ -11,7 +11,7 @@ import numpy as np
 from mlir import ir
 from onnx import numpy_helper
 
-from . import dynamic
+from . import checks, dynamic
 from .node import NodeImport
 
 HANDLERS = {}
@@ -135,7 +135,9 @@ def _gather(n: NodeImport):
     if data is not None and indices is not None and data.size <= 64:
         return np.take(data, indices, axis=axis)  # shape arithmetic folds away
     rank = len(n.in_shape(0))
-    return n.op("gather", [n.input(0), n.input(1)], axis=axis + rank if axis < 0 else axis)
+    axis = axis + rank if axis < 0 else axis
+    checks.require_indices_in_range(n, 0, 1, axis)
+    return n.op("gather", [n.input(0), n.input(1)], axis=axis)
 
 
 HANDLERS.update({

@@ -19,15 +19,23 @@
  *       after each symbol is replaced by the size the inputs give it. All dense row-major with
  *       the dtypes mlc_model() gives; buffers must not overlap. Each symbol is bound at its
  *       first appearance (inputs in order, dims in order); a size that disagrees with a static
- *       dim or with a symbol's binding returns MLC_STATUS_BAD_SHAPE before anything runs.
+ *       dim or with a symbol's binding, or a symbol (or product of symbols) larger than one of
+ *       mlc_model_info.limits allows, returns MLC_STATUS_BAD_SHAPE before anything runs.
  *
  *   int mlc_run(const void *const *inputs, void *const *outputs);
  *       mlc_run_shaped for a model without symbolic dims (the shapes are mlc_model()'s); a
  *       model with symbolic dims returns MLC_STATUS_NEEDS_SHAPES.
  *
- * Both return MLC_STATUS_OK (0) on success.
+ * Both return MLC_STATUS_OK (0) on success, and MLC_STATUS_CHECK_FAILED when the inputs' values
+ * break a rule of the model's ops (ABI 5: a Gather index outside its axis); the outputs then
+ * hold no meaningful values, but nothing was read or written outside a buffer.
  *
- *   int mlc_set_num_threads(int n);
+ *   int mlc_failed_check(void);
+ *       After MLC_STATUS_CHECK_FAILED, on the same thread: which check failed, an index into
+ *       mlc_model_info.checks, whose entry names the node, its op and the rule (ABI 5).
+ *
+ *   int mlc_failed_check(void);
+int mlc_set_num_threads(int n);
  *   int mlc_get_num_threads(void);
  *       The threads a call to mlc_run uses for its large kernels: the calling thread plus a
  *       pool of n - 1 worker threads inside the .so, started on first use (pthreads; no
@@ -60,13 +68,14 @@
 extern "C" {
 #endif
 
-#define MLC_ABI_VERSION 4
+#define MLC_ABI_VERSION 5
 
 enum {
   MLC_STATUS_OK = 0,
   MLC_STATUS_NO_MEMORY = 1,      /* the calling thread's arena could not be allocated */
   MLC_STATUS_BAD_SHAPE = 2,      /* input_shapes disagree with the model or with each other */
-  MLC_STATUS_NEEDS_SHAPES = 3    /* mlc_run on a model with symbolic dims: use mlc_run_shaped */
+  MLC_STATUS_NEEDS_SHAPES = 3,   /* mlc_run on a model with symbolic dims: use mlc_run_shaped */
+  MLC_STATUS_CHECK_FAILED = 4    /* a run-time check failed: see mlc_failed_check (ABI 5) */
 };
 
 typedef enum {
@@ -88,6 +97,14 @@ typedef struct {
                                   others; NULL itself when every dim is static (ABI 3) */
 } mlc_tensor_info;
 
+/* A symbolic size the model cannot exceed (ABI 5): `symbol` is an input symbol or a product
+ * of them ("batch*seq"); the graph reads a static table that far (`why` says where). */
+typedef struct {
+  const char *symbol;
+  int64_t most;
+  const char *why;
+} mlc_symbol_limit;
+
 typedef struct {
   int32_t abi_version;    /* MLC_ABI_VERSION of the compiler that built the .so */
   const char *model_name;
@@ -97,12 +114,17 @@ typedef struct {
   const mlc_tensor_info *outputs;
   const char *target;     /* the --target it was compiled for */
   int64_t arena_bytes;    /* bytes of intermediate buffers each calling thread holds (ABI 2) */
+  int32_t num_limits;     /* ABI 5 */
+  const mlc_symbol_limit *limits;
+  int32_t num_checks;     /* ABI 5: the run-time checks' messages */
+  const char *const *checks;
 } mlc_model_info;
 
 const mlc_model_info *mlc_model(void);
 int mlc_run(const void *const *inputs, void *const *outputs);
 int mlc_run_shaped(const void *const *inputs, const int64_t *const *input_shapes,
                    void *const *outputs);
+int mlc_failed_check(void);
 int mlc_set_num_threads(int n);
 int mlc_get_num_threads(void);
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from mlc import dtypes
 
-ABI_VERSION = 4
+ABI_VERSION = 5
 
 
 class RuntimeInputError(ValueError):
@@ -22,11 +22,22 @@ class _TensorInfo(ctypes.Structure):
                 ("symbols", ctypes.POINTER(ctypes.c_char_p))]
 
 
+class _SymbolLimit(ctypes.Structure):
+    _fields_ = [("symbol", ctypes.c_char_p), ("most", ctypes.c_int64), ("why", ctypes.c_char_p)]
+
+
 class _ModelInfo(ctypes.Structure):
     _fields_ = [("abi_version", ctypes.c_int32), ("model_name", ctypes.c_char_p),
                 ("num_inputs", ctypes.c_int32), ("num_outputs", ctypes.c_int32),
                 ("inputs", ctypes.POINTER(_TensorInfo)), ("outputs", ctypes.POINTER(_TensorInfo)),
-                ("target", ctypes.c_char_p), ("arena_bytes", ctypes.c_int64)]
+                ("target", ctypes.c_char_p), ("arena_bytes", ctypes.c_int64),
+                ("num_limits", ctypes.c_int32), ("limits", ctypes.POINTER(_SymbolLimit)),
+                ("num_checks", ctypes.c_int32), ("checks", ctypes.POINTER(ctypes.c_char_p))]
+
+# mlc_runtime.h's status codes
+_STATUS = {1: "its arena could not be allocated", 2: "the input shapes were refused",
+           3: "the model has symbolic dims", 4: "a run-time check failed"}
+_CHECK_FAILED = 4
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,15 @@ def _specs(table, count: int) -> list[TensorSpec]:
                       for d in range(t.rank))
         out.append(TensorSpec(t.name.decode(), dtype.numpy, shape))
     return out
+
+
+def check_limits(limits: list[tuple[str, int, str]], sizes: dict[str, int]) -> None:
+    """Raises when a symbol (or product) is larger than the model can take."""
+    for symbol, most, why in limits:
+        size = symbol_size(symbol, sizes)
+        if size > most:
+            raise RuntimeInputError(f"{symbol!r} is {size} in these inputs, but the model takes "
+                                    f"at most {most}: {why}")
 
 
 def bind_symbols(specs: list[TensorSpec], arrays: list[np.ndarray]) -> dict[str, int]:
@@ -135,6 +155,10 @@ class Model:
         self.arena_bytes = int(info.arena_bytes)
         self.inputs = _specs(info.inputs, info.num_inputs)
         self.outputs = _specs(info.outputs, info.num_outputs)
+        # (symbol, largest size, why): the sizes the model's static tables allow
+        self.limits = [(info.limits[i].symbol.decode(), int(info.limits[i].most),
+                        info.limits[i].why.decode()) for i in range(info.num_limits)]
+        self._checks = [info.checks[i].decode() for i in range(info.num_checks)]
         self._run = self._lib.mlc_run_shaped
         self._run.argtypes = [ctypes.POINTER(ctypes.c_void_p),
                               ctypes.POINTER(ctypes.POINTER(ctypes.c_int64)),
@@ -192,12 +216,14 @@ class Model:
     def output_shapes(self, feeds: dict) -> dict[str, tuple[int, ...]]:
         """The outputs' shapes for these inputs (their symbols bound from the inputs)."""
         sizes = bind_symbols(self.inputs, self._check(feeds))
+        check_limits(self.limits, sizes)
         return {s.name: s.resolve(sizes) for s in self.outputs}
 
     def run(self, feeds: dict) -> dict:
         """Runs the model; returns {output name: array} in graph order."""
         arrays = self._check(feeds)
         sizes = bind_symbols(self.inputs, arrays)
+        check_limits(self.limits, sizes)
         outputs = [np.empty(s.resolve(sizes), s.dtype) for s in self.outputs]
         shapes = [(ctypes.c_int64 * max(1, a.ndim))(*a.shape) for a in arrays]
         # `arrays`, `shapes` and `outputs` hold every buffer until the call returns.
@@ -205,8 +231,12 @@ class Model:
         shape_ptrs = (ctypes.POINTER(ctypes.c_int64) * max(1, len(shapes)))(*shapes)
         out_ptrs = (ctypes.c_void_p * max(1, len(outputs)))(*[o.ctypes.data for o in outputs])
         status = self._run(in_ptrs, shape_ptrs, out_ptrs)
+        if status == _CHECK_FAILED:
+            failed = self._lib.mlc_failed_check()
+            raise RuntimeInputError(f"model {self.name!r} refused these inputs: {self._checks[failed]}")
         if status != 0:
-            raise RuntimeError(f"model {self.name!r}: mlc_run failed with status {status}")
+            raise RuntimeError(f"model {self.name!r}: mlc_run failed with status {status} "
+                               f"({_STATUS.get(status, 'unknown')})")
         return {s.name: o for s, o in zip(self.outputs, outputs)}
 
 

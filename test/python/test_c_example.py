@@ -135,6 +135,23 @@ def test_mixed_dtypes_and_several_outputs(built, tmp_path):
     assert "input 1: i64 int64[2x9]" in stdout and "output 3: i32d int32[3x1x2]" in stdout
 
 
+def test_failed_check_names_the_node(built, tmp_path):
+    """The example fills int64 inputs with -8 .. 8: Gather indices outside a table of 4 rows,
+    which the model refuses through MLC_STATUS_CHECK_FAILED and mlc_failed_check."""
+    exe, _, _ = built
+    model = make_model([helper.make_node("Gather", ["table", "ids"], ["y"], name="lookup")],
+                       [tensor("ids", np.int64, (6,))], [tensor("y", np.float32, (6, 2))],
+                       initializers=[onnx.numpy_helper.from_array(
+                           np.arange(8, dtype=np.float32).reshape(4, 2), "table")])
+    onnx.save(model, tmp_path / "lookup.onnx")
+    done = subprocess.run([sys.executable, "-m", "mlc", "compile", str(tmp_path / "lookup.onnx"),
+                           "-o", str(tmp_path / "lookup.so")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    done = subprocess.run([str(exe), str(tmp_path / "lookup.so")], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "refused these inputs" in done.stderr and "node 'lookup' (Gather" in done.stderr
+
+
 @pytest.mark.parametrize("case", ["no-args", "missing", "not-elf", "not-mlc"])
 def test_errors_exit_nonzero(built, tmp_path, case):
     exe, _, _ = built

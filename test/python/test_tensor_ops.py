@@ -6,6 +6,7 @@ import pytest
 from onnx import helper, numpy_helper
 
 from conftest import make_model, tensor
+from mlc.runtime import RuntimeInputError
 
 
 def _random(rng, shape, dtype=np.float32):
@@ -257,20 +258,26 @@ def test_lp_normalization(check_against_ort, p, axis, opset):
     check_against_ort(model, {"x": x})
 
 
-@pytest.mark.parametrize("op", ["Gather", "GatherElements"])
-def test_index_values_out_of_range_stay_inside_the_buffer(compile_and_run, op):
-    """ONNX makes such an index an error, which a compiled kernel cannot report: it is clamped
-    to the axis (a huge index reads the last row, a huge negative one the first), never read
-    outside the data (a token id past the vocabulary must not crash the process)."""
+@pytest.mark.parametrize("op", ["Gather", "GatherElements", "ScatterElements"])
+def test_index_values_out_of_range_are_refused(compile_model_so, op):
+    """ONNX makes such an index an error: the call is refused with a message naming the node
+    (as onnxruntime refuses it), and a valid call to the same model still runs."""
     data = np.arange(12, dtype=np.float32).reshape(4, 3)
-    indices = np.array([[1, 10**9], [-10**9, 3]], np.int64)
-    if op == "GatherElements":
-        indices = np.array([[1, 10**9, 0], [-10**9, 3, 2]], np.int64)
-    model = make_model([helper.make_node(op, ["data", "indices"], ["y"], axis=0)],
-                       [tensor("data", np.float32, data.shape),
-                        tensor("indices", np.int64, indices.shape)],
-                       [tensor("y", np.float32, (2, 2, 3) if op == "Gather" else (2, 3))])
-    (got,) = compile_and_run(model, {"data": data, "indices": indices})
-    clamped = np.clip(indices, 0, data.shape[0] - 1)
-    expected = data[clamped] if op == "Gather" else np.take_along_axis(data, clamped, axis=0)
-    np.testing.assert_array_equal(got, expected)
+    shape = (2, 2) if op == "Gather" else (2, 3)
+    inputs = ["data", "indices"] + (["updates"] if op == "ScatterElements" else [])
+    out_shape = (2, 2, 3) if op == "Gather" else (4, 3) if op == "ScatterElements" else (2, 3)
+    model = make_model([helper.make_node(op, inputs, ["y"], axis=0, name="picker")],
+                       [tensor("data", np.float32, data.shape), tensor("indices", np.int64, shape)]
+                       + ([tensor("updates", np.float32, shape)] if op == "ScatterElements" else []),
+                       [tensor("y", np.float32, out_shape)])
+    m = compile_model_so(model)
+    feeds = {"data": data, "indices": np.array([[1, 3, 0], [-4, 2, 1]][:2])[:, :shape[1]]}
+    if op == "ScatterElements":
+        feeds["updates"] = np.ones(shape, np.float32)
+    m.run(feeds)  # in range, negative ones too
+    for bad in (4, -5, 10**9):
+        feeds["indices"] = feeds["indices"].copy()
+        feeds["indices"][1, 0] = bad
+        with pytest.raises(RuntimeInputError,
+                           match=r"node 'picker' \(%s.*index along axis 0 is outside \[-4, 3\]" % op):
+            m.run(feeds)

@@ -69,3 +69,19 @@ def test_dynamic_batch_and_sequence(compile_model_so, builder):
     feeds["attention_mask"] = np.ones((1, 8), np.int64)
     with pytest.raises(RuntimeInputError, match="'seq'.*inputs must agree"):
         m.run(feeds)
+
+
+@pytest.mark.parametrize("builder", ["bert_encoder", "gpt2_decoder"])
+def test_values_and_sizes_past_the_tables_are_refused(compile_model_so, builder):
+    """As onnxruntime refuses them: a sequence longer than the position table (64) the
+    export slices or gathers, before anything runs; a token id past the vocabulary."""
+    model, _ = getattr(model_zoo, builder)(dynamic=True)
+    m = compile_model_so(model)
+    with pytest.raises(RuntimeInputError, match="'seq' is 65 .* at most 64: node '.*'"):
+        m.run(model_zoo.token_inputs(65))
+    feeds = model_zoo.token_inputs(8)
+    feeds["input_ids"][0, 5] = model_zoo.VOCAB
+    with pytest.raises(RuntimeInputError, match=r"node '.*' \(Gather.*outside \[-1000, 999\]"):
+        m.run(feeds)
+    feeds["input_ids"][0, 5] = model_zoo.VOCAB - 1
+    m.run(feeds)

@@ -260,6 +260,13 @@ int main(int argc, char **argv) {
   }
 
   int status = run((const void *const *)inputs, (const int64_t *const *)shapes, (void *const *)outputs);
+  if (status == MLC_STATUS_CHECK_FAILED) {
+    int (*failed_check)(void);
+    *(void **)&failed_check = dlsym(lib, "mlc_failed_check");
+    fprintf(stderr, "run_model: the model refused these inputs: %s\n",
+            info->checks[failed_check()]);
+    return 1;
+  }
   if (status != MLC_STATUS_OK) {
     fprintf(stderr, "run_model: mlc_run_shaped failed with status %d\n", status);
     return 1;
