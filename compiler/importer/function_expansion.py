@@ -25,11 +25,6 @@ from dataclasses import dataclass
 import onnx
 from onnx import AttributeProto
 
-# A body whose nodes carry subgraphs is not expanded: the subgraphs' references would need
-# renaming too, and they only occur in bodies built on Loop/If/Scan, which mlc does not import.
-_SUBGRAPH_KINDS = (AttributeProto.GRAPH, AttributeProto.GRAPHS)
-
-
 @dataclass
 class Expansion:
     nodes: list[onnx.NodeProto]
@@ -64,26 +59,64 @@ def expand(node: onnx.NodeProto, opset: int, input_types: list[onnx.TypeProto],
     def rename(name: str) -> str:
         return names.get(name, prefix + name)
 
-    nodes = []
-    for inner in body.node:
-        if (inner.domain not in ("", "ai.onnx")
-                or any(a.type in _SUBGRAPH_KINDS for a in inner.attribute)):
-            return None
-        bound = onnx.NodeProto()
-        bound.CopyFrom(inner)
-        bound.input[:] = [rename(x) for x in inner.input]
-        bound.output[:] = [rename(y) for y in inner.output]
-        del bound.attribute[:]
-        for a in inner.attribute:
-            if not a.ref_attr_name:
-                bound.attribute.append(a)
-            elif a.ref_attr_name in attrs:
-                actual = AttributeProto()
-                actual.CopyFrom(attrs[a.ref_attr_name])
-                actual.name = a.name
-                bound.attribute.append(actual)
-        nodes.append(bound)
+    nodes = [_bind_node(inner, rename, attrs) for inner in body.node]
+    if any(bound is None for bound in nodes):
+        return None
     return Expansion(nodes, body_opset)
+
+
+def has_body(node: onnx.NodeProto, opset: int) -> bool:
+    """Whether ONNX defines the node's op (in any domain it knows) by a function body."""
+    try:
+        schema = onnx.defs.get_schema(node.op_type, opset, node.domain)
+    except onnx.defs.SchemaError:
+        return False
+    return schema.has_function or schema.has_context_dependent_function
+
+
+def _bind_node(inner: onnx.NodeProto, rename, attrs: dict[str, AttributeProto]):
+    """A body node with its values renamed and its attribute references resolved; the same,
+    recursively, for the nodes of its subgraphs (a Scan's body)."""
+    bound = onnx.NodeProto()
+    bound.CopyFrom(inner)
+    bound.input[:] = [rename(x) for x in inner.input]
+    bound.output[:] = [rename(y) for y in inner.output]
+    del bound.attribute[:]
+    for a in inner.attribute:
+        if a.ref_attr_name:
+            if a.ref_attr_name not in attrs:
+                continue
+            actual = AttributeProto()
+            actual.CopyFrom(attrs[a.ref_attr_name])
+            actual.name = a.name
+            bound.attribute.append(actual)
+        elif a.type == AttributeProto.GRAPH:
+            graph = _bind_graph(a.g, rename, attrs)
+            if graph is None:
+                return None
+            bound.attribute.append(onnx.helper.make_attribute(a.name, graph))
+        elif a.type == AttributeProto.GRAPHS:
+            return None
+        else:
+            bound.attribute.append(a)
+    return bound
+
+
+def _bind_graph(graph: onnx.GraphProto, rename, attrs) -> onnx.GraphProto | None:
+    """A subgraph of a body node, every name in it renamed as the body's are (ONNX names are
+    unique across a graph and its subgraphs, so one renaming serves both)."""
+    nodes = [_bind_node(inner, rename, attrs) for inner in graph.node]
+    if any(node is None for node in nodes):
+        return None
+    bound = onnx.GraphProto()
+    bound.CopyFrom(graph)
+    del bound.node[:]
+    bound.node.extend(nodes)
+    for vi in [*bound.input, *bound.output, *bound.value_info]:
+        vi.name = rename(vi.name)
+    for init in bound.initializer:
+        init.name = rename(init.name)
+    return bound
 
 
 def with_explicit_defaults(model: onnx.ModelProto, opset: int,

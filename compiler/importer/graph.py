@@ -206,8 +206,12 @@ class _GraphImporter:
 
     def _import_node(self, node: onnx.NodeProto, label: str, opset: int, depth: int = 0) -> None:
         if node.domain not in ("", "ai.onnx"):
+            if function_expansion.has_body(node, opset):  # ai.onnx.preview's FlexAttention
+                self._import_function_body(node, label, opset, depth)
+                return
             raise UnsupportedError(f"{self.source}: node '{label}' uses op {node.domain}::{node.op_type}; "
-                                   "mlc supports only the default ONNX domain")
+                                   "mlc supports the default ONNX domain, and other ops that "
+                                   "ONNX defines by a function body")
         folded = folding.fold(node, self.consts, opset)
         if folded is not None:
             self._bind(node, folded)

@@ -164,3 +164,29 @@ def test_a_body_that_fails_to_import_names_the_op_and_the_inner_failure():
     assert message.startswith("<model>: node 'coin': op Bernoulli (opset 22) is not supported: "
                               "its function body fails to import: node 'coin::")
     assert "RandomUniformLike" in message
+
+
+@pytest.mark.parametrize("rule", ["linear", "gated_delta"])
+def test_a_body_with_a_scan_subgraph(compile_and_run, rule):
+    """LinearAttention's body (onnx 1.23, opset 27) is a recurrence written as a Scan whose
+    subgraph reads the body's values: the subgraph's names are bound like the body's. Checked
+    against onnx's reference implementation (onnxruntime has no LinearAttention)."""
+    from onnx.reference import ReferenceEvaluator
+
+    rng = np.random.default_rng(3)
+    b, t, hq, hkv, d = 2, 5, 4, 2, 3
+    feeds = {"q": _random(rng, (b, t, hq * d)), "k": _random(rng, (b, t, hkv * d)),
+             "v": _random(rng, (b, t, hkv * d))}
+    inputs = ["q", "k", "v"]
+    if rule == "gated_delta":
+        feeds["decay"] = _random(rng, (b, t, hkv), 0.1) - 0.2
+        feeds["beta"] = np.asarray(rng.uniform(0, 1, (b, t, hkv)), np.float32)
+        inputs += ["", "decay", "beta"]
+    node = helper.make_node("LinearAttention", inputs, ["y", "state"], q_num_heads=hq,
+                            kv_num_heads=hkv, update_rule=rule)
+    model = make_model([node], [tensor(name, np.float32, x.shape) for name, x in feeds.items()],
+                       [tensor("y", np.float32, (b, t, hq * d)),
+                        tensor("state", np.float32, (b, hkv, d, d))], opset=27, check=False)
+    expected = ReferenceEvaluator(model).run(None, feeds)
+    for got, want in zip(compile_and_run(model, feeds), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
