@@ -13,7 +13,9 @@ from .node import Bound, NodeImport
 
 
 class Decomposition:
-    def __init__(self):
+    def __init__(self, opset: int | None = None):
+        """`opset`: the one the nodes are written in (default: the model's)."""
+        self.opset = opset
         self.nodes, self.inits, self.inputs, self.bindings = [], [], [], []
         self._count = 0
 
@@ -44,5 +46,5 @@ class Decomposition:
         self.nodes.append(helper.make_node("Identity", [output], ["y"]))
         out = helper.make_tensor_value_info("y", n.out_dtype().onnx, n.out_shape())
         graph = helper.make_graph(self.nodes, tag, self.inputs, [out], self.inits)
-        (y,) = n.import_graph(graph, self.bindings, tag)
+        (y,) = n.import_graph(graph, self.bindings, tag, self.opset)
         return n.materialize(y)

@@ -185,7 +185,8 @@ class _GraphImporter:
         dtype = dtypes.from_onnx(self.types[name].tensor_type.elem_type)
         return Bound(self.value(name, self.file_loc), dtype)
 
-    def import_graph(self, graph: onnx.GraphProto, bindings: list[Bound], prefix: str) -> list[Bound]:
+    def import_graph(self, graph: onnx.GraphProto, bindings: list[Bound], prefix: str,
+                     opset: int | None = None) -> list[Bound]:
         """Imports a subgraph's nodes at the insertion point, its inputs bound in order to
         `bindings`; outer names stay visible. Returns its outputs."""
         scope = copy.copy(self)  # shares the module, weights and options; only names are new
@@ -201,7 +202,8 @@ class _GraphImporter:
         for vi, bound in zip(graph.input, bindings):
             scope._bind_one(vi.name, bound)
         for index, node in enumerate(graph.node):
-            scope._import_node(node, prefix + (node.name or f"{node.op_type}_{index}"), self.opset)
+            scope._import_node(node, prefix + (node.name or f"{node.op_type}_{index}"),
+                               opset or self.opset)
         return [scope.bound(vi.name) for vi in graph.output]
 
     def _import_node(self, node: onnx.NodeProto, label: str, opset: int, depth: int = 0) -> None:

@@ -4,8 +4,10 @@ result shape depends on the data (NonZero, Unique, Compress), which static shape
 """
 
 import numpy as np
+from mlir import ir
 
 from . import checks
+from .decompose import Decomposition
 from .node import NodeImport
 
 HANDLERS = {}
@@ -62,6 +64,28 @@ def _one_hot(n: NodeImport):
     return n.op("one_hot", [n.input(0), n.input(2)], axis=axis + out_rank if axis < 0 else axis)
 
 
+def _reverse_sequence(n: NodeImport):
+    """y[t, b] = x[lens[b] - 1 - t, b] for t < lens[b], else x[t, b] (time and batch axes as
+    the attributes say): one GatherElements along time, at indices computed from `lens`."""
+    shape = n.in_shape(0)
+    if ir.ShapedType.get_dynamic_size() in shape[:2]:
+        raise n.unsupported("a dynamic time or batch dim is not supported")
+    time_axis, batch_axis = n.attr("time_axis", 0), n.attr("batch_axis", 1)
+    steps = shape[time_axis]
+    g = Decomposition(opset=18)
+    x, lens = g.input(n.bound(0)), g.input(n.bound(1))
+    plane = [1, 1]
+    plane[time_axis] = steps
+    t = g.const(np.arange(steps).reshape(plane), np.int64)
+    plane = [1, 1]
+    plane[batch_axis] = shape[batch_axis]
+    lens = g.op("Reshape", lens, g.const(plane, np.int64))
+    index = g.op("Where", g.op("Less", t, lens), g.op("Sub", g.op("Sub", lens, g.const(1, np.int64)), t), t)
+    index = g.op("Expand", g.op("Reshape", index, g.const(shape[:2] + [1] * (len(shape) - 2), np.int64)),
+                 g.const(shape, np.int64))
+    return g.import_into(n, g.op("GatherElements", x, index, axis=time_axis), "reverse_sequence")
+
+
 def _data_dependent_shape(n: NodeImport):
     raise n.unsupported("the output shape depends on the input values, and mlc compiles static "
                         "shapes only")
@@ -74,6 +98,7 @@ HANDLERS.update({
     "Scatter": _scatter_elements,
     "ScatterND": _scatter_nd,
     "OneHot": _one_hot,
+    "ReverseSequence": _reverse_sequence,
     "NonZero": _data_dependent_shape,
     "Unique": _data_dependent_shape,
     "Compress": _data_dependent_shape,

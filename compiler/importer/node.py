@@ -191,11 +191,13 @@ class NodeImport:
                                              f"the node binds {len(bindings)}"))
         return self.import_graph(graph, bindings, tag)
 
-    def import_graph(self, graph: onnx.GraphProto, bindings: list[Bound], tag: str = "") -> list[Bound]:
+    def import_graph(self, graph: onnx.GraphProto, bindings: list[Bound], tag: str = "",
+                     opset: int | None = None) -> list[Bound]:
         """Imports `graph` inline (a subgraph, or a decomposition a handler built), its inputs
-        bound to `bindings`; its nodes are labelled '<this node>/<tag>/<node>'."""
+        bound to `bindings`; its nodes are labelled '<this node>/<tag>/<node>' and read at
+        `opset` (default: the model's)."""
         prefix = f"{self.label}/{tag + '/' if tag else ''}"
-        return self._importer.import_graph(graph, bindings, prefix)
+        return self._importer.import_graph(graph, bindings, prefix, opset)
 
     def materialize(self, bound: Bound) -> ir.Value:
         """A Bound as an MLIR value (a constant op for a compile-time array)."""

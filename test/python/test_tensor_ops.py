@@ -281,3 +281,17 @@ def test_index_values_out_of_range_are_refused(compile_model_so, op):
         with pytest.raises(RuntimeInputError,
                            match=r"node 'picker' \(%s.*index along axis 0 is outside \[-4, 3\]" % op):
             m.run(feeds)
+
+
+@pytest.mark.parametrize("time_axis", [0, 1])
+def test_reverse_sequence(check_against_ort, time_axis):
+    """Each batch entry's first lens[b] steps reversed, the rest kept; lens given at run time."""
+    rng = np.random.default_rng(5)
+    shape = (6, 4, 3) if time_axis == 0 else (4, 6, 3)
+    x = _random(rng, shape)
+    lens = np.array([6, 1, 3, 0], np.int64)
+    model = make_model([helper.make_node("ReverseSequence", ["x", "lens"], ["y"],
+                                         time_axis=time_axis, batch_axis=1 - time_axis)],
+                       [tensor("x", np.float32, shape), tensor("lens", np.int64, (4,))],
+                       [tensor("y", np.float32, shape)], opset=10)
+    check_against_ort(model, {"x": x, "lens": lens})
