@@ -41,10 +41,14 @@ class Decomposition:
         self.nodes.append(helper.make_node(op_type, list(inputs), [out], **attrs))
         return out
 
-    def import_into(self, n: NodeImport, output: str, tag: str):
-        """Imports the nodes in `n`'s place; the MLIR value of `output`, typed as n's output 0."""
-        self.nodes.append(helper.make_node("Identity", [output], ["y"]))
-        out = helper.make_tensor_value_info("y", n.out_dtype().onnx, n.out_shape())
-        graph = helper.make_graph(self.nodes, tag, self.inputs, [out], self.inits)
-        (y,) = n.import_graph(graph, self.bindings, tag, self.opset)
-        return n.materialize(y)
+    def import_into(self, n: NodeImport, output: str | list[str], tag: str):
+        """Imports the nodes in `n`'s place; the MLIR value of `output`, typed as n's output 0
+        (for a list of outputs, the list of values typed as n's outputs 0, 1, ...)."""
+        names = [output] if isinstance(output, str) else output
+        outs = []
+        for i, name in enumerate(names):
+            self.nodes.append(helper.make_node("Identity", [name], [f"y{i}"]))
+            outs.append(helper.make_tensor_value_info(f"y{i}", n.out_dtype(i).onnx, n.out_shape(i)))
+        graph = helper.make_graph(self.nodes, tag, self.inputs, outs, self.inits)
+        values = [n.materialize(y) for y in n.import_graph(graph, self.bindings, tag, self.opset)]
+        return values[0] if isinstance(output, str) else values

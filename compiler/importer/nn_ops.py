@@ -11,6 +11,7 @@ import numpy as np
 from mlir import ir
 
 from .attention import attention
+from .decompose import Decomposition
 from .node import NodeImport
 
 HANDLERS = {}
@@ -108,9 +109,40 @@ def _global_lp_pool(n: NodeImport):
 
 
 def _batch_norm(n: NodeImport):
-    if any(n.node.output[1:]) or n.attr("training_mode", 0):
-        raise n.unsupported("training-mode BatchNormalization (extra outputs) is not supported")
+    if n.attr("training_mode", 0):
+        return _batch_norm_training(n)
+    if any(n.node.output[1:]):
+        raise n.unsupported("BatchNormalization's extra outputs exist only in training mode "
+                            "(opset 14 on) or before opset 9; this node has them")
     return n.op("batch_norm", [n.input(i) for i in range(5)], epsilon=n.attr("epsilon", 1e-5))
+
+
+def _batch_norm_training(n: NodeImport):
+    """Normalizes with the batch's own statistics (mean and population variance over every axis
+    but the channels), and updates the running ones: r = r * momentum + batch * (1 - momentum)."""
+    rank = len(n.in_shape(0))
+    if n.opset < 14 or len(n.node.output) != 3 or not all(n.node.output):
+        raise n.unsupported("training-mode BatchNormalization is supported from opset 14, "
+                            "with its three outputs")
+    momentum, epsilon = n.attr("momentum", 0.9), n.attr("epsilon", 1e-5)
+    dtype = n.in_dtype(0).numpy
+    g = Decomposition(opset=18)
+    x, scale, bias, mean, var = (g.input(n.bound(i)) for i in range(5))
+    axes = g.const([0, *range(2, rank)], np.int64)
+    per_channel = g.const([-1, *[1] * (rank - 2)], np.int64)
+    batch_mean = g.op("ReduceMean", x, axes, keepdims=0)
+    centered = g.op("Sub", x, g.op("Reshape", batch_mean, per_channel))
+    batch_var = g.op("ReduceMean", g.op("Mul", centered, centered), axes, keepdims=0)
+    inv_std = g.op("Reciprocal", g.op("Sqrt", g.op("Add", batch_var, g.const(epsilon, dtype))))
+    y = g.op("Add", g.op("Mul", centered, g.op("Reshape", g.op("Mul", scale, inv_std), per_channel)),
+             g.op("Reshape", bias, per_channel))
+
+    def running(old, batch):
+        return g.op("Add", g.op("Mul", old, g.const(momentum, dtype)),
+                    g.op("Mul", batch, g.const(1 - momentum, dtype)))
+
+    return g.import_into(n, [y, running(mean, batch_mean), running(var, batch_var)],
+                         "batch_norm_training")
 
 
 def _stashed(n: NodeImport, build):

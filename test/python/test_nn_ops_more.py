@@ -322,3 +322,24 @@ def test_attention_run_time_nonpad_lengths(compile_and_run, attrs):
     (expected,) = ReferenceEvaluator(model).run(None, feeds)
     (y,) = compile_and_run(model, feeds)
     np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_batch_norm_training_mode(compile_and_run):
+    """training_mode=1: the batch's own mean and population variance normalize, and the running
+    statistics are updated with momentum; against onnx's reference (onnxruntime's inference
+    build has no training mode)."""
+    from onnx.reference import ReferenceEvaluator
+
+    rng = np.random.default_rng(8)
+    x = _random(rng, (3, 4, 5, 2), 2.0) + 1.0
+    feeds = {"x": x, "scale": _random(rng, (4,)), "bias": _random(rng, (4,)),
+             "mean": _random(rng, (4,)), "var": np.abs(_random(rng, (4,))) + 0.5}
+    names = ["y", "running_mean", "running_var"]
+    model = make_model([helper.make_node("BatchNormalization", list(feeds), names, training_mode=1,
+                                         momentum=0.8, epsilon=1e-3)],
+                       [tensor(k, np.float32, v.shape) for k, v in feeds.items()],
+                       [tensor(name, np.float32, x.shape if name == "y" else (4,)) for name in names],
+                       opset=15)
+    expected = ReferenceEvaluator(model).run(None, feeds)
+    for got, want in zip(compile_and_run(model, feeds), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
