@@ -59,6 +59,7 @@ DTYPES = [
     DType(21, "uint4", _ml_dtype("uint4", 1), "i8", "uint8_t"),
     DType(22, "int4", _ml_dtype("int4", 1), "i8", "uint8_t"),
     DType(23, "float4e2m1", _ml_dtype("float4_e2m1fn", 1), "i8", "uint8_t"),
+    DType(24, "float8e8m0", _ml_dtype("float8_e8m0fnu", 1), "i8", "uint8_t"),
     DType(25, "uint2", _ml_dtype("uint2", 1), "i8", "uint8_t"),
     DType(26, "int2", _ml_dtype("int2", 1), "i8", "uint8_t"),
 ]

@@ -334,8 +334,12 @@ def read_passing(path: Path = PASSING_LIST) -> list[str]:
 
 
 def write_passing(outcomes: list[Outcome], path: Path = PASSING_LIST) -> None:
+    """Writes the list anew from the cases run: those that passed are listed, those that failed
+    are not; cases not run (a run narrowed with -k or -c) keep their entries."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    ids = sorted(o.case.id for o in outcomes if o.status == "pass")
+    run = {o.case.id for o in outcomes}
+    kept = [i for i in read_passing(path) if i not in run]
+    ids = sorted(kept + [o.case.id for o in outcomes if o.status == "pass"])
     if path == DYNAMIC_LIST:
         header = ("# Node cases of passing.txt that mlc also passes with every graph-input dim "
                   "symbolic;\n# test/python/test_conformance.py keeps them passing.\n"
@@ -375,10 +379,9 @@ def main(argv=None) -> int:
                         help="run passing.txt's node cases with every graph-input dim symbolic")
     parser.add_argument("--update", action="store_true",
                         help=f"rewrite {PASSING_LIST.relative_to(PASSING_LIST.parents[2])} "
-                             f"(with --dynamic, {DYNAMIC_LIST.name})")
+                             f"(with --dynamic, {DYNAMIC_LIST.name}) for the cases run: with "
+                             "-k or -c, the others keep their entries")
     args = parser.parse_args(argv)
-    if args.update and (args.filter or args.category):
-        parser.error("--update needs the full run (no -k or -c)")
     if args.dynamic and args.category:
         parser.error("--dynamic runs node cases only (no -c)")
 

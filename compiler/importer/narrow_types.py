@@ -1,6 +1,6 @@
 """Conversions to and from the element types narrower than mlc computes in.
 
-float8 (E4M3FN, E4M3FNUZ, E5M2, E5M2FNUZ), float4 E2M1, int4/uint4 and int2/uint2 travel as
+float8 (E4M3FN, E4M3FNUZ, E5M2, E5M2FNUZ, E8M0), float4 E2M1, int4/uint4 and int2/uint2 travel as
 one byte per value (i8), the bit pattern in the low bits, as ml_dtypes (and so numpy and onnx)
 stores them. No arithmetic runs on them: Cast, CastLike, QuantizeLinear and DequantizeLinear
 convert through here, ops that only move values pass the bytes along, and `check_node` refuses
@@ -9,6 +9,8 @@ every other op on them. The conversions are onnx's reference (ml_dtypes):
     decode             byte -> its value (f32, or i32 for the integers): a 256-entry table
     float -> float8/4  round to nearest, ties to even; saturate first clamps |x| to the
                        largest finite value; otherwise an overflow is inf (E5M2) or NaN
+    float -> E8M0      the f32 exponent field, rounded by Cast's round_mode (up, down, nearest)
+                       from the mantissa bits; NaN and inf become 0xFF (NaN)
     float -> int4/2    truncate toward zero; a value out of range (or NaN) becomes 0
     int -> int4/2      the low bits (wraps)
 
@@ -48,6 +50,7 @@ FLOATS = {
     "float8e5m2fnuz": FloatFormat(2, 16, 0x7F, 0x80, 0x80, 7, fnuz=True),
     "float4e2m1": FloatFormat(1, 1, 0x7, 0x0, 0x7, 3),
 }
+E8M0 = "float8e8m0"  # exponent-only: its own encoder, no FloatFormat
 INTS = {"int4": (4, True), "uint4": (4, False), "int2": (2, True), "uint2": (2, False)}
 
 # Ops that move or select values without computing on them.
@@ -58,7 +61,7 @@ PASS_THROUGH = {"Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Trans
 
 
 def is_narrow(dtype: DType | None) -> bool:
-    return dtype is not None and (dtype.name in FLOATS or dtype.name in INTS)
+    return dtype is not None and (dtype.name in FLOATS or dtype.name in INTS or dtype.name == E8M0)
 
 
 def check_node(n: NodeImport, type_protos) -> None:
@@ -135,6 +138,8 @@ def encode(n: NodeImport, value: ir.Value, src: DType, dst: DType, saturate: boo
     b = _Builder(n, ir.RankedTensorType(value.type).shape)
     if dst.name in INTS:
         code = _encode_int(b, value, src, dst, convert)
+    elif dst.name == E8M0:
+        code = _encode_e8m0(b, convert(n, value, src, F32), saturate, n.attr("round_mode", "up"))
     else:
         code = _encode_float(b, convert(n, value, src, F32), FLOATS[dst.name],
                              saturate or dst.name == "float4e2m1")
@@ -187,6 +192,35 @@ def _encode_float(b: _Builder, x: ir.Value, f: FloatFormat, saturate: bool) -> i
     code = b.where(negative, signed, code, I32)
     nan = b.op("is_nan", [x], dtypes.BY_NAME["bool"])
     return b.where(nan, b.const(f.nan_code, I32), code, I32)
+
+
+def _encode_e8m0(b: _Builder, x: ir.Value, saturate: bool, round_mode: str) -> ir.Value:
+    """onnx's to_float8e8m0: the f32 exponent, plus one when the mantissa rounds it up (except
+    past 0xFE with saturate); NaN and inf (exponent 0xFF) stay 0xFF."""
+    bool_ = dtypes.BY_NAME["bool"]
+    bits = b.op("bitcast", [x], I32)
+    exponent = b.int_op("and", b.int_op("bit_shift", bits, 23, left=0, unsigned=1), 0xFF)
+
+    def has(mask: int) -> ir.Value:
+        return b.compare("gt", b.int_op("and", bits, mask), b.const(0, I32))  # mask < 2^31
+
+    def either(p, q):
+        return b.op("or", [p, q], bool_)
+
+    if round_mode == "nearest":  # guard bit, and round or sticky bits or an odd result
+        up = b.op("and", [has(0x400000), either(either(has(0x200000), has(0x1FFFFF)),
+                                                b.compare("gt", exponent, b.const(0, I32)))], bool_)
+    elif round_mode == "up":
+        up = has(0x7FFFFF)
+    elif round_mode == "down":
+        return exponent
+    else:
+        raise b.n.unsupported(f"round_mode '{round_mode}' is not one of up, down, nearest")
+    special = b.compare("eq", exponent, b.const(0xFF, I32))
+    up = b.op("and", [up, b.op("not", [special], bool_)], bool_)
+    if saturate:
+        up = b.op("and", [up, b.compare("lt", exponent, b.const(0xFE, I32))], bool_)
+    return b.where(up, b.int_op("add", exponent, 1), exponent, I32)
 
 
 def _table_value(f: FloatFormat, code: int) -> float:

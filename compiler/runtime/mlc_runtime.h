@@ -85,6 +85,7 @@ typedef enum {
   /* One value per byte, its bit pattern in the low bits (as ml_dtypes stores them). */
   MLC_FLOAT8E4M3FN = 17, MLC_FLOAT8E4M3FNUZ = 18, MLC_FLOAT8E5M2 = 19,
   MLC_FLOAT8E5M2FNUZ = 20, MLC_UINT4 = 21, MLC_INT4 = 22, MLC_FLOAT4E2M1 = 23,
+  MLC_FLOAT8E8M0 = 24, /* a power of two, 2^(code - 127); 0xFF is NaN (ABI 5) */
   MLC_UINT2 = 25, MLC_INT2 = 26
 } mlc_dtype;
 

@@ -119,3 +119,28 @@ def test_computing_on_int4_is_refused(compile_model_so):
                        ir_version=10, initializers=[pads])
     with pytest.raises(UnsupportedError, match=r"Pad on int4 values is not supported"):
         compile_model_so(model)
+
+
+@pytest.mark.parametrize("saturate", [1, 0])
+@pytest.mark.parametrize("round_mode", ["up", "down", "nearest"])
+def test_cast_float_to_float8e8m0(compile_and_run, round_mode, saturate):
+    """E8M0 holds a power of two: the exponent, rounded by round_mode from the mantissa bits
+    (every f32 exponent, near-ties and the top of the range included)."""
+    exponents = np.arange(256, dtype=np.uint32) << 23
+    mantissas = np.array([0, 1, 0x1FFFFF, 0x200000, 0x3FFFFF, 0x400000, 0x400001, 0x600000,
+                          0x7FFFFF], np.uint32)
+    bits = (exponents[:, None] | mantissas[None, :]).reshape(-1)
+    x = np.concatenate([bits, bits | 0x80000000]).view(np.float32)
+    model = _cast_model(TensorProto.FLOAT, TensorProto.FLOAT8E8M0, x.shape, saturate=saturate,
+                        round_mode=round_mode)
+    (got,) = compile_and_run(model, {"x": x})
+    (expected,) = _reference(model, {"x": x})
+    np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
+
+
+def test_cast_float8e8m0_to_float(compile_and_run):
+    x = np.arange(256, dtype=np.uint8).view(ml_dtypes.float8_e8m0fnu)
+    model = _cast_model(TensorProto.FLOAT8E8M0, TensorProto.FLOAT, x.shape)
+    (got,) = compile_and_run(model, {"x": x})
+    (expected,) = _reference(model, {"x": x})
+    _assert_same_values(got, expected)
