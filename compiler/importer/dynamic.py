@@ -286,7 +286,7 @@ RULES = {**{op: _no_check for op in UNARY}, **{op: _broadcast for op in BROADCAS
          **{op: _reduce for op in REDUCE},
          **{op: _reshape for op in ("Reshape", "Flatten", "Squeeze", "Unsqueeze")},
          "MatMul": _matmul, "Gemm": _gemm, "Softmax": _softmax, "LogSoftmax": _softmax,
-         "Dropout": _dropout, "Transpose": _no_check,
+         "Dropout": _dropout, "Transpose": _no_check, "BitCast": _no_check,
          "LayerNormalization": _normalization, "RMSNormalization": _normalization,
          "Concat": _concat, "Expand": _expand, "Split": _split,
          **{op: _no_check for op in ("Shape", "Size", "Gather", "GatherElements", "Slice")},
