@@ -29,7 +29,7 @@ from mlc.errors import InputError, UnsupportedError
 from mlc.interface import Interface, TensorSpec
 from mlc.weights import WeightStore
 
-from . import dynamic, folding, function_expansion, narrow_types, symbolic_shapes
+from . import data_dependent, dynamic, folding, function_expansion, narrow_types, symbolic_shapes
 from .handlers import HANDLERS
 from .node import Bound, NodeImport, require_tensor, symbolic_dims, tensor_type
 from .onnx_loader import (check_and_infer, default_opset, forget_declared_dims, infer,
@@ -86,6 +86,8 @@ class _GraphImporter:
         self.used = ({name for node in self.graph.node for name in node.input}
                      | {vi.name for vi in self.graph.output})
         self._expansion_prefixes: set[str] = set()  # shared by every scope
+        # Values of data-dependent size, by name (shared by every scope: names are unique).
+        self.data_dependent: dict[str, data_dependent.DataDependent] = {}
 
     def run(self) -> ImportedModel:
         with self.context, ir.Location.unknown():
@@ -112,13 +114,20 @@ class _GraphImporter:
                     self._import_node(node, node.name or f"{node.op_type}_{index}", self.opset)
                 results = [self.value(vi.name, ir.Location.name(f"output {vi.name}"))
                            for vi in self.graph.output]
-                func.ReturnOp(results, loc=self.file_loc)
+                made = [self.data_dependent[vi.name] for vi in self.graph.output
+                        if vi.name in self.data_dependent]
+                with ir.Location.name("output sizes"):
+                    sizes = data_dependent.sizes_result(made, self._concat)
+                hidden = [sizes] if sizes is not None else []
+                func.ReturnOp(results + hidden, loc=self.file_loc)
+            if hidden:
+                fn.res_attrs = ir.ArrayAttr.get([*fn.res_attrs, _name_attr(data_dependent.SIZES_NAME)])
             in_specs = tuple(_spec(self.types[vi.name], vi.name) for vi in inputs)
             symbols = {d for s in in_specs for d in s.shape if isinstance(d, str)}
             out_specs = tuple(self._output_spec(vi.name, result, symbols)
                               for vi, result in zip(self.graph.output, results))
             fn.attributes["function_type"] = ir.TypeAttr.get(
-                ir.FunctionType.get(in_types, [r.type for r in results]))
+                ir.FunctionType.get(in_types, [r.type for r in results + hidden]))
             Interface(self._model_name(), in_specs, out_specs).attach(module)
         return ImportedModel(module, self.weights)
 
@@ -136,7 +145,15 @@ class _GraphImporter:
                     "input's dims determine: its size is known only at run time",
                     hint="mlc sizes outputs from the input dims' symbols; pin the input dims "
                          "with --input-shape NAME=D0xD1x...")
-        return _spec(self.types[name], name)
+        spec = _spec(self.types[name], name)
+        dims = data_dependent.output_dims(list(spec.shape), self.data_dependent.get(name))
+        return TensorSpec(spec.name, spec.dtype, tuple(dims))
+
+    @staticmethod
+    def _concat(a: ir.Value, b: ir.Value, type_: ir.Type) -> ir.Value:
+        return ir.Operation.create("mlc.concat", results=[type_], operands=[a, b],
+                                   attributes={"axis": ir.IntegerAttr.get(
+                                       ir.IntegerType.get_signless(64), 0)}).result
 
     def _model_name(self) -> str:
         return self.graph.name or Path(self.source).stem
@@ -165,6 +182,9 @@ class _GraphImporter:
         """`name` as a Bound: its array when known at compile time, else its MLIR value."""
         if name in self.consts:
             return Bound(self.consts[name], dtypes.from_numpy(self.consts[name].dtype))
+        if name in self.data_dependent:  # a subgraph's output, read by its If/Loop/Scan
+            raise data_dependent.reader_error(self.source, "a subgraph output", name,
+                                              self.data_dependent[name])
         if name not in self.types:
             raise InputError(f"{self.source}: value '{name}' has no type after shape inference")
         dtype = dtypes.from_onnx(self.types[name].tensor_type.elem_type)
@@ -193,6 +213,7 @@ class _GraphImporter:
         if node.domain not in ("", "ai.onnx"):
             raise UnsupportedError(f"{self.source}: node '{label}' uses op {node.domain}::{node.op_type}; "
                                    "mlc supports only the default ONNX domain")
+        data_dependent.refuse_readers(self.source, node, label, opset, self.data_dependent)
         folded = folding.fold(node, self.consts, opset)
         if folded is not None:
             self._bind(node, folded)
@@ -252,6 +273,13 @@ class _GraphImporter:
     def _bind_one(self, name: str, result) -> None:
         if isinstance(result, TensorSequence):
             self.sequences[name] = result
+            return
+        if isinstance(result, data_dependent.DataDependent):
+            # Typed by its bound, whatever the model declares: the interface marks the dim.
+            self.data_dependent[name] = result
+            self.values[name] = result.value
+            self.types[name] = folding.static_type(self.types[name].tensor_type.elem_type,
+                                                   ir.RankedTensorType(result.value.type).shape)
             return
         if isinstance(result, Bound):
             if isinstance(result.value, np.ndarray):

@@ -1,6 +1,5 @@
 """Import of ONNX ops that read or write at run-time indices: GatherElements, GatherND,
-ScatterElements (and the older Scatter), ScatterND, OneHot; and the refusals of ops whose
-result shape depends on the data (NonZero, Unique, Compress), which static shapes cannot hold.
+ScatterElements (and the older Scatter), ScatterND, OneHot.
 """
 
 import numpy as np
@@ -57,11 +56,6 @@ def _one_hot(n: NodeImport):
     return n.op("one_hot", [n.input(0), n.input(2)], axis=axis + out_rank if axis < 0 else axis)
 
 
-def _data_dependent_shape(n: NodeImport):
-    raise n.unsupported("the output shape depends on the input values, and mlc compiles static "
-                        "shapes only")
-
-
 HANDLERS.update({
     "GatherElements": _gather_elements,
     "GatherND": _gather_nd,
@@ -69,7 +63,4 @@ HANDLERS.update({
     "Scatter": _scatter_elements,
     "ScatterND": _scatter_nd,
     "OneHot": _one_hot,
-    "NonZero": _data_dependent_shape,
-    "Unique": _data_dependent_shape,
-    "Compress": _data_dependent_shape,
 })
