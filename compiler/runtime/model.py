@@ -9,7 +9,7 @@ import numpy as np
 
 from mlc import dtypes
 
-ABI_VERSION = 4
+ABI_VERSION = 5
 
 
 class RuntimeInputError(ValueError):
@@ -19,7 +19,8 @@ class RuntimeInputError(ValueError):
 class _TensorInfo(ctypes.Structure):
     _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_int32), ("rank", ctypes.c_int32),
                 ("shape", ctypes.POINTER(ctypes.c_int64)),
-                ("symbols", ctypes.POINTER(ctypes.c_char_p))]
+                ("symbols", ctypes.POINTER(ctypes.c_char_p)),
+                ("bounds", ctypes.POINTER(ctypes.c_int64))]
 
 
 class _ModelInfo(ctypes.Structure):
@@ -31,7 +32,8 @@ class _ModelInfo(ctypes.Structure):
 
 @dataclass(frozen=True)
 class TensorSpec:
-    """`shape` holds a size per static dim and the symbol's name (str) per symbolic dim."""
+    """`shape` holds a size per static dim, the symbol's name (str) per symbolic dim and, for
+    an output dim whose size depends on the input values, '<=N' (N its upper bound)."""
     name: str
     dtype: np.dtype
     shape: tuple[int | str, ...]
@@ -40,12 +42,15 @@ class TensorSpec:
         return f"{self.name}: {self.dtype.name}[{'x'.join(map(str, self.shape))}]"
 
     def resolve(self, sizes: dict[str, int]) -> tuple[int, ...]:
-        """The shape with each symbol replaced by its size."""
+        """The shape with each symbol replaced by its size (a data-dependent dim by its bound)."""
         return tuple(symbol_size(d, sizes) if isinstance(d, str) else d for d in self.shape)
 
 
 def symbol_size(symbol: str, sizes: dict[str, int]) -> int:
-    """A symbol's size; an output dim may be a product of symbols and a number ('4*batch')."""
+    """A symbol's size; an output dim may be a product of symbols and a number ('4*batch'),
+    or data-dependent ('<=N': at most N)."""
+    if symbol.startswith("<="):
+        return int(symbol[2:])
     return math.prod(int(f) if f.isdigit() else sizes[f] for f in symbol.split("*"))
 
 
@@ -56,7 +61,8 @@ def _specs(table, count: int) -> list[TensorSpec]:
         dtype = dtypes.from_onnx(t.dtype)
         if dtype is None:
             raise RuntimeInputError(f"tensor {t.name!r} has unknown dtype code {t.dtype}")
-        shape = tuple(t.symbols[d].decode() if t.shape[d] < 0 and t.symbols else t.shape[d]
+        shape = tuple(f"<={t.bounds[d]}" if t.shape[d] == -2 else
+                      t.symbols[d].decode() if t.shape[d] < 0 else t.shape[d]
                       for d in range(t.rank))
         out.append(TensorSpec(t.name.decode(), dtype.numpy, shape))
     return out
@@ -122,7 +128,7 @@ class Model:
         except OSError as e:
             raise RuntimeInputError(f"{self.path}: cannot load as a shared object ({e})") from None
         try:
-            describe, _ = self._lib.mlc_model, self._lib.mlc_run  # mlc_run_shaped: ABI 3 on
+            describe, _ = self._lib.mlc_model, self._lib.mlc_run  # mlc_run_sized: ABI 5 on
         except AttributeError:
             raise RuntimeInputError(f"{self.path}: not an mlc model (no mlc_model/mlc_run symbols)") from None
         describe.restype = ctypes.POINTER(_ModelInfo)
@@ -135,10 +141,11 @@ class Model:
         self.arena_bytes = int(info.arena_bytes)
         self.inputs = _specs(info.inputs, info.num_inputs)
         self.outputs = _specs(info.outputs, info.num_outputs)
-        self._run = self._lib.mlc_run_shaped
+        self._run = self._lib.mlc_run_sized
         self._run.argtypes = [ctypes.POINTER(ctypes.c_void_p),
                               ctypes.POINTER(ctypes.POINTER(ctypes.c_int64)),
-                              ctypes.POINTER(ctypes.c_void_p)]
+                              ctypes.POINTER(ctypes.c_void_p),
+                              ctypes.POINTER(ctypes.POINTER(ctypes.c_int64))]
         self._run.restype = ctypes.c_int
         if threads is not None:
             self.threads = threads
@@ -190,7 +197,8 @@ class Model:
         return arrays
 
     def output_shapes(self, feeds: dict) -> dict[str, tuple[int, ...]]:
-        """The outputs' shapes for these inputs (their symbols bound from the inputs)."""
+        """The outputs' shapes for these inputs (their symbols bound from the inputs); a
+        data-dependent dim, known only after a run, as its upper bound."""
         sizes = bind_symbols(self.inputs, self._check(feeds))
         return {s.name: s.resolve(sizes) for s in self.outputs}
 
@@ -200,14 +208,21 @@ class Model:
         sizes = bind_symbols(self.inputs, arrays)
         outputs = [np.empty(s.resolve(sizes), s.dtype) for s in self.outputs]
         shapes = [(ctypes.c_int64 * max(1, a.ndim))(*a.shape) for a in arrays]
-        # `arrays`, `shapes` and `outputs` hold every buffer until the call returns.
+        out_shapes = [(ctypes.c_int64 * max(1, o.ndim))() for o in outputs]
+        # `arrays`, `shapes`, `outputs` and `out_shapes` hold every buffer until the call returns.
         in_ptrs = (ctypes.c_void_p * max(1, len(arrays)))(*[a.ctypes.data for a in arrays])
         shape_ptrs = (ctypes.POINTER(ctypes.c_int64) * max(1, len(shapes)))(*shapes)
         out_ptrs = (ctypes.c_void_p * max(1, len(outputs)))(*[o.ctypes.data for o in outputs])
-        status = self._run(in_ptrs, shape_ptrs, out_ptrs)
+        out_shape_ptrs = (ctypes.POINTER(ctypes.c_int64) * max(1, len(out_shapes)))(*out_shapes)
+        status = self._run(in_ptrs, shape_ptrs, out_ptrs, out_shape_ptrs)
         if status != 0:
             raise RuntimeError(f"model {self.name!r}: mlc_run failed with status {status}")
-        return {s.name: o for s, o in zip(self.outputs, outputs)}
+        # A data-dependent output fills the start of its buffer, in its actual shape.
+        results = {}
+        for spec, o, shape in zip(self.outputs, outputs, out_shapes):
+            actual = tuple(shape[:o.ndim])
+            results[spec.name] = o if actual == o.shape else o.reshape(-1)[:math.prod(actual)].reshape(actual)
+        return results
 
 
 def load(path: str | Path, threads: int | None = None) -> Model:
