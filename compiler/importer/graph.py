@@ -213,7 +213,7 @@ class _GraphImporter:
         if node.domain not in ("", "ai.onnx"):
             raise UnsupportedError(f"{self.source}: node '{label}' uses op {node.domain}::{node.op_type}; "
                                    "mlc supports only the default ONNX domain")
-        data_dependent.refuse_readers(self.source, node, label, opset, self.data_dependent)
+        read = data_dependent.refuse_readers(self.source, node, label, opset, self.data_dependent)
         folded = folding.fold(node, self.consts, opset)
         if folded is not None:
             self._bind(node, folded)
@@ -230,6 +230,8 @@ class _GraphImporter:
                                     + [self.types.get(name) for name in node.output])
             dynamic.check(view)
             results = handler(view)
+            if read:
+                results = data_dependent.carry(self.source, view, read, self.data_dependent, results)
             dynamic.check_results(view, results if isinstance(results, (list, tuple)) else [results])
         self._bind(node, results if isinstance(results, (list, tuple)) else [results])
 

@@ -168,6 +168,19 @@ def test_non_max_suppression_constant_limit_and_no_threshold(check_against_ort, 
     assert compile_model_so(model).outputs[0].shape == ("<=8", 3)  # 2 batches * 2 classes * 2
 
 
+def test_elementwise_readers_and_transpose_carry_the_size(check_against_ort):
+    """torch.nonzero's NonZero + Transpose, through a broadcast Mul and a Cast."""
+    scale = onnx.numpy_helper.from_array(np.array([[1], [10]], np.int64), "scale")
+    nodes = [helper.make_node("NonZero", ["x"], ["nz"]),
+             helper.make_node("Mul", ["nz", "scale"], ["scaled"]),
+             helper.make_node("Transpose", ["scaled"], ["t"]),
+             helper.make_node("Cast", ["t"], ["y"], to=TensorProto.FLOAT)]
+    model = make_model(nodes, [tensor("x", np.float32, (3, 4))], [tensor("y", np.float32, (None, 2))],
+                       initializers=[scale])
+    x = (np.random.default_rng(5).random((3, 4)) > 0.5).astype(np.float32)
+    check_against_ort(model, {"x": x})
+
+
 # -- the ABI -------------------------------------------------------------------------------
 @pytest.fixture
 def nonzero_and_relu(compile_model_so):
@@ -236,12 +249,12 @@ def test_c_example_prints_actual_shapes(nonzero_and_relu, tmp_path):
 # -- refusals ------------------------------------------------------------------------------
 def test_reader_of_data_dependent_value_is_refused(tmp_path):
     nodes = [helper.make_node("NonZero", ["x"], ["nz"], name="find"),
-             helper.make_node("Transpose", ["nz"], ["y"], name="flip")]
-    model = make_model(nodes, [tensor("x", np.float32, (2, 3))], [tensor("y", np.int64, (None, 2))])
+             helper.make_node("ReduceSum", ["nz"], ["y"], name="sum")]
+    model = make_model(nodes, [tensor("x", np.float32, (2, 3))], [tensor("y", np.int64, (1, 1))])
     onnx.save(model, tmp_path / "m.onnx")
     done = subprocess.run([sys.executable, "-m", "mlc", "compile", str(tmp_path / "m.onnx"), "-o",
                            str(tmp_path / "m.so")], capture_output=True, text=True)
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
-    assert "node 'flip' (Transpose, opset 13) reads 'nz', the result of node 'find' (NonZero)" in done.stderr
+    assert "node 'sum' (ReduceSum, opset 13) reads 'nz', the result of node 'find' (NonZero)" in done.stderr
     assert "depends on the input values" in done.stderr
