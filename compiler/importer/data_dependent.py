@@ -3,16 +3,17 @@
 NonZero, Compress, Unique and NonMaxSuppression (`selection_ops`) know an upper bound of their
 result's size at compile time, never the size itself. Their mlc op writes a result of the bound
 size plus `count`, a tensor<1xi64> holding how far one dim (the data-dependent dim) is filled;
-the handler returns the result wrapped in a `DataDependent`. Such a value may reach a graph
-output through readers that keep each element where it is, so that the filled part stays the
-filled part (`carry`: Identity, elementwise ops, Transpose, and broadcasting ops whose other
-operands have size 1 along the data-dependent dim); what lies past the count is garbage, never
-read by anything but such readers. At the graph outputs, @main returns, after the graph outputs, one more result, a tensor<Kxi64> of the
-actual sizes of every data-dependent output dim (outputs in graph order, dims in order), and the
-interface writes each such dim as '<=bound' (`interface.bound_of`). The .so's shim moves each
-such output to the dense prefix of its actual shape and reports the shapes (mlc_run_sized in
-mlc_runtime.h). Any other reader of a data-dependent value is refused (`refuse_readers`): its
-lowering would see the bound as the size.
+the handler returns the result wrapped in a `DataDependent`.
+
+Such a value may reach a graph output through readers that keep each element where it is, so
+that the filled part stays the filled part (`carry`: Identity, elementwise ops, Transpose, and
+broadcasting ops whose other operands have size 1 along the data-dependent dim); what lies past
+the count is garbage that only such readers see. Any other reader is refused
+(`refuse_readers`): its lowering would take the bound for the size. At the graph outputs, @main
+returns one more result after them: a tensor<Kxi64> of the actual sizes of every data-dependent
+output dim (outputs in graph order, one dim each), and the interface writes each such dim as
+'<=bound' (`interface.bound_of`). The .so's shim moves each such output to the dense prefix of
+its actual shape and reports the shapes (mlc_run_sized in mlc_runtime.h).
 """
 
 from dataclasses import dataclass
@@ -94,6 +95,9 @@ def carry(source: str, n, read: list[str], known: dict[str, DataDependent], resu
                 raise reader_error(source, reader, read[0], made,
                                    f" (broadcast against '{name}' dim {at} of size "
                                    f"{n.in_shape(i)[at]})")
+    bound = n.in_shape(list(n.node.input).index(read[0]))[made.dim]
+    if ir.RankedTensorType(results[0].type).shape[dim] != bound:
+        raise reader_error(source, reader, read[0], made, " (broadcast along that dim)")
     results[0] = DataDependent(results[0], dim, made.count, n.label, n.op_type)
     return results
 
