@@ -70,7 +70,7 @@ def _c_string(s: str) -> str:
 
 def _tensor_table(name: str, specs) -> list[str]:
     def code(d, data_dependent: str) -> str:
-        return str(d) if isinstance(d, int) else data_dependent if bound_of(d) else "-1"
+        return str(d) if isinstance(d, int) else data_dependent if bound_of(d) is not None else "-1"
 
     lines = []
     for i, t in enumerate(specs):

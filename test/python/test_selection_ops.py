@@ -181,6 +181,17 @@ def test_elementwise_readers_and_transpose_carry_the_size(check_against_ort):
     check_against_ort(model, {"x": x})
 
 
+def test_non_max_suppression_without_limit_selects_nothing(check_against_ort, compile_model_so):
+    """max_output_boxes_per_class left out is 0: a bound of 0 rows."""
+    rng = np.random.default_rng(6)
+    corners, scores = _nms_inputs(rng, 1, 2, 4, 0)
+    model = _model(helper.make_node("NonMaxSuppression", ["b", "s"], ["y"]),
+                   [tensor("b", np.float32, corners.shape), tensor("s", np.float32, scores.shape)],
+                   [("y", np.int64, 2)], opset=11)
+    assert check_against_ort(model, {"b": corners, "s": scores})[0].shape == (0, 3)
+    assert compile_model_so(model).outputs[0].shape == ("<=0", 3)
+
+
 # -- the ABI -------------------------------------------------------------------------------
 @pytest.fixture
 def nonzero_and_relu(compile_model_so):
