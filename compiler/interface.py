@@ -17,15 +17,30 @@ ATTR = "mlc.interface"
 STATUS_RESULT = "mlc.status"
 
 
+def bound_of(dim) -> int | None:
+    """The upper bound of a data-dependent output dim, written '<=N'; None for any other dim."""
+    return int(dim[2:]) if isinstance(dim, str) and dim.startswith("<=") else None
+
+
 @dataclass(frozen=True)
 class TensorSpec:
     name: str
     dtype: dtypes.DType
-    shape: tuple[int | str, ...]  # a dynamic dim is its symbol's name
+    # A dynamic dim is its symbol's name; an output's data-dependent dim (its size known only
+    # after a run: NonZero, Unique, ...) is '<=N', N its upper bound.
+    shape: tuple[int | str, ...]
 
     @property
     def is_static(self) -> bool:
         return all(isinstance(d, int) for d in self.shape)
+
+    @property
+    def symbolic(self) -> bool:
+        return any(isinstance(d, str) and bound_of(d) is None for d in self.shape)
+
+    @property
+    def data_dependent(self) -> bool:
+        return any(bound_of(d) is not None for d in self.shape)
 
     def to_json(self) -> dict:
         return {"name": self.name, "dtype": self.dtype.name, "shape": list(self.shape)}

@@ -177,6 +177,15 @@ irdl.dialect @mlc {
     irdl.operands(lhs: %in0, rhs: %in1)
     irdl.results(result: %out0)
   }
+  // result[o, k, i] = input[o, j, i] for the k-th j with condition[j] != 0 (j < the condition's length), for k < count
+  irdl.operation @compress {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %out1 = irdl.base "!builtin.tensor"
+    irdl.operands(input: %in0, condition: %in1)
+    irdl.results(result: %out0, count: %out1)
+  }
   // Concatenation of two tensors along one axis
   irdl.operation @concat {
     %in0 = irdl.base "!builtin.tensor"
@@ -606,6 +615,31 @@ irdl.dialect @mlc {
     irdl.operands(input: %in0)
     irdl.results(result: %out0)
   }
+  // ONNX NonMaxSuppression: rows (batch, class, box) of the boxes selected per batch and class in score order, for rows < count; the score threshold applies when has_score_threshold = 1
+  irdl.operation @non_max_suppression {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %in2 = irdl.base "!builtin.tensor"
+    %in3 = irdl.base "!builtin.tensor"
+    %in4 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %out1 = irdl.base "!builtin.tensor"
+    %a_center_point_box = irdl.base "#builtin.integer"
+    %a_has_score_threshold = irdl.base "#builtin.integer"
+    irdl.attributes {"center_point_box" = %a_center_point_box, "has_score_threshold" = %a_has_score_threshold}
+    irdl.operands(boxes: %in0, scores: %in1, max_per_class: %in2, iou: %in3, score: %in4)
+    irdl.results(selected: %out0, count: %out1)
+  }
+  // ONNX NonZero of the flattened `input` (whose dims are `shape`): result[d, k] is dim d of the k-th nonzero element's index, for k < count
+  irdl.operation @nonzero {
+    %in0 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %out1 = irdl.base "!builtin.tensor"
+    %a_shape = irdl.base "#builtin.dense_array"
+    irdl.attributes {"shape" = %a_shape}
+    irdl.operands(input: %in0)
+    irdl.results(result: %out0, count: %out1)
+  }
   // ~x, bitwise (logical on bools)
   irdl.operation @not {
     %in0 = irdl.base "!builtin.tensor"
@@ -981,6 +1015,20 @@ irdl.dialect @mlc {
     irdl.attributes {"upper" = %a_upper, "k" = %a_k}
     irdl.operands(input: %in0, k: optional %in1)
     irdl.results(result: %out0)
+  }
+  // ONNX Unique of the slices input[:, j, :] (sorted = 1: ascending, lexicographically; 0: in order of first occurrence): unique slices, first indices, inverse indices and counts; the first count entries along dim 1 are filled
+  irdl.operation @unique {
+    %in0 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %out1 = irdl.base "!builtin.tensor"
+    %out2 = irdl.base "!builtin.tensor"
+    %out3 = irdl.base "!builtin.tensor"
+    %out4 = irdl.base "!builtin.tensor"
+    %a_sorted = irdl.base "#builtin.integer"
+    %a_unsigned = irdl.base "#builtin.integer"
+    irdl.attributes {"sorted" = %a_sorted, "unsigned" = %a_unsigned}
+    irdl.operands(input: %in0)
+    irdl.results(unique: %out0, indices: %out1, inverse: %out2, counts: %out3, count: %out4)
   }
   // lhs where condition else rhs (numpy broadcasting)
   irdl.operation @where {

@@ -55,6 +55,24 @@ OPS = [
     OpDef("one_hot", "values[1] where the position along `axis` equals the index (negative counts "
           "from depth), values[0] elsewhere; depth from the result type", ("indices", "values"),
           attrs={"axis": "int"}),
+    # Data-dependent result sizes: each op writes a result of the bound size its type gives and
+    # `count`, a tensor<1xi64> holding how much of the data-dependent dim is filled.
+    OpDef("nonzero", "ONNX NonZero of the flattened `input` (whose dims are `shape`): result[d, k] "
+          "is dim d of the k-th nonzero element's index, for k < count", ("input",),
+          ("result", "count"), attrs={"shape": "ints"}),
+    OpDef("compress", "result[o, k, i] = input[o, j, i] for the k-th j with condition[j] != 0 "
+          "(j < the condition's length), for k < count", ("input", "condition"),
+          ("result", "count")),
+    OpDef("unique", "ONNX Unique of the slices input[:, j, :] (sorted = 1: ascending, "
+          "lexicographically; 0: in order of first occurrence): unique slices, first indices, "
+          "inverse indices and counts; the first count entries along dim 1 are filled",
+          ("input",), ("unique", "indices", "inverse", "counts", "count"),
+          attrs={"sorted": "int", "unsigned": "int"}),
+    OpDef("non_max_suppression", "ONNX NonMaxSuppression: rows (batch, class, box) of the boxes "
+          "selected per batch and class in score order, for rows < count; the score threshold "
+          "applies when has_score_threshold = 1", ("boxes", "scores", "max_per_class", "iou",
+                                                   "score"),
+          ("selected", "count"), attrs={"center_point_box": "int", "has_score_threshold": "int"}),
     OpDef("resize", "ONNX Resize over `axes` (the `resized` positions of them): `factors` are "
           "scales, or sizes when from_sizes = 1 (turned into scales by `policy`); sampling "
           "positions are computed at run time; `roi` for tf_crop_and_resize",

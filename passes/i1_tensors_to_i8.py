@@ -124,6 +124,10 @@ def _convert_op(op) -> None:
         result.set_type(_byte_tensor_of(result.type))
     if name.startswith("linalg.") and len(op.regions) == 1 and op.regions[0].blocks:
         _convert_linalg_body(op)
+    elif name in ("scf.for", "scf.while"):  # loop-carried bool tensors
+        for block in op.regions[0].blocks:
+            for arg in block.arguments:
+                arg.set_type(_byte_tensor_of(arg.type))
     elif name == "tensor.pad":
         block = op.regions[0].blocks[0]
         _widen_yield(block, [ir.ShapedType(op.results[0].type).element_type])

@@ -29,7 +29,8 @@ from mlc.errors import InputError, UnsupportedError
 from mlc.interface import STATUS_RESULT, Interface, SymbolLimit, TensorSpec
 from mlc.weights import WeightStore
 
-from . import checks, dynamic, folding, function_expansion, narrow_types, symbolic_shapes
+from . import (checks, data_dependent, dynamic, folding, function_expansion, narrow_types,
+               symbolic_shapes)
 from .handlers import HANDLERS
 from .node import Bound, NodeImport, require_tensor, symbolic_dims, tensor_type
 from .onnx_loader import (check_and_infer, default_opset, forget_declared_dims, infer,
@@ -91,6 +92,8 @@ class _GraphImporter:
                      | {vi.name for vi in self.graph.output})
         self._expansion_prefixes: set[str] = set()  # shared by every scope
         self.checks: list[tuple[ir.Value, str]] = []  # (failed, message), checks.py
+        # Values of data-dependent size, by name (shared by every scope: names are unique).
+        self.data_dependent: dict[str, data_dependent.DataDependent] = {}
 
     def run(self) -> ImportedModel:
         with self.context, ir.Location.unknown():
@@ -117,13 +120,22 @@ class _GraphImporter:
                     self._import_node(node, node.name or f"{node.op_type}_{index}", self.opset)
                 results = [self.value(vi.name, ir.Location.name(f"output {vi.name}"))
                            for vi in self.graph.output]
-                hidden = []
+                made = [self.data_dependent[vi.name] for vi in self.graph.output
+                        if vi.name in self.data_dependent]
+                with ir.Location.name("output sizes"):
+                    sizes = data_dependent.sizes_result(made, self._concat)
+                hidden, names = [], []
+                if sizes is not None:
+                    hidden.append(sizes)
+                    names.append(data_dependent.SIZES_NAME)
                 if self.checks:
                     hidden.append(checks.status(
                         [failed for failed, _ in self.checks],
                         lambda a: self.weights.constant(a, "check", self.file_loc), self.file_loc))
-                    fn.res_attrs = ir.ArrayAttr.get([*fn.res_attrs, _name_attr(STATUS_RESULT)])
+                    names.append(STATUS_RESULT)
                 func.ReturnOp(results + hidden, loc=self.file_loc)
+            if hidden:
+                fn.res_attrs = ir.ArrayAttr.get([*fn.res_attrs, *map(_name_attr, names)])
             in_specs = tuple(_spec(self.types[vi.name], vi.name) for vi in inputs)
             symbols = {d for s in in_specs for d in s.shape if isinstance(d, str)}
             out_specs = tuple(self._output_spec(vi.name, result, symbols)
@@ -151,7 +163,15 @@ class _GraphImporter:
                     "input's dims determine: its size is known only at run time",
                     hint="mlc sizes outputs from the input dims' symbols; pin the input dims "
                          "with --input-shape NAME=D0xD1x...")
-        return _spec(self.types[name], name)
+        spec = _spec(self.types[name], name)
+        dims = data_dependent.output_dims(list(spec.shape), self.data_dependent.get(name))
+        return TensorSpec(spec.name, spec.dtype, tuple(dims))
+
+    @staticmethod
+    def _concat(a: ir.Value, b: ir.Value, type_: ir.Type) -> ir.Value:
+        return ir.Operation.create("mlc.concat", results=[type_], operands=[a, b],
+                                   attributes={"axis": ir.IntegerAttr.get(
+                                       ir.IntegerType.get_signless(64), 0)}).result
 
     def _model_name(self) -> str:
         return self.graph.name or Path(self.source).stem
@@ -180,6 +200,9 @@ class _GraphImporter:
         """`name` as a Bound: its array when known at compile time, else its MLIR value."""
         if name in self.consts:
             return Bound(self.consts[name], dtypes.from_numpy(self.consts[name].dtype))
+        if name in self.data_dependent:  # a subgraph's output, read by its If/Loop/Scan
+            raise data_dependent.reader_error(self.source, "a subgraph output", name,
+                                              self.data_dependent[name])
         if name not in self.types:
             raise InputError(f"{self.source}: value '{name}' has no type after shape inference")
         dtype = dtypes.from_onnx(self.types[name].tensor_type.elem_type)
@@ -214,6 +237,7 @@ class _GraphImporter:
             raise UnsupportedError(f"{self.source}: node '{label}' uses op {node.domain}::{node.op_type}; "
                                    "mlc supports the default ONNX domain, and other ops that "
                                    "ONNX defines by a function body")
+        read = data_dependent.refuse_readers(self.source, node, label, opset, self.data_dependent)
         folded = folding.fold(node, self.consts, opset)
         if folded is not None:
             self._bind(node, folded)
@@ -230,6 +254,8 @@ class _GraphImporter:
                                     + [self.types.get(name) for name in node.output])
             dynamic.check(view)
             results = handler(view)
+            if read:
+                results = data_dependent.carry(self.source, view, read, self.data_dependent, results)
             dynamic.check_results(view, results if isinstance(results, (list, tuple)) else [results])
         self._bind(node, results if isinstance(results, (list, tuple)) else [results])
 
@@ -273,6 +299,13 @@ class _GraphImporter:
     def _bind_one(self, name: str, result) -> None:
         if isinstance(result, TensorSequence):
             self.sequences[name] = result
+            return
+        if isinstance(result, data_dependent.DataDependent):
+            # Typed by its bound, whatever the model declares: the interface marks the dim.
+            self.data_dependent[name] = result
+            self.values[name] = result.value
+            self.types[name] = folding.static_type(self.types[name].tensor_type.elem_type,
+                                                   ir.RankedTensorType(result.value.type).shape)
             return
         if isinstance(result, Bound):
             if isinstance(result.value, np.ndarray):

@@ -1,6 +1,5 @@
 """Import of ONNX ops that read or write at run-time indices: GatherElements, GatherND,
-ScatterElements (and the older Scatter), ScatterND, OneHot; and the refusals of ops whose
-result shape depends on the data (NonZero, Unique, Compress), which static shapes cannot hold.
+ScatterElements (and the older Scatter), ScatterND, OneHot.
 """
 
 import numpy as np
@@ -86,11 +85,6 @@ def _reverse_sequence(n: NodeImport):
     return g.import_into(n, g.op("GatherElements", x, index, axis=time_axis), "reverse_sequence")
 
 
-def _data_dependent_shape(n: NodeImport):
-    raise n.unsupported("the output shape depends on the input values, and mlc compiles static "
-                        "shapes only")
-
-
 HANDLERS.update({
     "GatherElements": _gather_elements,
     "GatherND": _gather_nd,
@@ -99,7 +93,4 @@ HANDLERS.update({
     "ScatterND": _scatter_nd,
     "OneHot": _one_hot,
     "ReverseSequence": _reverse_sequence,
-    "NonZero": _data_dependent_shape,
-    "Unique": _data_dependent_shape,
-    "Compress": _data_dependent_shape,
 })

@@ -244,3 +244,9 @@ class NodeImport:
 
     def unsupported(self, what: str) -> UnsupportedError:
         return UnsupportedError(self.error_text(what))
+
+    def data_dependent(self, value: ir.Value, dim: int, count: ir.Value):
+        """A result whose dim `dim` is filled up to `count` (tensor<1xi64>) at run time."""
+        from .data_dependent import DataDependent
+
+        return DataDependent(value, dim, count, self.label, self.op_type)

@@ -11,6 +11,9 @@
  *       same symbol appears. Every symbol of an output appears in some input; an output's
  *       symbol may also be a product of input symbols and a number, written with '*'
  *       ("batch*seq", "4*seq"; ABI 4), whose size is the product of the factors' sizes.
+ *       An output dim may also be data-dependent (shape[d] == -2; ABI 5): its size depends on
+ *       the input values (the outputs of NonZero, Compress, Unique, NonMaxSuppression) and is
+ *       known only after a run; it is at most bounds[d].
  *
  *   int mlc_run_shaped(const void *const *inputs, const int64_t *const *input_shapes,
  *                      void *const *outputs);
@@ -26,7 +29,16 @@
  *       mlc_run_shaped for a model without symbolic dims (the shapes are mlc_model()'s); a
  *       model with symbolic dims returns MLC_STATUS_NEEDS_SHAPES.
  *
- * Both return MLC_STATUS_OK (0) on success, and MLC_STATUS_CHECK_FAILED when the inputs' values
+ *   int mlc_run_sized(const void *const *inputs, const int64_t *const *input_shapes,
+ *                     void *const *outputs, int64_t *const *output_shapes);
+ *       mlc_run_shaped that also reports each output's shape (ABI 5): output_shapes[i] points
+ *       to rank entries that the call sets to the i-th output's sizes. The way to run a model
+ *       with a data-dependent dim: size that output's buffer with bounds[d] for the dim; the
+ *       call writes the output dense row-major in its actual shape (output_shapes[i]) at the
+ *       start of the buffer. mlc_run and mlc_run_shaped of such a model return
+ *       MLC_STATUS_NEEDS_OUTPUT_SHAPES, as does mlc_run_sized with output_shapes NULL.
+ *
+ * All return MLC_STATUS_OK (0) on success, and MLC_STATUS_CHECK_FAILED when the inputs' values
  * break a rule of the model's ops (ABI 5: a Gather index outside its axis); the outputs then
  * hold no meaningful values, but nothing was read or written outside a buffer.
  *
@@ -34,8 +46,7 @@
  *       After MLC_STATUS_CHECK_FAILED, on the same thread: which check failed, an index into
  *       mlc_model_info.checks, whose entry names the node, its op and the rule (ABI 5).
  *
- *   int mlc_failed_check(void);
-int mlc_set_num_threads(int n);
+ *   int mlc_set_num_threads(int n);
  *   int mlc_get_num_threads(void);
  *       The threads a call to mlc_run uses for its large kernels: the calling thread plus a
  *       pool of n - 1 worker threads inside the .so, started on first use (pthreads; no
@@ -75,7 +86,8 @@ enum {
   MLC_STATUS_NO_MEMORY = 1,      /* the calling thread's arena could not be allocated */
   MLC_STATUS_BAD_SHAPE = 2,      /* input_shapes disagree with the model or with each other */
   MLC_STATUS_NEEDS_SHAPES = 3,   /* mlc_run on a model with symbolic dims: use mlc_run_shaped */
-  MLC_STATUS_CHECK_FAILED = 4    /* a run-time check failed: see mlc_failed_check (ABI 5) */
+  MLC_STATUS_NEEDS_OUTPUT_SHAPES = 4, /* a model with data-dependent dims: use mlc_run_sized */
+  MLC_STATUS_CHECK_FAILED = 5    /* a run-time check failed: see mlc_failed_check (ABI 5) */
 };
 
 typedef enum {
@@ -93,9 +105,12 @@ typedef struct {
   const char *name;
   int32_t dtype;          /* an mlc_dtype */
   int32_t rank;
-  const int64_t *shape;   /* rank entries; -1 for a symbolic dim (ABI 3) */
+  const int64_t *shape;   /* rank entries; -1 for a symbolic dim (ABI 3), -2 for a
+                             data-dependent one (ABI 5) */
   const char *const *symbols;  /* rank entries, the symbol of each -1 dim and NULL for the
                                   others; NULL itself when every dim is static (ABI 3) */
+  const int64_t *bounds;  /* rank entries, shape with each -2 replaced by the dim's upper
+                             bound; NULL itself when no dim is data-dependent (ABI 5) */
 } mlc_tensor_info;
 
 /* A symbolic size the model cannot exceed (ABI 5): `symbol` is an input symbol or a product
@@ -126,6 +141,8 @@ int mlc_run(const void *const *inputs, void *const *outputs);
 int mlc_run_shaped(const void *const *inputs, const int64_t *const *input_shapes,
                    void *const *outputs);
 int mlc_failed_check(void);
+int mlc_run_sized(const void *const *inputs, const int64_t *const *input_shapes,
+                  void *const *outputs, int64_t *const *output_shapes);
 int mlc_set_num_threads(int n);
 int mlc_get_num_threads(void);
 

@@ -19,7 +19,8 @@ class RuntimeInputError(ValueError):
 class _TensorInfo(ctypes.Structure):
     _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_int32), ("rank", ctypes.c_int32),
                 ("shape", ctypes.POINTER(ctypes.c_int64)),
-                ("symbols", ctypes.POINTER(ctypes.c_char_p))]
+                ("symbols", ctypes.POINTER(ctypes.c_char_p)),
+                ("bounds", ctypes.POINTER(ctypes.c_int64))]
 
 
 class _SymbolLimit(ctypes.Structure):
@@ -36,13 +37,15 @@ class _ModelInfo(ctypes.Structure):
 
 # mlc_runtime.h's status codes
 _STATUS = {1: "its arena could not be allocated", 2: "the input shapes were refused",
-           3: "the model has symbolic dims", 4: "a run-time check failed"}
-_CHECK_FAILED = 4
+           3: "the model has symbolic dims", 4: "the model has data-dependent dims",
+           5: "a run-time check failed"}
+_CHECK_FAILED = 5
 
 
 @dataclass(frozen=True)
 class TensorSpec:
-    """`shape` holds a size per static dim and the symbol's name (str) per symbolic dim."""
+    """`shape` holds a size per static dim, the symbol's name (str) per symbolic dim and, for
+    an output dim whose size depends on the input values, '<=N' (N its upper bound)."""
     name: str
     dtype: np.dtype
     shape: tuple[int | str, ...]
@@ -51,12 +54,15 @@ class TensorSpec:
         return f"{self.name}: {self.dtype.name}[{'x'.join(map(str, self.shape))}]"
 
     def resolve(self, sizes: dict[str, int]) -> tuple[int, ...]:
-        """The shape with each symbol replaced by its size."""
+        """The shape with each symbol replaced by its size (a data-dependent dim by its bound)."""
         return tuple(symbol_size(d, sizes) if isinstance(d, str) else d for d in self.shape)
 
 
 def symbol_size(symbol: str, sizes: dict[str, int]) -> int:
-    """A symbol's size; an output dim may be a product of symbols and a number ('4*batch')."""
+    """A symbol's size; an output dim may be a product of symbols and a number ('4*batch'),
+    or data-dependent ('<=N': at most N)."""
+    if symbol.startswith("<="):
+        return int(symbol[2:])
     return math.prod(int(f) if f.isdigit() else sizes[f] for f in symbol.split("*"))
 
 
@@ -67,7 +73,8 @@ def _specs(table, count: int) -> list[TensorSpec]:
         dtype = dtypes.from_onnx(t.dtype)
         if dtype is None:
             raise RuntimeInputError(f"tensor {t.name!r} has unknown dtype code {t.dtype}")
-        shape = tuple(t.symbols[d].decode() if t.shape[d] < 0 and t.symbols else t.shape[d]
+        shape = tuple(f"<={t.bounds[d]}" if t.shape[d] == -2 else
+                      t.symbols[d].decode() if t.shape[d] < 0 else t.shape[d]
                       for d in range(t.rank))
         out.append(TensorSpec(t.name.decode(), dtype.numpy, shape))
     return out
@@ -142,7 +149,7 @@ class Model:
         except OSError as e:
             raise RuntimeInputError(f"{self.path}: cannot load as a shared object ({e})") from None
         try:
-            describe, _ = self._lib.mlc_model, self._lib.mlc_run  # mlc_run_shaped: ABI 3 on
+            describe, _ = self._lib.mlc_model, self._lib.mlc_run  # mlc_run_sized: ABI 5 on
         except AttributeError:
             raise RuntimeInputError(f"{self.path}: not an mlc model (no mlc_model/mlc_run symbols)") from None
         describe.restype = ctypes.POINTER(_ModelInfo)
@@ -159,10 +166,11 @@ class Model:
         self.limits = [(info.limits[i].symbol.decode(), int(info.limits[i].most),
                         info.limits[i].why.decode()) for i in range(info.num_limits)]
         self._checks = [info.checks[i].decode() for i in range(info.num_checks)]
-        self._run = self._lib.mlc_run_shaped
+        self._run = self._lib.mlc_run_sized
         self._run.argtypes = [ctypes.POINTER(ctypes.c_void_p),
                               ctypes.POINTER(ctypes.POINTER(ctypes.c_int64)),
-                              ctypes.POINTER(ctypes.c_void_p)]
+                              ctypes.POINTER(ctypes.c_void_p),
+                              ctypes.POINTER(ctypes.POINTER(ctypes.c_int64))]
         self._run.restype = ctypes.c_int
         if threads is not None:
             self.threads = threads
@@ -214,7 +222,8 @@ class Model:
         return arrays
 
     def output_shapes(self, feeds: dict) -> dict[str, tuple[int, ...]]:
-        """The outputs' shapes for these inputs (their symbols bound from the inputs)."""
+        """The outputs' shapes for these inputs (their symbols bound from the inputs); a
+        data-dependent dim, known only after a run, as its upper bound."""
         sizes = bind_symbols(self.inputs, self._check(feeds))
         check_limits(self.limits, sizes)
         return {s.name: s.resolve(sizes) for s in self.outputs}
@@ -226,18 +235,25 @@ class Model:
         check_limits(self.limits, sizes)
         outputs = [np.empty(s.resolve(sizes), s.dtype) for s in self.outputs]
         shapes = [(ctypes.c_int64 * max(1, a.ndim))(*a.shape) for a in arrays]
-        # `arrays`, `shapes` and `outputs` hold every buffer until the call returns.
+        out_shapes = [(ctypes.c_int64 * max(1, o.ndim))() for o in outputs]
+        # `arrays`, `shapes`, `outputs` and `out_shapes` hold every buffer until the call returns.
         in_ptrs = (ctypes.c_void_p * max(1, len(arrays)))(*[a.ctypes.data for a in arrays])
         shape_ptrs = (ctypes.POINTER(ctypes.c_int64) * max(1, len(shapes)))(*shapes)
         out_ptrs = (ctypes.c_void_p * max(1, len(outputs)))(*[o.ctypes.data for o in outputs])
-        status = self._run(in_ptrs, shape_ptrs, out_ptrs)
+        out_shape_ptrs = (ctypes.POINTER(ctypes.c_int64) * max(1, len(out_shapes)))(*out_shapes)
+        status = self._run(in_ptrs, shape_ptrs, out_ptrs, out_shape_ptrs)
         if status == _CHECK_FAILED:
             failed = self._lib.mlc_failed_check()
             raise RuntimeInputError(f"model {self.name!r} refused these inputs: {self._checks[failed]}")
         if status != 0:
             raise RuntimeError(f"model {self.name!r}: mlc_run failed with status {status} "
                                f"({_STATUS.get(status, 'unknown')})")
-        return {s.name: o for s, o in zip(self.outputs, outputs)}
+        # A data-dependent output fills the start of its buffer, in its actual shape.
+        results = {}
+        for spec, o, shape in zip(self.outputs, outputs, out_shapes):
+            actual = tuple(shape[:o.ndim])
+            results[spec.name] = o if actual == o.shape else o.reshape(-1)[:math.prod(actual)].reshape(actual)
+        return results
 
 
 def load(path: str | Path, threads: int | None = None) -> Model:

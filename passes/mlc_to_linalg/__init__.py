@@ -9,10 +9,11 @@ The patterns are split by op category, one module each.
 
 from mlc.passes.pattern_utils import patterns_pass
 
-from . import elementwise, indexing, matmul, nn, normalization, reduction, resize, shape, tensor
+from . import (elementwise, indexing, matmul, nn, normalization, reduction, resize, selection,
+               shape, tensor)
 
 PATTERNS = {**elementwise.PATTERNS, **indexing.PATTERNS, **matmul.PATTERNS, **nn.PATTERNS,
-            **normalization.PATTERNS, **reduction.PATTERNS, **resize.PATTERNS,
+            **normalization.PATTERNS, **reduction.PATTERNS, **resize.PATTERNS, **selection.PATTERNS,
             **shape.PATTERNS, **tensor.PATTERNS}
 
 run = patterns_pass(PATTERNS, legal_prefix="mlc.")

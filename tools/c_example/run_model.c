@@ -3,8 +3,10 @@
  *   run_model MODEL.so [COUNT] [SYMBOL=SIZE ...]
  *
  * Prints the model's inputs and outputs as mlc_model() describes them, fills every input with
- * deterministic values, calls mlc_run_shaped once and prints the first COUNT (default 8) values
- * of each output. A symbolic dim takes the size given for its symbol (default 1). Element i of
+ * deterministic values, calls mlc_run_sized once and prints the first COUNT (default 8) values
+ * of each output. A symbolic dim takes the size given for its symbol (default 1). An output
+ * with a data-dependent dim (NonZero, Unique, ...) gets a buffer of its upper bound, and its
+ * shape after the run is printed before the values. Element i of
  * every input is
  *     floating point: (i % 17) * 0.0625 - 0.5    (exact in f16, bf16, f32 and f64)
  *     integers:       i % 17 - 8                 (i % 17 for unsigned types)
@@ -24,7 +26,8 @@
 #include "mlc_runtime.h"
 
 typedef const mlc_model_info *(*describe_fn)(void);
-typedef int (*run_fn)(const void *const *, const int64_t *const *, void *const *);
+typedef int (*run_fn)(const void *const *, const int64_t *const *, void *const *,
+                      int64_t *const *);
 
 /* The sizes given for symbols on the command line; a symbol not given has size 1. */
 static char **symbol_args;
@@ -52,7 +55,10 @@ static int64_t symbol_size(const char *symbol) {
   }
 }
 
+/* The size a buffer needs along dim d: a data-dependent dim (-2) takes its upper bound. */
 static int64_t dim_size(const mlc_tensor_info *t, int32_t d) {
+  if (t->shape[d] == -2)
+    return t->bounds[d];
   return t->shape[d] < 0 ? symbol_size(t->symbols[d]) : t->shape[d];
 }
 
@@ -95,7 +101,9 @@ static size_t element_count(const mlc_tensor_info *t) {
 static void print_tensor_info(const char *kind, int index, const mlc_tensor_info *t) {
   printf("%s %d: %s %s[", kind, index, t->name, dtype_name(t->dtype));
   for (int32_t d = 0; d < t->rank; ++d) {
-    if (t->shape[d] < 0)
+    if (t->shape[d] == -2)
+      printf("%s<=%" PRId64, d ? "x" : "", t->bounds[d]);
+    else if (t->shape[d] < 0)
       printf("%s%s=%" PRId64, d ? "x" : "", t->symbols[d], dim_size(t, d));
     else
       printf("%s%" PRId64, d ? "x" : "", t->shape[d]);
@@ -220,9 +228,9 @@ int main(int argc, char **argv) {
   describe_fn describe;
   run_fn run;
   *(void **)&describe = dlsym(lib, "mlc_model");
-  *(void **)&run = dlsym(lib, "mlc_run_shaped");
+  *(void **)&run = dlsym(lib, "mlc_run_sized");
   if (!describe || !run) {
-    fprintf(stderr, "run_model: %s is not an mlc model (no mlc_model/mlc_run_shaped symbols)\n",
+    fprintf(stderr, "run_model: %s is not an mlc model (no mlc_model/mlc_run_sized symbols)\n",
             argv[1]);
     return 1;
   }
@@ -259,7 +267,18 @@ int main(int argc, char **argv) {
       shapes[i][d] = dim_size(t, d);
   }
 
-  int status = run((const void *const *)inputs, (const int64_t *const *)shapes, (void *const *)outputs);
+  /* each output's shape, as the run reports it */
+  int64_t **out_shapes = calloc(info->num_outputs > 0 ? (size_t)info->num_outputs : 1, sizeof(int64_t *));
+  if (!out_shapes)
+    return 1;
+  for (int32_t i = 0; i < info->num_outputs; ++i) {
+    out_shapes[i] = calloc(info->outputs[i].rank > 0 ? (size_t)info->outputs[i].rank : 1, sizeof(int64_t));
+    if (!out_shapes[i])
+      return 1;
+  }
+
+  int status = run((const void *const *)inputs, (const int64_t *const *)shapes, (void *const *)outputs,
+                   (int64_t *const *)out_shapes);
   if (status == MLC_STATUS_CHECK_FAILED) {
     int (*failed_check)(void);
     *(void **)&failed_check = dlsym(lib, "mlc_failed_check");
@@ -268,13 +287,24 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (status != MLC_STATUS_OK) {
-    fprintf(stderr, "run_model: mlc_run_shaped failed with status %d\n", status);
+    fprintf(stderr, "run_model: mlc_run_sized failed with status %d\n", status);
     return 1;
   }
 
   for (int32_t i = 0; i < info->num_outputs; ++i) {
     const mlc_tensor_info *t = &info->outputs[i];
-    size_t n = element_count(t);
+    if (!t->bounds)
+      continue;
+    printf("output %d: %s shape ", i, t->name);
+    for (int32_t d = 0; d < t->rank; ++d)
+      printf("%s%" PRId64, d ? "x" : "", out_shapes[i][d]);
+    printf("\n");
+  }
+  for (int32_t i = 0; i < info->num_outputs; ++i) {
+    const mlc_tensor_info *t = &info->outputs[i];
+    size_t n = 1;
+    for (int32_t d = 0; d < t->rank; ++d)
+      n *= (size_t)out_shapes[i][d];
     printf("%s:", t->name);
     for (size_t j = 0; j < n && j < count; ++j) {
       printf(" ");
@@ -288,8 +318,11 @@ int main(int argc, char **argv) {
     free(shapes[i]);
   }
   free(shapes);
-  for (int32_t i = 0; i < info->num_outputs; ++i)
+  for (int32_t i = 0; i < info->num_outputs; ++i) {
     free(outputs[i]);
+    free(out_shapes[i]);
+  }
+  free(out_shapes);
   free(inputs);
   free(outputs);
   dlclose(lib);

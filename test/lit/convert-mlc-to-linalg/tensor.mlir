@@ -82,3 +82,16 @@ func.func @resize_nearest(%x: tensor<1x1x2x2xf32>, %s: tensor<4xf32>) -> tensor<
        antialias = 0 : i64} : (tensor<1x1x2x2xf32>, tensor<4xf32>) -> tensor<1x1x4x2xf32>
   return %0 : tensor<1x1x4x2xf32>
 }
+
+// -----
+
+// Data-dependent sizes: sequential loops that write the bound-sized result and count.
+// CHECK-LABEL: func.func @nonzero
+// CHECK: scf.for %[[I:.*]] = {{.*}} iter_args(%{{.*}} = %{{.*}}, %[[K:.*]] = %{{.*}}) -> (tensor<2x6xi64>, index)
+// CHECK: scf.if
+// CHECK: tensor.insert {{.*}}[%{{.*}}, %[[K]]] : tensor<2x6xi64>
+// CHECK: tensor.from_elements {{.*}} : tensor<1xi64>
+func.func @nonzero(%x: tensor<6xf32>) -> (tensor<2x6xi64>, tensor<1xi64>) {
+  %0:2 = "mlc.nonzero"(%x) {shape = array<i64: 2, 3>} : (tensor<6xf32>) -> (tensor<2x6xi64>, tensor<1xi64>)
+  return %0#0, %0#1 : tensor<2x6xi64>, tensor<1xi64>
+}
