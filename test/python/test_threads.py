@@ -37,12 +37,30 @@ def _conv_model() -> onnx.ModelProto:
                       name="conv")
 
 
+def _grouped_conv_model() -> onnx.ModelProto:
+    """relu(grouped 1x1 conv): a parallel loop over blocks of groups, each group's matmul whole."""
+    w = (np.random.default_rng(3).standard_normal((128, 16, 1, 1)) * 0.2).astype(np.float32)
+    return make_model([helper.make_node("Conv", ["x", "w"], ["c"], group=4),
+                       helper.make_node("Relu", ["c"], ["y"])],
+                      [tensor("x", np.float32, (1, 64, 28, 28))],
+                      [tensor("y", np.float32, (1, 128, 28, 28))],
+                      initializers=[numpy_helper.from_array(w, "w")], name="grouped")
+
+
+def _softmax_model() -> onnx.ModelProto:
+    """Softmax over rows of 128: its max and sum are row reductions in parallel chunks."""
+    return make_model([helper.make_node("Softmax", ["x"], ["y"], axis=-1)],
+                      [tensor("x", np.float32, (4, 128, 128))], [tensor("y", np.float32, (4, 128, 128))],
+                      name="softmax")
+
+
 def _feeds(model: mlc.runtime.Model, seed=0) -> dict:
     rng = np.random.default_rng(seed)
     return {s.name: rng.standard_normal(s.shape).astype(s.dtype) for s in model.inputs}
 
 
-MODELS = {"matmul": _matmul_model, "conv": _conv_model,
+MODELS = {"matmul": _matmul_model, "conv": _conv_model, "grouped": _grouped_conv_model,
+          "softmax": _softmax_model,
           "squeezenet": lambda: light_case("squeezenet").model}
 
 
