@@ -88,8 +88,8 @@ static uint64_t now_ns(void) {
   return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-/* Spins (SPINS pauses, and with `spin_from` until SPIN_NS after the time it holds), then
- * yields (another thread of the team may be waiting for this core), then sleeps on wake_cond
+/* Spins (SPINS pauses, and with `spin_from` until SPIN_NS after the time it holds, yielding
+ * now and then), then yields (another thread of the team may be waiting for this core), then sleeps on wake_cond
  * until `done(arg)`. */
 static void wait_until(int (*done)(const void *), const void *arg, const _Atomic uint64_t *spin_from) {
   for (int i = 0; i < SPINS; ++i) {
@@ -100,8 +100,12 @@ static void wait_until(int (*done)(const void *), const void *arg, const _Atomic
     for (unsigned i = 1;; ++i) {
       if (done(arg)) return;
       cpu_relax();
-      if (i % 64 == 0 && now_ns() - atomic_load_explicit(spin_from, memory_order_relaxed) > SPIN_NS)
-        break;
+      if (i % 64) continue;
+      if (now_ns() - atomic_load_explicit(spin_from, memory_order_relaxed) > SPIN_NS) break;
+      /* Polite: on a machine with more runnable threads than cores, the core goes to them
+       * (the caller's serial work among them) rather than to this spin; on a quiet one the
+       * call returns at once. */
+      sched_yield();
     }
   }
   for (int i = 0; i < YIELDS; ++i) {
