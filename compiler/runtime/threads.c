@@ -67,7 +67,7 @@ static struct {
   _Alignas(64) atomic_int next;
 } share_next[MAX_THREADS];
 static atomic_int stopping;
-static _Atomic uint64_t last_region_ns; /* when the last region ended: workers spin until SPIN_NS later */
+static _Atomic uint64_t last_region_ns; /* when the last region ended (workers spin on) */
 static atomic_int sleepers;             /* threads waiting on wake_cond */
 static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake_cond = PTHREAD_COND_INITIALIZER;
@@ -88,20 +88,23 @@ static uint64_t now_ns(void) {
   return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-/* Spins (SPINS pauses, and with `spin_from` until SPIN_NS after the time it holds, yielding
- * now and then), then yields (another thread of the team may be waiting for this core), then sleeps on wake_cond
- * until `done(arg)`. */
-static void wait_until(int (*done)(const void *), const void *arg, const _Atomic uint64_t *spin_from) {
+/* Spins (SPINS pauses, and with `spin_from` until SPIN_NS after the later of the time it
+ * holds and the start of this wait, yielding now and then), then yields (another thread of
+ * the team may be waiting for this core), then sleeps on wake_cond until `done(arg)`. */
+static void wait_until(int (*done)(const void *), const void *arg,
+                       const _Atomic uint64_t *spin_from) {
   for (int i = 0; i < SPINS; ++i) {
     if (done(arg)) return;
     cpu_relax();
   }
   if (spin_from) {
+    uint64_t start = now_ns();
     for (unsigned i = 1;; ++i) {
       if (done(arg)) return;
       cpu_relax();
       if (i % 64) continue;
-      if (now_ns() - atomic_load_explicit(spin_from, memory_order_relaxed) > SPIN_NS) break;
+      uint64_t from = atomic_load_explicit(spin_from, memory_order_relaxed);
+      if (now_ns() - (from > start ? from : start) > SPIN_NS) break;
       /* Polite: on a machine with more runnable threads than cores, the core goes to them
        * (the caller's serial work among them) rather than to this spin; on a quiet one the
        * call returns at once. */
