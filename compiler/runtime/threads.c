@@ -7,13 +7,18 @@
  * on pthreads, inside the model's .so: no libomp/libgomp is needed, and every symbol here is
  * hidden, so a real OpenMP runtime in the same process (torch, numpy's BLAS) never clashes.
  *
- * The pool: N-1 worker threads, started on the first parallel region. A region has N slots
- * (thread numbers of the team, each a static share of the loop); the calling thread and the
- * workers that wake in time take slots until none is left, so a busy machine degrades to the
- * caller running them all, not to waiting for a descheduled worker. Results do not depend on
- * who runs a slot. One region at a time: a region that finds the pool busy (another thread
- * calling mlc_run, or a region nested in a region) runs on its caller alone, so concurrent
- * mlc_run calls stay correct. Waiting spins briefly, then yields, then sleeps.
+ * The pool: N-1 worker threads, started on the first parallel region. A region's loop is cut
+ * into N shares, one per thread of the team, exactly as a static schedule would; each share
+ * is cut again into `SLOTS / N` slots (the team's thread numbers, as the loop sees them).
+ * Thread t (the caller is 0) runs the slots of share t in order, then takes what is left of
+ * the others' shares, so a worker that wakes late, or a slot that costs more, leaves no core
+ * idle; on a busy machine the region degrades to the caller running every slot, not to
+ * waiting for a descheduled worker. Results do not depend on who runs a slot. One region at
+ * a time: a region that finds the pool busy (another thread calling mlc_run, or a region
+ * nested in a region) runs on its caller alone, so concurrent mlc_run calls stay correct.
+ * Between regions workers spin (a model's regions follow each other within microseconds, and
+ * waking a sleeping thread costs tens of them), for SPIN_NS after the last region, then yield,
+ * then sleep until the next.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -23,19 +28,23 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HIDDEN __attribute__((visibility("hidden")))
 #define EXPORT __attribute__((visibility("default")))
 #define MAX_THREADS 256
 #define MAX_ARGS 16
-#define SPINS 4000
+#define SPINS 4000         /* pause loops before a wait checks the clock at all */
+#define SPIN_NS 2000000    /* workers keep spinning this long after the last region */
 #define YIELDS 200
+#define SLOTS 16           /* slots a region is cut into (at least one a thread) */
 
 typedef void (*mlc_microtask)(int32_t *, int32_t *, ...);
 
 static __thread int32_t tls_tid;      /* this thread's number in its current team */
 static __thread int32_t tls_team = 1; /* the size of that team; 1 outside a region */
+static __thread int32_t tls_per = 1;  /* slots a share: the loop's static shares are team / per */
 
 static atomic_int requested;          /* mlc_set_num_threads; 0 = the default */
 static int default_threads;
@@ -48,15 +57,18 @@ static int num_workers;
 /* The region being run. `job_state` packs the region's number (bits 33-63), whether it still
  * takes helpers (bit 32) and how many workers have joined it (bits 0-31): a worker joins with
  * one compare-and-swap, so it never reads the fields of a region that has closed, and the
- * caller waits only for workers that joined. Slots (the team's thread numbers) are taken from
- * `next_slot` by whoever is running: a worker that the OS does not schedule in time takes
- * none, and the caller runs its slots itself. */
+ * caller waits only for workers that joined. Share t's slots are [t * job_per, (t + 1) *
+ * job_per); `share_next[t]` is the next one not yet taken, by whichever thread. */
 static mlc_microtask job_fn;
-static int job_argc, job_team;
+static int job_argc, job_threads, job_per;
 static void *job_args[MAX_ARGS];
 static _Atomic uint64_t job_state;
-static atomic_int next_slot;
+static struct {
+  _Alignas(64) atomic_int next;
+} share_next[MAX_THREADS];
 static atomic_int stopping;
+static _Atomic uint64_t last_region_ns; /* when the last region ended (workers spin on) */
+static atomic_int sleepers;             /* threads waiting on wake_cond */
 static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake_cond = PTHREAD_COND_INITIALIZER;
 
@@ -70,23 +82,51 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-/* Spins, then yields (another thread of the team may be waiting for this core), then sleeps on
- * wake_cond until `done(arg)`. */
-static void wait_until(int (*done)(const void *), const void *arg) {
+static uint64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Spins (SPINS pauses, and with `spin_from` until SPIN_NS after the later of the time it
+ * holds and the start of this wait, yielding now and then), then yields (another thread of
+ * the team may be waiting for this core), then sleeps on wake_cond until `done(arg)`. */
+static void wait_until(int (*done)(const void *), const void *arg,
+                       const _Atomic uint64_t *spin_from) {
   for (int i = 0; i < SPINS; ++i) {
     if (done(arg)) return;
     cpu_relax();
+  }
+  if (spin_from) {
+    uint64_t start = now_ns();
+    for (unsigned i = 1;; ++i) {
+      if (done(arg)) return;
+      cpu_relax();
+      if (i % 64) continue;
+      uint64_t from = atomic_load_explicit(spin_from, memory_order_relaxed);
+      if (now_ns() - (from > start ? from : start) > SPIN_NS) break;
+      /* Polite: on a machine with more runnable threads than cores, the core goes to them
+       * (the caller's serial work among them) rather than to this spin; on a quiet one the
+       * call returns at once. */
+      sched_yield();
+    }
   }
   for (int i = 0; i < YIELDS; ++i) {
     if (done(arg)) return;
     sched_yield();
   }
   pthread_mutex_lock(&wake_lock);
+  atomic_fetch_add(&sleepers, 1);
+  atomic_thread_fence(memory_order_seq_cst);
   while (!done(arg)) pthread_cond_wait(&wake_cond, &wake_lock);
+  atomic_fetch_sub(&sleepers, 1);
   pthread_mutex_unlock(&wake_lock);
 }
 
+/* Wakes the sleepers, if any. A sleeper counts itself before its last look at `done` (both
+ * sequentially consistent), so either it sees what changed or this sees it. */
 static void wake_all(void) {
+  if (atomic_load(&sleepers) == 0) return;
   pthread_mutex_lock(&wake_lock);
   pthread_cond_broadcast(&wake_cond);
   pthread_mutex_unlock(&wake_lock);
@@ -110,15 +150,22 @@ static void invoke(mlc_microtask fn, int32_t tid, int argc, void **a) {
   }
 }
 
-static void run_slots(void) {
-  int slot;
-  while ((slot = atomic_fetch_add_explicit(&next_slot, 1, memory_order_relaxed)) < job_team) {
-    tls_tid = slot;
-    tls_team = job_team;
-    invoke(job_fn, slot, job_argc, job_args);
+/* Runs the slots of share `mine`, then whatever is left of the other shares. */
+static void run_slots(int mine) {
+  int team = job_threads * job_per;
+  for (int k = 0; k < job_threads; ++k) {
+    int share = (mine + k) % job_threads, slot;
+    while ((slot = atomic_fetch_add_explicit(&share_next[share].next, 1, memory_order_relaxed))
+           < job_per) {
+      tls_tid = share * job_per + slot;
+      tls_team = team;
+      tls_per = job_per;
+      invoke(job_fn, tls_tid, job_argc, job_args);
+    }
   }
   tls_tid = 0;
   tls_team = 1;
+  tls_per = 1;
 }
 
 static int region_moved(const void *seen) {
@@ -127,10 +174,10 @@ static int region_moved(const void *seen) {
 }
 
 static void *worker_main(void *arg) {
-  (void)arg;
+  int number = (int)(intptr_t)arg; /* 1.. : its share when the team has that many threads */
   uint64_t seen = 0;
   for (;;) {
-    wait_until(region_moved, &seen);
+    wait_until(region_moved, &seen, &last_region_ns);
     if (atomic_load(&stopping)) return NULL;
     uint64_t state = atomic_load_explicit(&job_state, memory_order_acquire);
     seen = REGION(state);
@@ -139,8 +186,8 @@ static void *worker_main(void *arg) {
       joined = atomic_compare_exchange_weak_explicit(&job_state, &state, state + 1,
                                                      memory_order_acq_rel, memory_order_acquire);
     if (!joined) continue;
-    run_slots();
-    state = atomic_fetch_sub_explicit(&job_state, 1, memory_order_acq_rel) - 1;
+    if (number < job_threads) run_slots(number); /* the team may be smaller than the pool */
+    state = atomic_fetch_sub(&job_state, 1) - 1;
     if (JOINED(state) == 0) wake_all();
   }
 }
@@ -226,26 +273,31 @@ HIDDEN void __kmpc_fork_call(void *loc, int32_t argc, mlc_microtask fn, ...) {
   va_end(ap);
   int team = mlc_get_num_threads();
   if (team > 1 && tls_team == 1 && pthread_mutex_trylock(&pool_busy) == 0) {
-    job_team = grow_pool(team);
+    job_threads = grow_pool(team);
+    job_per = job_threads < SLOTS ? SLOTS / job_threads : 1;
     job_fn = fn;
     job_argc = argc;
     memcpy(job_args, args, sizeof args);
-    atomic_store_explicit(&next_slot, 0, memory_order_relaxed);
+    for (int t = 0; t < job_threads; ++t)
+      atomic_store_explicit(&share_next[t].next, 0, memory_order_relaxed);
     uint64_t region = REGION(atomic_load(&job_state)) + 1;
-    atomic_store_explicit(&job_state, (region << 33) | OPEN, memory_order_release);
+    atomic_store(&job_state, (region << 33) | OPEN);
     wake_all();
-    run_slots();
+    run_slots(0);
     atomic_fetch_and_explicit(&job_state, ~OPEN, memory_order_acq_rel);
-    wait_until(helpers_left, NULL);
+    wait_until(helpers_left, NULL, NULL);
+    atomic_store_explicit(&last_region_ns, now_ns(), memory_order_relaxed);
     pthread_mutex_unlock(&pool_busy);
     return;
   }
-  int32_t tid = tls_tid, size = tls_team;
+  int32_t tid = tls_tid, size = tls_team, per = tls_per;
   tls_tid = 0;
   tls_team = 1;
+  tls_per = 1;
   invoke(fn, 0, argc, args);
   tls_tid = tid;
   tls_team = size;
+  tls_per = per;
 }
 
 HIDDEN void __kmpc_push_num_threads(void *loc, int32_t gtid, int32_t n) {
@@ -258,9 +310,11 @@ HIDDEN void __kmpc_push_num_threads(void *loc, int32_t gtid, int32_t n) {
  * immediately followed by the join, which waits for every slot anyway. */
 HIDDEN void __kmpc_barrier(void *loc, int32_t gtid) { (void)loc, (void)gtid; }
 
-/* Static schedule: kmp_sch_static (34) gives each thread one contiguous block, the first
- * `trip % team` threads one iteration more; kmp_sch_static_chunked (33) deals `chunk`-sized
- * blocks round robin (the loop then strides by *stride). Bounds are inclusive. */
+/* Static schedule: kmp_sch_static (34) gives each share (team / per of them) one contiguous
+ * block, the first `trip % shares` one iteration more, and each of the share's `per` slots
+ * a contiguous part of that block, by the same rule; kmp_sch_static_chunked (33) deals
+ * `chunk`-sized blocks round robin over the slots (the loop then strides by *stride). Bounds
+ * are inclusive. */
 #define STATIC_INIT(NAME, T, UT)                                                              \
   HIDDEN void NAME(void *loc, int32_t gtid, int32_t sched, int32_t *last, T *lower, T *upper, \
                    T *stride, T incr, T chunk) {                                              \
@@ -276,8 +330,11 @@ HIDDEN void __kmpc_barrier(void *loc, int32_t gtid) { (void)loc, (void)gtid; }
       if (last) *last = tid == ((trip - 1) / (UT)chunk) % team;                               \
       return;                                                                                 \
     }                                                                                         \
-    UT base = trip / team, extra = trip % team;                                               \
-    UT first = tid * base + (tid < extra ? tid : extra), count = base + (tid < extra);        \
+    UT per = (UT)tls_per, shares = team / per, share = tid / per, sub = tid % per;            \
+    UT base = trip / shares, extra = trip % shares;                                           \
+    UT first = share * base + (share < extra ? share : extra), count = base + (share < extra); \
+    base = count / per, extra = count % per;                                                  \
+    first += sub * base + (sub < extra ? sub : extra), count = base + (sub < extra);          \
     *stride = (T)(trip * (UT)incr);                                                           \
     if (count == 0) {                                                                         \
       *lower = 1, *upper = 0; /* an empty range: upper - lower + 1 == 0 */                   \

@@ -18,13 +18,16 @@ Grouped convs (`conv_2d_ngchw_gfchw`) become one such matmul conv per group; dep
 an RGB stem (`mlc.passes.schedule.small_conv`).
 """
 
+from dataclasses import replace
+
 from mlir import ir
-from mlir.dialects import linalg, tensor
+from mlir.dialects import arith, linalg, tensor
 
 from mlc.passes import linalg_builders as lb
 from mlc.passes.conv_filter_layout import TO_FCHW
 from mlc.passes.schedule import depthwise, small_conv
 from mlc.passes.schedule.matmul import matmul_pieces, static_f32_shape
+from mlc.passes.schedule.parallel import MIN_MATMUL_FLOPS, chunk_count, forall_blocks
 
 CONV_OPS = ("linalg.conv_2d_nchw_fchw", "linalg.conv_2d_ngchw_gfchw")
 
@@ -254,20 +257,46 @@ def _insert(value, into, offsets, sizes):
     return tensor.insert_slice(value, into, [], [], [], offsets, sizes, [1] * len(sizes))
 
 
+def _group_slice(value, dim, group, sizes, result_shape):
+    """The slice of `value` at offset `group` (an int or an index value) along `dim`."""
+    offsets = [0] * len(sizes)
+    if isinstance(group, int):
+        offsets[dim] = group
+        return _slice(value, offsets, sizes, result_shape)
+    offsets[dim] = ir.ShapedType.get_dynamic_size()
+    return tensor.extract_slice(lb.tensor_of(result_shape, lb.elem_of(value)), value, [group], [],
+                                [], offsets, sizes, [1] * len(sizes))
+
+
 def _grouped(x, w, init, strides, dilations, target, tags):
-    """One image's grouped conv (x [1,G,C/G,H,W], ...) as one matmul conv per group."""
+    """One image's grouped conv (x [1,G,C/G,H,W], ...) as one matmul conv per group. When the
+    groups are worth a fork and need no scratch buffer (1x1, stride 1: the matmul reads the
+    input as it lies), a parallel loop runs blocks of groups; their matmuls then run whole."""
     _, g, cg, h, wd = static_f32_shape(x)
     _, fg, _, kh, kw = static_f32_shape(w)
     _, _, _, oh, ow = static_f32_shape(init)
-    result, pieces = init, []
-    for group in range(g):
-        xg = _slice(x, [0, group, 0, 0, 0], [1, 1, cg, h, wd], [1, cg, h, wd])
-        wg = _slice(w, [group, 0, 0, 0, 0], [1, fg, cg, kh, kw], [fg, cg, kh, kw])
-        ig = _slice(result, [0, group, 0, 0, 0], [1, 1, fg, oh, ow], [1, fg, oh, ow])
-        yg, more = _conv_as_matmul(xg, wg, ig, strides, dilations, target, tags)
-        pieces += more
-        result = _insert(yg, result, [0, group, 0, 0, 0], [1, 1, fg, oh, ow])
-    return result, pieces
+    pieces = []
+
+    def groups(first, block):
+        """The groups first + j of `block` [1, n, FG, OH, OW] (first: an int or an index)."""
+        for j in range(lb.shape_of(block)[1]):
+            group = first + j if isinstance(first, int) else (
+                first if j == 0 else arith.addi(first, arith.constant(ir.IndexType.get(), j)))
+            xg = _group_slice(x, 1, group, [1, 1, cg, h, wd], [1, cg, h, wd])
+            wg = _group_slice(w, 0, group, [1, fg, cg, kh, kw], [fg, cg, kh, kw])
+            ig = _slice(block, [0, j, 0, 0, 0], [1, 1, fg, oh, ow], [1, fg, oh, ow])
+            yg, more = _conv_as_matmul(xg, wg, ig, strides, dilations, target, tags)
+            pieces.extend(more)
+            block = _insert(yg, block, [0, j, 0, 0, 0], [1, 1, fg, oh, ow])
+        return block
+
+    in_place = (kh, kw) == (1, 1) and strides == [1, 1] and (h, wd) == (oh, ow)
+    flops = 2 * g * fg * cg * kh * kw * oh * ow
+    parts = chunk_count(g) if in_place and flops >= MIN_MATMUL_FLOPS else 0
+    if not parts:
+        return groups(0, init), pieces
+    result = forall_blocks(init, 1, parts, groups)
+    return result, [(tag, replace(config, parallel_chunk=0)) for tag, config in pieces]
 
 
 MAX_GROUPS = 64  # more groups (short of depthwise) stay naive: one kernel set per group

@@ -5,11 +5,19 @@ A kernel large enough to be worth a fork (`MIN_MATMUL_FLOPS`, `MIN_ELEMENTS`) ge
 (vectorization never sees a partial tile). The thread count is a runtime option, so the chunk
 count does not depend on it: `MAX_CHUNKS` at most, an even count when there is one, so that 2
 and 4 threads get equal shares. The llvm stage lowers the forall to OpenMP; the .so's own
-runtime (mlc.runtime's threads.c) spreads the chunks over the team.
+runtime (mlc.runtime's threads.c) spreads the chunks over the team. Kernels built by hand
+rather than tiled by the Transform dialect get their loop from `forall_blocks`.
 """
 
-MIN_MATMUL_FLOPS = 2_000_000  # about 10 us on one core: a fork and join costs a few us
-MIN_ELEMENTS = 100_000
+from mlir import ir
+from mlir.dialects import arith, scf, tensor
+
+from mlc.passes import linalg_builders as lb
+
+# About 5 us of work on one core. Between the regions of a run the pool's workers spin, so a
+# fork and join costs about a microsecond, and a worker that comes late takes fewer slots.
+MIN_MATMUL_FLOPS = 1_000_000
+MIN_ELEMENTS = 32_768
 MAX_CHUNKS = 16
 
 
@@ -36,3 +44,25 @@ def best_split(candidates: list[tuple[int, int, int]]) -> tuple[int, int] | None
         if key is None or this > key:
             best, key = (dim, size // count), this
     return best
+
+
+def forall_blocks(out: ir.Value, dim: int, parts: int, body) -> ir.Value:
+    """`out` rewritten in `parts` equal blocks along `dim` by an scf.forall: `body(first,
+    block)` gets the block's first index along `dim` (an index value) and the block of `out`,
+    and returns the block's new value."""
+    shape = lb.shape_of(out)
+    size = shape[dim] // parts
+    sizes = [size if d == dim else n for d, n in enumerate(shape)]
+    offsets = [ir.ShapedType.get_dynamic_size() if d == dim else 0 for d in range(len(shape))]
+    ones = [1] * len(shape)
+    block_type = lb.tensor_of(sizes, lb.elem_of(out))
+    forall = scf.ForallOp([0], [parts], [1], [out])
+    with ir.InsertionPoint(forall.body):
+        first = arith.muli(forall.induction_variables[0],
+                           arith.constant(ir.IndexType.get(), size))
+        shared = forall.inner_iter_args[0]
+        block = tensor.extract_slice(block_type, shared, [first], [], [], offsets, sizes, ones)
+        done = body(first, block)
+        with ir.InsertionPoint(forall.terminator().block):
+            tensor.parallel_insert_slice(done, shared, [first], [], [], offsets, sizes, ones)
+    return forall.results[0]

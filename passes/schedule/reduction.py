@@ -13,7 +13,8 @@ dims, read by every input that uses them as its own trailing dims in loop order 
 rows), with at most `MAX_ROW` elements reduced per output element. A short reduction (at most
 `MAX_SHORT` elements, a stride-2 pooling window's column pairs) is vectorized across a row
 of outputs instead: the [row, few] block is transposed by one shuffle and reduced with
-elementwise ops.
+elementwise ops. A reduction reading `parallel.MIN_ELEMENTS` or more first gets a parallel
+loop over chunks of one of its parallel dims (`mlc.passes.schedule.parallel`).
 """
 
 import math
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 from mlir import ir
 from mlir.dialects import transform
 from mlir.dialects.transform import structured, vector
+
+from mlc.passes.schedule.parallel import MIN_ELEMENTS, best_split
 
 MAX_ROW = 1024  # elements one output element reduces: 64 AVX-512 registers
 
@@ -33,10 +36,14 @@ MAX_SHORT = 4  # a reduction this short is across vectors: each lane reduces its
 class ReductionConfig:
     tile: tuple[int, ...]  # parallel dims: 1 (the innermost: a row, when short); reduction: 0
     short: bool = False  # a few elements per output: reduced lane-wise across vectors
+    parallel: tuple[int, ...] = ()  # tile sizes of an outer parallel loop (0: not tiled)
 
     def describe(self) -> str:
         tile = "x".join(str(t) for t in self.tile)
-        return f"{'short' if self.short else 'row'} reduction tile {tile}"
+        text = f"{'short' if self.short else 'row'} reduction tile {tile}"
+        if self.parallel:
+            text += f", parallel {'x'.join(map(str, self.parallel))}"
+        return text
 
 
 def _dims(affine_map: ir.AffineMap) -> list[int] | None:
@@ -82,14 +89,21 @@ def reduction_config(op, lanes: int) -> ReductionConfig | None:
     if size > MAX_ROW:
         return None
     tile = [0 if r else 1 for r in iterators]
-    if size <= MAX_SHORT:
+    short = size <= MAX_SHORT
+    if short:
         inner = reduced[0] - 1
         tile[inner] = _largest_divisor(sizes[inner], 2 * lanes)
-        return ReductionConfig(tuple(tile), short=True)
-    return ReductionConfig(tuple(tile))
+    parallel = ()
+    if math.prod(sizes.values()) >= MIN_ELEMENTS:
+        split = best_split([(d, sizes[d], tile[d]) for d in range(rank) if not iterators[d]])
+        if split:
+            parallel = tuple(split[1] if d == split[0] else 0 for d in range(rank))
+    return ReductionConfig(tuple(tile), short, parallel)
 
 
 def schedule_reduction(op: ir.Value, config: ReductionConfig) -> None:
+    if config.parallel:
+        op = structured.TileUsingForallOp(op, tile_sizes=list(config.parallel)).tiled_op
     tiled = structured.TileUsingForOp(op, sizes=list(config.tile))
     structured.VectorizeOp(tiled.tiled_linalg_op)
     if config.short:

@@ -37,12 +37,30 @@ def _conv_model() -> onnx.ModelProto:
                       name="conv")
 
 
+def _grouped_conv_model() -> onnx.ModelProto:
+    """relu(grouped 1x1 conv): a parallel loop over blocks of groups, each group's matmul whole."""
+    w = (np.random.default_rng(3).standard_normal((128, 16, 1, 1)) * 0.2).astype(np.float32)
+    return make_model([helper.make_node("Conv", ["x", "w"], ["c"], group=4),
+                       helper.make_node("Relu", ["c"], ["y"])],
+                      [tensor("x", np.float32, (1, 64, 28, 28))],
+                      [tensor("y", np.float32, (1, 128, 28, 28))],
+                      initializers=[numpy_helper.from_array(w, "w")], name="grouped")
+
+
+def _softmax_model() -> onnx.ModelProto:
+    """Softmax over rows of 128: its max and sum are row reductions in parallel chunks."""
+    return make_model([helper.make_node("Softmax", ["x"], ["y"], axis=-1)],
+                      [tensor("x", np.float32, (4, 128, 128))], [tensor("y", np.float32, (4, 128, 128))],
+                      name="softmax")
+
+
 def _feeds(model: mlc.runtime.Model, seed=0) -> dict:
     rng = np.random.default_rng(seed)
     return {s.name: rng.standard_normal(s.shape).astype(s.dtype) for s in model.inputs}
 
 
-MODELS = {"matmul": _matmul_model, "conv": _conv_model,
+MODELS = {"matmul": _matmul_model, "conv": _conv_model, "grouped": _grouped_conv_model,
+          "softmax": _softmax_model,
           "squeezenet": lambda: light_case("squeezenet").model}
 
 
@@ -101,10 +119,8 @@ def test_mlc_run_threads_option(compile_model_so):
     assert "y: float32[256, 256]" in done.stdout
 
 
-@pytest.mark.parametrize("threads", [1, 2, 3])
-def test_pool_spreads_a_loop_over_the_team(tmp_path, threads):
-    """runtime/threads.c alone, driven as generated code drives it: every iteration runs
-    once, on as many threads as asked; a region inside a region runs on its caller."""
+def _pool_harness(tmp_path, *args) -> str:
+    """runtime/threads.c alone, driven as generated code drives it (threads/pool_harness.c)."""
     from pathlib import Path
 
     from mlc.runtime.header import threads_source
@@ -114,6 +130,29 @@ def test_pool_spreads_a_loop_over_the_team(tmp_path, threads):
     exe = tmp_path / "pool_harness"
     subprocess.run([c_compiler(), "-O2", "-pthread", str(harness), str(threads_source()),
                     "-o", str(exe)], check=True)
-    done = subprocess.run([str(exe), str(threads), "10"], capture_output=True, text=True)
+    done = subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert f"wrong_counts=0 threads_used={threads} nested={3 * threads}" in done.stdout
+    return done.stdout
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_pool_spreads_a_loop_over_the_team(tmp_path, threads):
+    """Every iteration runs once, on as many threads as asked; a region inside a region runs
+    on its caller."""
+    out = _pool_harness(tmp_path, threads, 10)
+    assert f"wrong_counts=0 threads_used={threads} nested_ok=1" in out
+
+
+def test_pool_balances_a_slow_share(tmp_path):
+    """A thread done with its own share takes slots of a slower one: the caller's share (the
+    first half of the loop) is slow, and the worker runs part of it."""
+    out = _pool_harness(tmp_path, 2, 16, "uneven")
+    assert "wrong_counts=0" in out
+    taken = int(out.split("slow_taken_by_others=")[1].split()[0])
+    assert 1 <= taken < 8
+
+
+def test_idle_pool_sleeps(tmp_path):
+    """Workers spin between regions only for a short while: an idle pool costs no CPU."""
+    out = _pool_harness(tmp_path, 2, 4, "idle")
+    assert int(out.split("idle_cpu_ms=")[1].split()[0]) < 100

@@ -16,7 +16,7 @@ module attributes {mlc.target = "x86-64-v3"} {
 
 // -----
 
-// A small one (under 2 MFLOP) stays on one thread: no forall.
+// A small one (under 1 MFLOP) stays on one thread: no forall.
 // CHECK-LABEL: func.func @small_matmul
 // CHECK-NOT: scf.forall
 // CHECK: vector.contract
@@ -30,7 +30,7 @@ module attributes {mlc.target = "x86-64-v3"} {
 
 // -----
 
-// A large elementwise op (>= 100k elements) is cut along its first dimension with an even
+// A large elementwise op (>= 32k elements) is cut along its first dimension with an even
 // chunk count; the vectorized rows are inside.
 // CHECK: mlc.schedule = {k1 = "elementwise linalg.generic tile 1x1x128, parallel 0x4x0"
 // CHECK-LABEL: func.func @big_relu

@@ -1,9 +1,10 @@
 // RUN: mlc opt %s -p mlc-schedule --split-input-file | FileCheck %s
 
 // Softmax's sum over contiguous rows: one vector per row, reduced in registers (no scalar
-// accumulator going through memory).
-// CHECK: k2 = "row reduction tile 1x1x1x0"
+// accumulator going through memory); 64k elements read, so chunks of rows run in parallel.
+// CHECK: k2 = "row reduction tile 1x1x1x0, parallel 0x0x8x0"
 // CHECK-LABEL: func.func @softmax_sum
+// CHECK: scf.forall (%{{.*}}) in (16)
 // CHECK: scf.for
 // CHECK: vector.transfer_read {{.*}} vector<128xf32>
 // CHECK: vector.reduction <add>, {{.*}} : vector<128xf32> into f32
@@ -27,7 +28,7 @@ module attributes {mlc.target = "x86-64-v4"} {
 
 // A global average pool's sum with the ReLU before it fused in: two trailing reduction dims
 // (13x13, an odd size) read as one block.
-// CHECK: k2 = "row reduction tile 1x1x0x0"
+// CHECK: k2 = "row reduction tile 1x1x0x0, parallel 0x100x0x0"
 // CHECK-LABEL: func.func @relu_pool_sum
 // CHECK: arith.maximumf {{.*}} : vector<13x13xf32>
 // CHECK: vector.reduction <add>, {{.*}} : vector<169xf32> into f32
