@@ -10,7 +10,9 @@ A conv whose filter `mlc-conv-filter-layout` stored HWCF (KxK kernels, strides) 
 GEMM instead, the orientation the matmul kernel is fast in (many rows, a constant right-hand
 side): the input is transposed to [H, W, C] once, col[OH*OW, KH*KW*C] is built from one
 contiguous copy per tap, Y'[OH*OW, F] = col @ W_hwcf[KH*KW*C, F], and one pass writes
-init + Y' back as NCHW.
+init + Y' back as NCHW. A stride-1 conv skips col (`ConvConfig.wide`): each tap's rows are
+a plain row slice of the transposed input when output rows are computed as wide as padded
+input rows (see `_wide_gemm`).
 
 Grouped convs (`conv_2d_ngchw_gfchw`) become one such matmul conv per group; depthwise ones
 (one input and one output channel per group) become one kernel over the output
