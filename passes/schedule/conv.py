@@ -10,7 +10,9 @@ A conv whose filter `mlc-conv-filter-layout` stored HWCF (KxK kernels, strides) 
 GEMM instead, the orientation the matmul kernel is fast in (many rows, a constant right-hand
 side): the input is transposed to [H, W, C] once, col[OH*OW, KH*KW*C] is built from one
 contiguous copy per tap, Y'[OH*OW, F] = col @ W_hwcf[KH*KW*C, F], and one pass writes
-init + Y' back as NCHW.
+init + Y' back as NCHW. A stride-1 conv skips col (`ConvConfig.wide`): each tap's rows are
+a plain row slice of the transposed input when output rows are computed as wide as padded
+input rows (see `_wide_gemm`).
 
 Grouped convs (`conv_2d_ngchw_gfchw`) become one such matmul conv per group; depthwise ones
 (one input and one output channel per group) become one kernel over the output
@@ -21,11 +23,12 @@ an RGB stem (`mlc.passes.schedule.small_conv`).
 from dataclasses import replace
 
 from mlir import ir
-from mlir.dialects import arith, linalg, tensor
+from mlir.dialects import arith, linalg, scf, tensor
 
 from mlc.passes import linalg_builders as lb
 from mlc.passes.conv_filter_layout import TO_FCHW
 from mlc.passes.schedule import depthwise, small_conv
+from mlc.passes.schedule.config import conv_config
 from mlc.passes.schedule.matmul import matmul_pieces, static_f32_shape
 from mlc.passes.schedule.parallel import MIN_MATMUL_FLOPS, chunk_count, forall_blocks
 
@@ -239,12 +242,78 @@ def _conv_as_nhwc_matmul(x, w_hwcf, init, strides, dilations, target, tags, epil
     elem = lb.elem_of(x)
     lanes = target.f32_lanes
     x2 = _collapse(x, [c, h * wd], [[0, 1], [2, 3]])
+    b = _collapse(w_hwcf, [kh * kw * c, f], [[0, 1, 2], [3]])
+    config = conv_config((kh, kw), (f, oh, ow), strides, dilations, target)
+    if config.wide:
+        yt2, pieces = _wide_gemm(x2, b, (kh, kw, h, wd, oh, ow), config.block_rows, target, tags)
+        return _output_pass(yt2, init, epilogue, lanes), pieces
     xt2 = _transposed(x2, lb.empty([h * wd, c], elem), lanes, lambda v, _: v, axis=0)
     xt = _expand(xt2, [h, wd, c], [[0, 1], [2]])
     a = _nhwc_columns(xt, kh, kw, oh, ow, strides, dilations)
-    b = _collapse(w_hwcf, [kh * kw * c, f], [[0, 1, 2], [3]])
     yt2, pieces = matmul_pieces(a, b, lb.filled([oh * ow, f], elem, lb.const(0, elem)), target, tags)
     return _output_pass(yt2, init, epilogue, lanes), pieces
+
+
+DYNAMIC = ir.ShapedType.get_dynamic_stride_or_offset()
+
+
+def _dynamic_slice(value, row, sizes):
+    """value[row : row + sizes[0], 0 : sizes[1]], `row` an index value."""
+    result = lb.tensor_of(sizes, lb.elem_of(value))
+    return tensor.extract_slice(result, value, [row], [], [], [DYNAMIC, 0], sizes, [1, 1])
+
+
+def _wide_gemm(x2, b, dims, block_rows, target, tags):
+    """Yt[OH*OW, F] of a stride-1 conv without im2col: with the padded input as rows of
+    channels, xt[H*W + KW-1, C], output pixel (y, x) of "wide" row p = y*W + x reads tap
+    (i, j) from row p + i*W + j, so each tap's left operand is a plain row slice of xt and
+    Yw[OH*W, F] = sum over taps of xt[i*W + j :][:OH*W] @ B_tap[C, F]. The KW-1 last
+    columns of each wide row (they wrap into the next input row) are dropped by one copy;
+    the KW-1 extra rows of xt (zeros) keep the last taps' slices in bounds. With
+    `block_rows`, an scf.for runs every tap on one block of wide rows before the next."""
+    kh, kw, h, wd, oh, ow = dims
+    c, f = lb.shape_of(x2)[0], lb.shape_of(b)[1]
+    elem = lb.elem_of(x2)
+    lanes = target.f32_lanes
+    extra = kw - 1
+    xt = lb.empty([h * wd + extra, c], elem)
+    xt = _insert(lb.filled([extra, c], elem, lb.const(0, elem)), xt, [h * wd, 0], [extra, c])
+    body = _slice(xt, [0, 0], [h * wd, c], [h * wd, c])
+    body = _transposed(x2, body, lanes, lambda v, _: v, axis=0)
+    xt = _insert(body, xt, [0, 0], [h * wd, c])
+    rows = oh * wd
+    yw = lb.filled([rows, f], elem, lb.const(0, elem))
+    block = block_rows or rows
+    index = ir.IndexType.get()
+    loop = scf.ForOp(arith.constant(index, 0), arith.constant(index, rows),
+                     arith.constant(index, block), [yw])
+    with ir.InsertionPoint(loop.body):
+        start = loop.induction_variable
+        acc = _dynamic_slice(loop.inner_iter_args[0], start, [block, f])
+        # The taps in loops too (dynamic slices of static shapes): one kernel, not KH*KW.
+        rows_loop = scf.ForOp(arith.constant(index, 0), arith.constant(index, kh),
+                              arith.constant(index, 1), [acc])
+        with ir.InsertionPoint(rows_loop.body):
+            i = rows_loop.induction_variable
+            cols_loop = scf.ForOp(arith.constant(index, 0), arith.constant(index, kw),
+                                  arith.constant(index, 1), [rows_loop.inner_iter_args[0]])
+            with ir.InsertionPoint(cols_loop.body):
+                j = cols_loop.induction_variable
+                shift = arith.addi(arith.muli(i, arith.constant(index, wd)), j)
+                a = _dynamic_slice(xt, arith.addi(start, shift), [block, c])
+                tap_row = arith.muli(arith.addi(arith.muli(i, arith.constant(index, kw)), j),
+                                     arith.constant(index, c))
+                tap = _dynamic_slice(b, tap_row, [c, f])
+                done, pieces = matmul_pieces(a, tap, cols_loop.inner_iter_args[0], target, tags)
+                scf.YieldOp([done])
+            scf.YieldOp([cols_loop.results[0]])
+        scf.YieldOp([tensor.insert_slice(rows_loop.results[0], loop.inner_iter_args[0], [start],
+                                         [], [], [DYNAMIC, 0], [block, f], [1, 1])])
+    yw = loop.results[0]
+    yw3 = _expand(yw, [oh, wd, f], [[0, 1], [2]])
+    kept = _slice(yw3, [0, 0, 0], [oh, ow, f], [oh, ow, f])
+    dense = linalg.copy(kept, outs=[lb.empty([oh, ow, f], elem)])
+    return _collapse(dense, [oh * ow, f], [[0, 1], [2]]), pieces
 
 
 def _slice(value, offsets, sizes, result_shape, strides=None):
