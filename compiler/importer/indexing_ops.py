@@ -71,14 +71,13 @@ def _reverse_sequence(n: NodeImport):
         raise n.unsupported("a dynamic time or batch dim is not supported")
     time_axis, batch_axis = n.attr("time_axis", 0), n.attr("batch_axis", 1)
     steps = shape[time_axis]
+    def along(axis: int, size: int) -> list[int]:  # a [time, batch] plane of extent 1 elsewhere
+        return [size if d == axis else 1 for d in range(2)]
+
     g = Decomposition(opset=18)
     x, lens = g.input(n.bound(0)), g.input(n.bound(1))
-    plane = [1, 1]
-    plane[time_axis] = steps
-    t = g.const(np.arange(steps).reshape(plane), np.int64)
-    plane = [1, 1]
-    plane[batch_axis] = shape[batch_axis]
-    lens = g.op("Reshape", lens, g.const(plane, np.int64))
+    t = g.const(np.arange(steps).reshape(along(time_axis, steps)), np.int64)
+    lens = g.op("Reshape", lens, g.const(along(batch_axis, shape[batch_axis]), np.int64))
     index = g.op("Where", g.op("Less", t, lens), g.op("Sub", g.op("Sub", lens, g.const(1, np.int64)), t), t)
     index = g.op("Expand", g.op("Reshape", index, g.const(shape[:2] + [1] * (len(shape) - 2), np.int64)),
                  g.const(shape, np.int64))

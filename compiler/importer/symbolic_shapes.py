@@ -51,8 +51,7 @@ def refine(model: onnx.ModelProto, infer) -> tuple[onnx.ModelProto, dict[str, tu
         walk = _Walk(current.graph, opset)
         found = walk.run()
         for symbol, (most, why) in walk.limits.items():
-            if symbol not in limits or most < limits[symbol][0]:
-                limits[symbol] = (most, why)
+            _tighten(limits, symbol, most, why)
         if not found:
             break
         named.update(found)
@@ -71,6 +70,12 @@ def refine(model: onnx.ModelProto, infer) -> tuple[onnx.ModelProto, dict[str, tu
         for vi, found in zip(model.graph.output, current.graph.output):
             vi.type.CopyFrom(found.type)
     return model, limits
+
+
+def _tighten(limits: dict[str, tuple[int, str]], symbol: str, most: int, why: str) -> None:
+    """Keeps the smaller of `symbol`'s recorded limit and `most`."""
+    if symbol not in limits or most < limits[symbol][0]:
+        limits[symbol] = (most, why)
 
 
 def _without_weights(model: onnx.ModelProto) -> onnx.ModelProto:
@@ -164,6 +169,10 @@ def _known(x) -> bool:
 
 
 # -- the walk -------------------------------------------------------------------------------
+# Ops whose output holds the values of their input 0 (reshaped or repeated): a bound on those
+# values (`_Walk.below`) carries through.
+_SAME_VALUES = {"Identity", "Cast", "Unsqueeze", "Squeeze", "Reshape", "Expand"}
+
 class _Value:
     """A tracked integer tensor: its elements (row-major) and its shape (0-D or 1-D)."""
 
@@ -263,6 +272,8 @@ class _Walk:
             elif self._attr(node, "value_ints") is not None:
                 self.values[out] = _Value(list(self._attr(node, "value_ints")))
             return
+        if op in _SAME_VALUES and node.input and node.input[0] in self.below:
+            self.below[out] = self.below[node.input[0]]
         handler = getattr(self, "_" + op, None)
         if handler is not None:
             handler(node, out)
@@ -309,9 +320,9 @@ class _Walk:
 
     def _limit(self, symbol, most: int, node, why: str) -> None:
         """Records that `symbol` (a symbolic size) may be at most `most`."""
-        if isinstance(symbol, str) and (symbol not in self.limits or most < self.limits[symbol][0]):
-            label = node.name or node.op_type
-            self.limits[symbol] = (most, f"node '{label}' ({node.op_type}) {why}")
+        if isinstance(symbol, str):
+            _tighten(self.limits, symbol, most,
+                     f"node '{node.name or node.op_type}' ({node.op_type}) {why}")
 
     def _Gather(self, node, out):
         src = self.dims(node.input[0])
@@ -329,8 +340,6 @@ class _Walk:
         self.values[out] = _Value([data.items[i] for i in index.items], index.scalar)
 
     def _same(self, node, out):
-        if node.input and node.input[0] in self.below:
-            self.below[out] = self.below[node.input[0]]
         x = self._value(node, 0)
         if x is not None:
             shape = self.dims(out)
@@ -339,8 +348,6 @@ class _Walk:
     _Unsqueeze = _Squeeze = _Cast = _Identity = _same
 
     def _Reshape(self, node, out):
-        if node.input[0] in self.below:
-            self.below[out] = self.below[node.input[0]]
         x, shape = self._value(node, 0), self._value(node, 1)
         if x is not None:
             self._same(node, out)
@@ -435,8 +442,6 @@ class _Walk:
                 self.values[out] = _Value([int(array[0])] * shape.items[0])
 
     def _Expand(self, node, out):
-        if node.input[0] in self.below:
-            self.below[out] = self.below[node.input[0]]
         shape, src = self._value(node, 1), self.dims(node.input[0])
         if shape is None or src is None:
             return
