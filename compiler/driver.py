@@ -21,6 +21,7 @@ from mlc.graph_opt import optimize
 from mlc.importer import import_onnx_file
 from mlc.interface import from_module
 from mlc.link import link_shared_object
+from mlc.llc import compile_objects
 from mlc.mlir_context import make_context, parse_module
 from mlc.options import CompileOptions
 from mlc.pass_pipeline import PassTiming, run_passes
@@ -103,13 +104,16 @@ def compile_model(input_path: str | Path, options: CompileOptions, emit: str = "
         dump_dir.mkdir(parents=True, exist_ok=True)
     stem = input_path.name.split(".")[0]
 
-    def dump(stage: stages.Stage, text: str | bytes) -> None:
+    def dump(stage: stages.Stage, text) -> None:
+        """`text`: the stage's form, or a function making it (printing a module with its
+        weights takes seconds, so only when it is kept)."""
         if dump_dir:
+            text = text() if callable(text) else text
             path = dump_dir / f"{stem}{stage.suffix}"
             path.write_bytes(text) if isinstance(text, bytes) else path.write_text(text)
 
     # Files get the weights' bytes too, so they compile again; stdout shows IR only.
-    dump(stages.BY_NAME[at], print_module(module, elide=False))
+    dump(stages.BY_NAME[at], lambda: print_module(module, elide=False))
     for stage in stages.STAGES[stages.index(at) + 1: stages.index("llvm") + 1]:
         if stages.index(stage.name) > stages.index(emit):
             break
@@ -119,7 +123,7 @@ def compile_model(input_path: str | Path, options: CompileOptions, emit: str = "
             optimize(module, store)  # needs the weights' bytes, which passes do not see
         _run_stage(module, stage, dump_dir, stem)
         result.stage_seconds[stage.name] = time.perf_counter() - t0
-        dump(stage, print_module(module, elide=False))
+        dump(stage, lambda: print_module(module, elide=False))
     result.report = collect(module)
     if stages.BY_NAME[emit].is_mlir:
         result.text = print_module(module, elide=output is None)
@@ -151,19 +155,23 @@ def compile_model(input_path: str | Path, options: CompileOptions, emit: str = "
         return result
     with tempfile.TemporaryDirectory(prefix="mlc-") as tmp:
         work = Path(tmp)
-        obj = work / f"{stem}.o"
         on_stage("obj")
-        run_tool(llc + ["-filetype=obj", "-o", str(obj), "-"], stdin=llvm_ir.encode())
+        if emit == "obj" or dump_dir:
+            obj = work / f"{stem}.o"
+            run_tool(llc + ["-filetype=obj", "-o", str(obj), "-"], stdin=llvm_ir.encode())
+            objects = [obj]
+        else:
+            objects = compile_objects(llc, llvm_ir, work, stem)
         result.stage_seconds["obj"] = time.perf_counter() - t0
         if dump_dir:
-            shutil.copy(obj, dump_dir / f"{stem}.o")
+            shutil.copy(objects[0], dump_dir / f"{stem}.o")
         if emit == "obj":
-            _copy_output(obj, output)
+            _copy_output(objects[0], output)
             return result
         t0 = time.perf_counter()
         on_stage("so")
         so = work / f"{stem}.so"
-        link_shared_object(obj, module, store, interface, target.name, work, so)
+        link_shared_object(objects, module, store, interface, target.name, work, so)
         result.stage_seconds["so"] = time.perf_counter() - t0
         if dump_dir:
             shutil.copy(so, dump_dir / f"{stem}.so")

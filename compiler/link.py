@@ -380,7 +380,7 @@ def _arena_bytes(module: ir.Module) -> int | None:
     return ir.IntegerAttr(attrs[ARENA_ATTR]).value if ARENA_ATTR in attrs else None
 
 
-def link_shared_object(obj: Path, module: ir.Module, store: WeightStore, interface: Interface,
+def link_shared_object(objects: list[Path], module: ir.Module, store: WeightStore, interface: Interface,
                        target_name: str, work: Path, output: Path) -> None:
     splats, blobs = split_weights(module, store)
     shim = work / "mlc_shim.c"
@@ -392,5 +392,5 @@ def link_shared_object(obj: Path, module: ir.Module, store: WeightStore, interfa
     exports.write_text("{ global: mlc_model; mlc_run; mlc_run_shaped; mlc_run_sized; "
                        "mlc_set_num_threads; mlc_get_num_threads; mlc_failed_check; local: *; };\n")
     run_tool([c_compiler(), "-shared", "-fPIC", "-O2", "-pthread", f"-I{include_dir()}",
-              f"-Wl,--version-script={exports}", str(obj), str(shim), str(threads_source()),
+              f"-Wl,--version-script={exports}", *map(str, objects), str(shim), str(threads_source()),
               str(asm), "-o", str(output), "-lm"])
