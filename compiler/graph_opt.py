@@ -3,14 +3,16 @@
 Runs in the driver right after import (and on a `.mlir` input at the mlc stage), before the
 linalg stage: BatchNorms folded into conv weights (`mlc-fold-batch-norm`), then duplicate and
 dead mlc ops removed (`mlc-cse`), then KxK conv filters stored HWCF for the NHWC GEMM
-(`mlc-conv-filter-layout`). They are passes too, for `mlc opt`; there they read the
-weights back from the module's resource section, which here the `WeightStore` already holds.
-What each step did is kept on the module as `mlc.graph` for `mlc compile --report`.
+(`mlc-conv-filter-layout`) and matmul weights as column panels (`mlc-pack-matmul-weights`).
+They are passes too, for `mlc opt`; there they read the weights back from the module's
+resource section, which here the `WeightStore` already holds. What each step did
+is kept on the module as `mlc.graph` for `mlc compile --report`.
 """
 
 from mlir import ir
 
-from mlc.passes import conv_filter_layout, fold_batch_norm, mlc_cse
+from mlc.passes import conv_filter_layout, fold_batch_norm, mlc_cse, pack_matmul_weights
+from mlc.target import of_module
 from mlc.weights import WeightStore
 
 
@@ -20,4 +22,7 @@ def optimize(module: ir.Module, store: WeightStore) -> None:
         records.update(mlc_cse.eliminate(module.operation))
         relaid = conv_filter_layout.relayout_conv_filters(module.operation, store)
         records["mlc-conv-filter-layout"] = f"{relaid} conv filter(s) stored HWCF for the NHWC GEMM"
+        packed = pack_matmul_weights.pack_matmul_weights(module.operation, store,
+                                                         of_module(module.operation))
+        records["mlc-pack-matmul-weights"] = f"{packed} matmul weight(s) stored as column panels"
         fold_batch_norm.record(module.operation, records)

@@ -5,7 +5,6 @@ unit and caches that schedules size their tiles from. `x86`, `x86-64-v2/v3/v4` a
 descriptions; `native` reads the host.
 """
 
-import os
 import platform
 from dataclasses import dataclass
 
@@ -85,5 +84,11 @@ def resolve(name: str) -> Target:
     raise InputError(f"unknown target '{name}'", hint="choose one of: " + ", ".join(target_names()))
 
 
-def default_threads() -> int:
-    return max(1, (os.cpu_count() or 2) // 2)
+def of_module(module_op) -> Target:
+    """The target a module is compiled for: its `mlc.target` attribute (the driver sets it
+    from --target), or the host."""
+    from mlir import ir
+
+    if "mlc.target" in module_op.attributes:
+        return resolve(ir.StringAttr(module_op.attributes["mlc.target"]).value)
+    return native()

@@ -27,7 +27,7 @@ from mlir.dialects import transform
 from mlir.dialects.transform import interpreter, structured, vector
 
 from mlc.passes.schedule import contraction, conv, elementwise, fusion, matmul, pooling, reduction
-from mlc.target import Target, resolve
+from mlc.target import Target, of_module
 
 REPORT_ATTR = "mlc.schedule"
 KERNEL_ATTR = matmul.KERNEL_ATTR  # "k<n>": which kernel an op is
@@ -51,13 +51,6 @@ class _Tags:
     def __call__(self) -> str:
         self.count += 1
         return f"k{self.count}"
-
-
-def _target_of(module_op) -> Target:
-    """The module's target (`mlc.target`, when the driver sets it), or the host."""
-    if "mlc.target" in module_op.attributes:
-        return resolve(ir.StringAttr(module_op.attributes["mlc.target"]).value)
-    return resolve("native")
 
 
 def _walk(module_op, keep) -> list:
@@ -218,7 +211,7 @@ def _tag_kernels(module_op, tags, config_of) -> list:
 
 
 def run(module_op, pass_) -> None:
-    target = _target_of(module_op)
+    target = of_module(module_op)
     tags = _Tags()
     pieces, report = [], {}
     for op in _walk(module_op, lambda op: op.name == "linalg.generic"):
@@ -226,7 +219,8 @@ def run(module_op, pass_) -> None:
     for op in _walk(module_op, lambda op: op.name in pooling.POOLING_OPS):
         pooling.rewrite_pooling(op, target.f32_lanes)
     for op in _walk(module_op, lambda op: op.name == "linalg.transpose"):
-        elementwise.rows_transpose_as_generic(op)
+        if not matmul.is_panel_view(op):
+            elementwise.rows_transpose_as_generic(op)
     fused = fusion.epilogues(module_op)
     for op in _walk(module_op, lambda op: op.name in conv.CONV_OPS):
         why = conv.rewrite_conv(op, target, tags, pieces)

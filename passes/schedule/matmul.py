@@ -17,7 +17,9 @@ from mlir import ir
 from mlir.dialects import linalg, tensor, transform
 from mlir.dialects.transform import loop, structured
 
-from mlc.passes.schedule.config import MatmulConfig, register_budget, split_points, matmul_config
+from mlc.passes import linalg_builders as lb
+from mlc.passes.schedule.config import (MatmulConfig, matmul_config, panel_matmul_config,
+                                        register_budget, split_points)
 
 KERNEL_ATTR = "mlc.kernel"
 
@@ -42,11 +44,59 @@ def _insert(value: ir.Value, into: ir.Value, offsets) -> ir.Value:
     return tensor.insert_slice(value, into, [], [], [], list(offsets), sizes, [1] * len(sizes))
 
 
+_RESHAPES = ("tensor.collapse_shape", "tensor.expand_shape")
+
+
+def packed_operand(b: ir.Value) -> ir.Value | None:
+    """The panels Bp[N/nr, K, nr] that `b` [K, N] is a view of (mlc-pack-matmul-weights stores
+    a constant B so: a reshape of a [1, 0, 2] transpose of Bp), or None."""
+    value = b
+    while (op := lb.producer(value)) is not None and op.name in _RESHAPES:
+        value = op.operands[0]
+    if op is None or not is_panel_view(op):
+        return None
+    panels = op.operands[0]
+    j, k, nr = lb.shape_of(panels)
+    return panels if lb.shape_of(b) == [k, j * nr] else None
+
+
+def is_panel_view(op) -> bool:
+    """Whether `op` is the transpose that views constant panels Bp[N/nr, K, nr] as [K, N/nr, nr]."""
+    if op.name != "linalg.transpose":
+        return False
+    if list(ir.DenseI64ArrayAttr(op.attributes["permutation"])) != [1, 0, 2]:
+        return False
+    source = lb.producer(op.operands[0])
+    return source is not None and source.name == "arith.constant" and \
+        static_f32_shape(op.operands[0]) is not None
+
+
+def _panel_matmul(a: ir.Value, panels: ir.Value, c: ir.Value) -> ir.Value:
+    """C[m, j*nr + r] += A[m, k] * Bp[j, k, r], a generic over (m, j, r, k) on C viewed as
+    [M, N/nr, nr] (a free reshape)."""
+    m = lb.shape_of(c)[0]
+    j, _, nr = lb.shape_of(panels)
+    c3 = tensor.expand_shape(lb.tensor_of([m, j, nr], lb.elem_of(c)), c, [[0], [1, 2]], [], [m, j, nr])
+    maps = [lb.dims_map(4, [0, 3]), lb.dims_map(4, [1, 3, 2]), lb.dims_map(4, [0, 1, 2])]
+    out = lb.generic([a, panels], [c3], maps, ["parallel", "parallel", "parallel", "reduction"],
+                     lambda x, w, acc: lb.add(acc, lb.mul(x, w)))
+    return out
+
+
+def _collapse_panels(c3: ir.Value) -> ir.Value:
+    m, j, nr = lb.shape_of(c3)
+    return tensor.collapse_shape(lb.tensor_of([m, j * nr], lb.elem_of(c3)), c3, [[0], [1, 2]])
+
+
 def matmul_pieces(a: ir.Value, b: ir.Value, c: ir.Value, target, fresh_tag) -> tuple[ir.Value, list]:
     """Builds C + A @ B as tile-divisible tagged matmuls; returns (result, [(tag, config)])."""
     m, k = static_f32_shape(a)
     n = static_f32_shape(b)[1]
-    rows, cols = split_points(m, n, register_budget(target))
+    budget = register_budget(target)
+    panels = packed_operand(b)
+    if panels is not None and lb.shape_of(panels)[2] == budget.cols:
+        return _panel_pieces(a, panels, c, target, fresh_tag)
+    rows, cols = split_points(m, n, budget)
     kernels = []
     result = c
     for r0, rn in rows:
@@ -63,6 +113,24 @@ def matmul_pieces(a: ir.Value, b: ir.Value, c: ir.Value, target, fresh_tag) -> t
     return result, kernels
 
 
+def _panel_pieces(a, panels, c, target, fresh_tag) -> tuple[ir.Value, list]:
+    """C + A @ B on B's panels: one piece per run of rows the register tile divides."""
+    m, k = static_f32_shape(a)
+    j, _, nr = lb.shape_of(panels)
+    rows, _ = split_points(m, j * nr, register_budget(target))
+    kernels, result = [], c
+    for r0, rn in rows:
+        pa = a if rn == m else _slice(a, [r0, 0], [rn, k])
+        pc = result if rn == m else _slice(result, [r0, 0], [rn, j * nr])
+        piece = _panel_matmul(pa, panels, pc)
+        tag = fresh_tag()
+        piece.owner.attributes[KERNEL_ATTR] = ir.StringAttr.get(tag)
+        kernels.append((tag, panel_matmul_config(rn, j * nr, k, target)))
+        flat = _collapse_panels(piece)
+        result = flat if rn == m else _insert(flat, result, [r0, 0])
+    return result, kernels
+
+
 def split_matmul(op, target, fresh_tag) -> list | None:
     """Replaces a static f32 linalg.matmul by tagged pieces; None when it is not one."""
     a, b = op.operands[0], op.operands[1]
@@ -73,7 +141,20 @@ def split_matmul(op, target, fresh_tag) -> list | None:
         result, kernels = matmul_pieces(a, b, c, target, fresh_tag)
     op.results[0].replace_all_uses_with(result)
     op.erase()
+    _erase_unused(b)
     return kernels
+
+
+def _erase_unused(value: ir.Value) -> None:
+    """Erases the chain of ops behind `value` (a panel view the pieces no longer read) while
+    nothing uses them, up to the constant."""
+    while (op := lb.producer(value)) is not None and not list(op.results[0].uses) \
+            and op.name in (*_RESHAPES, "linalg.transpose", "tensor.empty"):
+        inputs = list(op.operands)
+        op.erase()
+        if not inputs:
+            return
+        value = inputs[0]
 
 
 def schedule_matmul(mm: ir.Value, config: MatmulConfig) -> ir.Value:
@@ -81,6 +162,8 @@ def schedule_matmul(mm: ir.Value, config: MatmulConfig) -> ir.Value:
 
     Contraction formation runs later, once for every kernel (see `mlc.passes.schedule`).
     """
+    if config.panels:
+        return _schedule_panels(mm, config)
     if config.parallel_chunk:
         sizes = [0, 0, 0]
         sizes[config.parallel_dim] = config.parallel_chunk
@@ -90,6 +173,25 @@ def schedule_matmul(mm: ir.Value, config: MatmulConfig) -> ir.Value:
                                        interchange=[1, 2, 0]).tiled_linalg_op
     tiled = structured.TileUsingForOp(mm, sizes=[config.mr, config.nr, 1],
                                       interchange=[1, 0, 2] if config.n_outer else [0, 1, 2])
+    structured.VectorizeOp(tiled.tiled_linalg_op)
+    return tiled.loops[2]
+
+
+def _schedule_panels(mm: ir.Value, config: MatmulConfig) -> ir.Value:
+    """`schedule_matmul` on a panel matmul's dims (m, j, r, k): the register tile is mr rows of
+    one panel (r whole), so each k step reads nr contiguous values of B."""
+    if config.parallel_chunk:
+        sizes = [0, 0, 0, 0]
+        if config.parallel_dim == 0:
+            sizes[0] = config.parallel_chunk
+        else:
+            sizes[1] = config.parallel_chunk // config.nr
+        mm = structured.TileUsingForallOp(mm, tile_sizes=sizes).tiled_op
+    if config.mc or config.kc:
+        mm = structured.TileUsingForOp(mm, sizes=[config.mc, 0, 0, config.kc],
+                                       interchange=[1, 2, 3, 0]).tiled_linalg_op
+    tiled = structured.TileUsingForOp(mm, sizes=[config.mr, 1, 0, 1],
+                                      interchange=[1, 0, 2, 3] if config.n_outer else [0, 1, 2, 3])
     structured.VectorizeOp(tiled.tiled_linalg_op)
     return tiled.loops[2]
 

@@ -1,5 +1,6 @@
 """Graph-level optimization against onnxruntime: BatchNorm folded into conv weights (with and
-without a conv bias, grouped convs, a residual Add and Relu after it), and its records."""
+without a conv bias, grouped convs, a residual Add and Relu after it), matmul weights stored
+as column panels, and their records."""
 
 import numpy as np
 import onnx
@@ -61,3 +62,30 @@ def test_folding_is_recorded(tmp_path):
                            tmp_path / "m.linalg.mlir")
     assert result.report.graph["mlc.batch_norm at bn"] == "folded into mlc.conv at conv"
     assert "rsqrt" not in (tmp_path / "m.linalg.mlir").read_text()  # no normalization left
+
+
+def _matmul_chain_model(rng, a_shape, k, n):
+    """(x @ w1) @ w2 with constant weights: B [k, n], then [n, 40] (not a multiple of 32)."""
+    inits = [numpy_helper.from_array(rng.standard_normal((k, n)).astype(np.float32), "w1"),
+             numpy_helper.from_array(rng.standard_normal((n, 40)).astype(np.float32), "w2")]
+    nodes = [helper.make_node("MatMul", ["x", "w1"], ["h"]), helper.make_node("MatMul", ["h", "w2"], ["y"])]
+    model = make_model(nodes, [tensor("x", np.float32, (*a_shape, k))],
+                       [tensor("y", np.float32, (*a_shape, 40))], initializers=inits)
+    return model, {"x": rng.standard_normal((*a_shape, k)).astype(np.float32)}
+
+
+# Rows that tiles divide and a remainder (37 = 32 + 5 on AVX-512), batch dims counted as rows,
+# and a k long enough to be cut in blocks.
+@pytest.mark.parametrize("a_shape, k, n", [((37,), 70, 96), ((2, 19), 64, 64), ((16,), 1536, 128)])
+def test_matmul_on_column_panels(check_against_ort, a_shape, k, n):
+    check_against_ort(*_matmul_chain_model(np.random.default_rng(k), a_shape, k, n),
+                      rtol=1e-4, atol=1e-3)
+
+
+def test_column_panels_are_recorded(tmp_path):
+    model, _ = _matmul_chain_model(np.random.default_rng(0), (37,), 70, 96)
+    onnx.save(model, tmp_path / "m.onnx")
+    result = compile_model(tmp_path / "m.onnx", CompileOptions(resolve("x86-64-v4")), "affine",
+                           tmp_path / "m.affine.mlir")
+    assert result.report.graph["mlc-pack-matmul-weights"] == "1 matmul weight(s) stored as column panels"
+    assert sum("B in panels" in line for line in result.report.schedule.values()) == 2

@@ -202,3 +202,33 @@ module attributes {mlc.target = "x86-64-v3"} {
     return %0 : tensor<1x2x8x8xf32>
   }
 }
+
+// -----
+
+// A B stored as column panels (mlc-pack-matmul-weights) is read from the panels: the matmul
+// becomes a contraction over (m, panel, column, k) reading Bp[j, k, r], register-tiled over
+// one panel, and the transpose viewing the panels as [K, N] is gone. 20 rows are 18 + 2
+// (AVX2 tiles are 6 rows).
+// CHECK: k1 = "reg 6x16 (n,m), cache m0 n0 k0, B in panels"
+// CHECK-SAME: k2 = "reg 2x16 (n,m), cache m0 n0 k0, B in panels"
+// CHECK-LABEL: func.func @panels
+// CHECK-NOT: linalg.transpose
+// CHECK-NOT: linalg.matmul
+// CHECK: scf.for {{.*}} -> (vector<6x1x16xf32>)
+// CHECK: vector.contract
+// CHECK: scf.for {{.*}} -> (vector<2x1x16xf32>)
+// CHECK: vector.contract
+// CHECK: return
+module attributes {mlc.target = "x86-64-v3"} {
+  func.func @panels(%a: tensor<20x32xf32>) -> tensor<20x64xf32> {
+    %zero = arith.constant 0.0 : f32
+    %panels = arith.constant dense<0.5> : tensor<4x32x16xf32>
+    %empty = tensor.empty() : tensor<32x4x16xf32>
+    %rows = linalg.transpose ins(%panels : tensor<4x32x16xf32>) outs(%empty : tensor<32x4x16xf32>) permutation = [1, 0, 2]
+    %b = tensor.collapse_shape %rows [[0], [1, 2]] : tensor<32x4x16xf32> into tensor<32x64xf32>
+    %init = tensor.empty() : tensor<20x64xf32>
+    %acc = linalg.fill ins(%zero : f32) outs(%init : tensor<20x64xf32>) -> tensor<20x64xf32>
+    %0 = linalg.matmul ins(%a, %b : tensor<20x32xf32>, tensor<32x64xf32>) outs(%acc : tensor<20x64xf32>) -> tensor<20x64xf32>
+    return %0 : tensor<20x64xf32>
+  }
+}

@@ -1,0 +1,77 @@
+"""mlc-pack-matmul-weights: a matmul's constant right-hand side is stored as column panels.
+
+Input: the mlc dialect. The matmul kernel (`mlc.passes.schedule.matmul`) keeps an mr x nr tile
+of C in registers and, at each step of k, reads nr consecutive values of a row of B. Stored
+[K, N], those rows lie N*4 bytes apart: a panel of B that should sit in L1 spreads over one
+page per row (a TLB miss each) and over a few cache sets. Stored as panels
+Bp[N/nr, K, nr] (Bp[j, k, r] = B[k, j*nr + r]) each register tile reads one contiguous
+stream, the layout BLAS libraries copy B into on every call; for a constant B it is free.
+
+Output: for each `mlc.matmul` of at least `rows` rows (batch dims of A counted) whose B is a
+2-D float32 constant with N a multiple of nr, B becomes `mlc.reshape(mlc.transpose(Bp) {perm = [1, 0, 2]})`: the same
+value, so every lowering stays correct, and the schedule finds the panels behind it
+(`packed_operand`). nr and rows are the target's register tile (`register_budget`).
+"""
+
+import math
+
+import numpy as np
+from mlir import ir
+
+from mlc.passes.fold_batch_norm import float_constant, location_name, module_text
+from mlc.passes.schedule.config import register_budget
+from mlc.target import Target, of_module
+from mlc.weights import WeightStore
+
+TO_ROWS = [1, 0, 2]  # [N/nr, K, nr] -> [K, N/nr, nr]
+
+
+def _shape(value: ir.Value) -> list[int] | None:
+    t = ir.RankedTensorType(value.type)
+    return list(t.shape) if t.has_static_shape else None
+
+
+def _wants_panels(matmul, nr: int, rows: int) -> bool:
+    a, b = (_shape(v) for v in matmul.operands)
+    if a is None or b is None or len(a) < 2 or len(b) != 2:
+        return False
+    return math.prod(a[:-1]) >= rows and b[1] % nr == 0 and b[1] > nr
+
+
+def pack_matmul_weights(module_op, store: WeightStore, target: Target) -> int:
+    """Stores the B of every matmul that wants it as panels; returns how many changed."""
+    budget = register_budget(target)
+    nr = budget.cols
+    matmuls = []
+    module_op.walk(lambda op: (matmuls.append(op) if op.name == "mlc.matmul" else None,
+                               ir.WalkResult.ADVANCE)[1])
+    changed = 0
+    for matmul in matmuls:
+        if not _wants_panels(matmul, nr, budget.rows):
+            continue
+        b = float_constant(matmul.operands[1], store)
+        if b is None or b.dtype != np.float32:
+            continue
+        k, n = b.shape
+        panels = np.ascontiguousarray(b.reshape(k, n // nr, nr).transpose(TO_ROWS))
+        rows_type = ir.RankedTensorType.get([k, n // nr, nr], ir.F32Type.get())
+        with ir.InsertionPoint(matmul), matmul.location:
+            stored = store.constant(panels, f"{location_name(matmul.location)}_panels",
+                                    matmul.location)
+            rows = ir.Operation.create(
+                "mlc.transpose", results=[rows_type], operands=[stored],
+                attributes={"perm": ir.DenseI64ArrayAttr.get(TO_ROWS)}, loc=matmul.location)
+            whole = ir.Operation.create("mlc.reshape", results=[matmul.operands[1].type],
+                                        operands=[rows.result], loc=matmul.location)
+        old = matmul.operands[1]
+        matmul.operands[1] = whole.result
+        if not list(old.uses):
+            old.owner.erase()
+        changed += 1
+    return changed
+
+
+def run(module_op, pass_) -> None:
+    # Outside the driver the weights are only in the module's resource section.
+    pack_matmul_weights(module_op, WeightStore.from_mlir_text(module_text(module_op)),
+                        of_module(module_op))
