@@ -63,7 +63,7 @@ def _kernel_rows(report: Report) -> list[tuple]:
     for (nodes, schedule), tags in groups.items():
         kernels = tags[0] if len(tags) == 1 else f"{tags[0]}..{tags[-1]} ({len(tags)})"
         note = ""
-        if schedule.startswith("reg"):  # a matmul kernel: what joined its GEMM, what did not
+        if schedule.startswith(("reg", "panel GEMM")):  # a matmul: what joined its GEMM, what did not
             note = report.fusion.get(f"epilogue of {nodes.split(' + ')[0]}", "")
         elif " + " in nodes:
             note = "elementwise chain fused into one loop"

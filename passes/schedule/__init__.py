@@ -43,6 +43,11 @@ class Kernel:
     def is_matmul(self) -> bool:
         return isinstance(self.config, matmul.MatmulConfig)
 
+    @property
+    def built_by_hand(self) -> bool:
+        """Its loops are built already (a GEMM on B's panels): nothing for the script."""
+        return self.is_matmul and self.config.panels
+
 
 class _Tags:
     def __init__(self):
@@ -188,8 +193,9 @@ def _apply_with_fallback(module_op, kernels: list[Kernel], report: dict) -> None
 def _strip_marks(module_op) -> None:
     for op in _walk(module_op, lambda op: KERNEL_ATTR in op.attributes):
         del op.attributes[KERNEL_ATTR]
-        if SCHEDULED_ATTR in op.attributes:
-            del op.attributes[SCHEDULED_ATTR]
+        for mark in (SCHEDULED_ATTR, matmul.FUSED_ATTR):
+            if mark in op.attributes:
+                del op.attributes[mark]
 
 
 def _tag_kernels(module_op, tags, config_of) -> list:
@@ -208,6 +214,22 @@ def _tag_kernels(module_op, tags, config_of) -> list:
 
     module_op.walk(visit)
     return kernels
+
+
+_PURE_PREFIXES = ("linalg.", "tensor.")
+
+
+def _erase_unused_tensor_ops(module_op) -> None:
+    """Erases linalg and tensor ops on tensors whose results nothing reads (an accumulator
+    init a GEMM now starts from in registers), so they are neither scheduled nor reported."""
+    while True:
+        dead = _walk(module_op, lambda op: op.name.startswith(_PURE_PREFIXES) and op.results
+                     and all(isinstance(r.type, ir.RankedTensorType) and not list(r.uses)
+                             for r in op.results))
+        if not dead:
+            return
+        for op in reversed(dead):
+            op.erase()
 
 
 def run(module_op, pass_) -> None:
@@ -232,16 +254,18 @@ def run(module_op, pass_) -> None:
             report[f"linalg.matmul at {op.location}"] = "naive: not a static f32 matmul"
         else:
             pieces += split
+    _erase_unused_tensor_ops(module_op)
     pieces += _tag_kernels(module_op, tags, lambda op: elementwise.elementwise_config(op, target)
                            if op.name in elementwise.ELEMENTWISE_OPS else None)
     pieces += _tag_kernels(module_op, tags, lambda op: reduction.reduction_config(
         op, target.f32_lanes) if op.name == "linalg.generic" else None)
     kernels = [Kernel(tag, config) for tag, config in pieces]
     fused.update(fusion.kernel_nodes(module_op, KERNEL_ATTR))
+    fused.update(fusion.fused_epilogues(module_op))
     fusion.record(module_op, fused)
     for kernel in kernels:
         report[kernel.tag] = kernel.config.describe()
-    _apply_with_fallback(module_op, kernels, report)
+    _apply_with_fallback(module_op, [k for k in kernels if not k.built_by_hand], report)
     _strip_marks(module_op)
     module_op.attributes[REPORT_ATTR] = ir.DictAttr.get(
         {k: ir.StringAttr.get(v) for k, v in report.items()})

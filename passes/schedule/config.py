@@ -35,12 +35,13 @@ class MatmulConfig:
     panels: bool = False  # B is read from column panels [N/nr, K, nr] (mlc-pack-matmul-weights)
 
     def describe(self) -> str:
-        order = "n,m" if self.n_outer else "m,n"
-        text = f"reg {self.mr}x{self.nr} ({order}), cache m{self.mc} n{self.nc} k{self.kc}"
+        if self.panels:
+            text = f"panel GEMM reg {self.mr}x{self.nr}, cache m{self.mc} k{self.kc}"
+        else:
+            order = "n,m" if self.n_outer else "m,n"
+            text = f"reg {self.mr}x{self.nr} ({order}), cache m{self.mc} n{self.nc} k{self.kc}"
         if self.parallel_chunk:
             text += f", parallel {'mn'[self.parallel_dim]}{self.parallel_chunk}"
-        if self.panels:
-            text += ", B in panels"
         return text
 
 
@@ -119,11 +120,11 @@ def panel_matmul_config(m: int, n: int, k: int, target: Target) -> MatmulConfig:
     On a 1024^3 matmul, kc 512 and mc 64 ran 1.45x as fast as the L1-sized kc 256 and mc 128
     (numpy 1.37x as fast as that; 1.08x as fast as this)."""
     budget = register_budget(target)
-    mr, nr = min(m, budget.rows), budget.cols
-    mr = _largest_divisor(m, mr)
+    mr, nr = min(m, budget.rows), budget.cols  # the kernel ends in one smaller tile
+    full = m - m % mr
     kc = _largest_divisor(k, PANEL_KC)
-    mc = _largest_divisor(m, PANEL_MC, mr)
-    mc = 0 if mc == m or mc < 4 * mr else mc
+    mc = _largest_divisor(full, PANEL_MC, mr)
+    mc = 0 if mc == full or mc < 4 * mr else mc
     split = best_split([(0, m, mc or mr), (1, n, nr)]) if 2 * m * n * k >= MIN_MATMUL_FLOPS else None
     dim, chunk = split or (0, 0)
     return MatmulConfig(mr, nr, mc, 0, 0 if kc == k or kc < 64 else kc, parallel_dim=dim,

@@ -28,7 +28,8 @@ from mlc.passes import linalg_builders as lb
 MAX_BATCH = 64  # batch entries unrolled into matmuls; more stay naive
 
 
-def _dims(affine_map: ir.AffineMap) -> list[int] | None:
+def map_dims(affine_map: ir.AffineMap) -> list[int] | None:
+    """The dims a projected-permutation map reads, in order; None for any other map."""
     positions = []
     for expr in affine_map.results:
         expr = expr.maybe_downcast()
@@ -174,7 +175,7 @@ def recover_matmul(op) -> bool:
     if op.name != "linalg.generic" or len(op.results) != 1 or len(op.operands) < 3:
         return False
     iterators = ["reduction" in str(it) for it in ir.ArrayAttr(op.attributes["iterator_types"])]
-    maps = [_dims(ir.AffineMapAttr(m).value) for m in ir.ArrayAttr(op.attributes["indexing_maps"])]
+    maps = [map_dims(ir.AffineMapAttr(m).value) for m in ir.ArrayAttr(op.attributes["indexing_maps"])]
     if any(m is None for m in maps) or any(not lb.ranked(v).has_static_shape for v in op.operands):
         return False
     if any(not isinstance(lb.elem_of(v), ir.F32Type) for v in op.operands):

@@ -29,7 +29,9 @@ from mlc.passes import linalg_builders as lb
 from mlc.passes.conv_filter_layout import TO_FCHW
 from mlc.passes.schedule import depthwise, small_conv
 from mlc.passes.schedule.config import conv_config
-from mlc.passes.schedule.matmul import matmul_pieces, static_f32_shape
+from mlc.passes.schedule.matmul import (gemm_into_consumer, mark_fused, matmul_pieces, replace_consumer,
+                                        static_f32_shape)
+from mlc.passes.schedule.panel_gemm import find_epilogue
 from mlc.passes.schedule.parallel import MIN_MATMUL_FLOPS, chunk_count, forall_blocks
 
 CONV_OPS = ("linalg.conv_2d_nchw_fchw", "linalg.conv_2d_ngchw_gfchw")
@@ -83,6 +85,25 @@ def _columns(x: ir.Value, kh: int, kw: int, oh: int, ow: int, strides, dilations
             col = _copy_tap(col, source, tap_type, offsets, sizes, tap_strides,
                             [0, i, j, 0, 0], [c, 1, 1, oh, ow])
     return _collapse(col, [c * kh * kw, oh * ow], [[0, 1, 2], [3, 4]])
+
+
+def _conv_into_consumer(op, target, tags):
+    """A 1x1 stride-1 conv's GEMM with its elementwise consumer as the panel kernel's epilogue
+    (`gemm_into_consumer`): (the consumer's new value, kernels, the consumer), or None."""
+    x, w, init = op.operands[0], op.operands[1], op.operands[2]
+    _, c, h, wd = static_f32_shape(x)
+    f, _, kh, kw = static_f32_shape(w)
+    _, _, oh, ow = static_f32_shape(init)
+    if (kh, kw) != (1, 1) or _ints(op, "strides") != [1, 1] or (h, wd) != (oh, ow):
+        return None
+    found = find_epilogue(op.results[0], f, oh * ow)
+    if found is None:
+        return None
+    a = _collapse(w, [f, c], [[0], [1, 2, 3]])
+    b = _collapse(x, [c, h * wd], [[0, 1], [2, 3]])
+    fused = gemm_into_consumer(a, b, _collapse(init, [f, oh * ow], [[0, 1], [2, 3]]), target,
+                               tags, found)
+    return None if fused is None else (*fused, found[0])
 
 
 def _conv_as_matmul(x, w, init, strides, dilations, target, tags):
@@ -395,6 +416,13 @@ def rewrite_conv(op, target, tags, kernels) -> str | None:
             result, pieces = _conv_as_nhwc_matmul(x, hwcf, init, strides, dilations, target, tags,
                                                   epilogue)
         elif op.name == "linalg.conv_2d_nchw_fchw":
+            fused = _conv_into_consumer(op, target, tags)
+            if fused is not None:
+                result, pieces, consumer = fused
+                mark_fused(result, op, consumer)
+                replace_consumer(consumer, result, op)
+                kernels += pieces
+                return None
             result, pieces = _conv_as_matmul(x, w, init, strides, dilations, target, tags)
         elif shapes[0][1] <= MAX_GROUPS:
             result, pieces = _grouped(x, w, init, strides, dilations, target, tags)

@@ -19,6 +19,7 @@ from mlir import ir
 from mlc.passes.linalg_builders import producer
 from mlc.passes.schedule import depthwise, small_conv
 from mlc.passes.schedule.conv import nhwc_epilogue
+from mlc.passes.schedule.matmul import FUSED_ATTR
 
 FUSION_ATTR = "mlc.fusion"
 GEMM_OPS = ("linalg.conv_2d_nchw_fchw", "linalg.conv_2d_ngchw_gfchw", "linalg.matmul")
@@ -109,7 +110,27 @@ def kernel_nodes(module_op, kernel_attr: str) -> dict[str, str]:
     def visit(op):
         if kernel_attr in op.attributes:
             tag = ir.StringAttr(op.attributes[kernel_attr]).value
-            records[tag] = " + ".join(node_names(op)) or op.name
+            if FUSED_ATTR in op.attributes:
+                records[tag] = ir.StringAttr(op.attributes[FUSED_ATTR]).value
+            else:
+                records[tag] = " + ".join(node_names(op)) or op.name
+        return ir.WalkResult.ADVANCE
+
+    module_op.walk(visit)
+    return records
+
+
+def fused_epilogues(module_op) -> dict[str, str]:
+    """"epilogue of <GEMM node>" -> what its kernel computes in registers, for each GEMM
+    kernel that took its elementwise consumer (`matmul.mark_fused`)."""
+    records = {}
+
+    def visit(op):
+        if FUSED_ATTR in op.attributes:
+            gemm, *rest = ir.StringAttr(op.attributes[FUSED_ATTR]).value.split(" + ")
+            records[f"epilogue of {gemm}"] = (
+                f"{' + '.join(rest)} fused: applied to the accumulators in registers before "
+                f"the store (one write of the result)")
         return ir.WalkResult.ADVANCE
 
     module_op.walk(visit)

@@ -18,10 +18,15 @@ from mlir.dialects import linalg, tensor, transform
 from mlir.dialects.transform import loop, structured
 
 from mlc.passes import linalg_builders as lb
+from mlc.passes.schedule.panel_gemm import (accumulator_start, find_epilogue, make_epilogue,
+                                            panel_gemm)
 from mlc.passes.schedule.config import (MatmulConfig, matmul_config, panel_matmul_config,
                                         register_budget, split_points)
 
 KERNEL_ATTR = "mlc.kernel"
+# Rows of A for which a run-time B is worth copying into panels (each panel then serves 8+
+# register tiles); grouped 1x1 convs of 32 rows per group gained nothing from it.
+PACK_MIN_ROWS = 64
 
 
 def static_f32_shape(value: ir.Value) -> list[int] | None:
@@ -71,36 +76,113 @@ def is_panel_view(op) -> bool:
         static_f32_shape(op.operands[0]) is not None
 
 
-def _panel_matmul(a: ir.Value, panels: ir.Value, c: ir.Value) -> ir.Value:
-    """C[m, j*nr + r] += A[m, k] * Bp[j, k, r], a generic over (m, j, r, k) on C viewed as
-    [M, N/nr, nr] (a free reshape)."""
-    m = lb.shape_of(c)[0]
-    j, _, nr = lb.shape_of(panels)
-    c3 = tensor.expand_shape(lb.tensor_of([m, j, nr], lb.elem_of(c)), c, [[0], [1, 2]], [], [m, j, nr])
-    maps = [lb.dims_map(4, [0, 3]), lb.dims_map(4, [1, 3, 2]), lb.dims_map(4, [0, 1, 2])]
-    out = lb.generic([a, panels], [c3], maps, ["parallel", "parallel", "parallel", "reduction"],
-                     lambda x, w, acc: lb.add(acc, lb.mul(x, w)))
-    return out
+def _from_constant(value: ir.Value) -> bool:
+    """Whether `value` is a constant, or a slice or reshape of one (a filter tap, say)."""
+    while (op := lb.producer(value)) is not None and op.name in (*_RESHAPES, "tensor.extract_slice",
+                                                                 "linalg.transpose"):
+        value = op.operands[0]
+    return op is not None and op.name == "arith.constant"
 
 
-def _collapse_panels(c3: ir.Value) -> ir.Value:
-    m, j, nr = lb.shape_of(c3)
-    return tensor.collapse_shape(lb.tensor_of([m, j * nr], lb.elem_of(c3)), c3, [[0], [1, 2]])
+def _pack_panels(b: ir.Value, nr: int) -> ir.Value:
+    """Bp[j, k, r] = B[k, j*nr + r]: one pass copying a run-time B [K, J*nr] into panels."""
+    k, n = lb.shape_of(b)
+    elem = lb.elem_of(b)
+    b3 = tensor.expand_shape(lb.tensor_of([k, n // nr, nr], elem), b, [[0], [1, 2]], [], [k, n // nr, nr])
+    return lb.generic([b3], [lb.empty([n // nr, k, nr], elem)],
+                      [lb.dims_map(3, [1, 0, 2]), lb.identity_map(3)], ["parallel"] * 3,
+                      lambda v, _: v)
 
 
-def matmul_pieces(a: ir.Value, b: ir.Value, c: ir.Value, target, fresh_tag) -> tuple[ir.Value, list]:
-    """Builds C + A @ B as tile-divisible tagged matmuls; returns (result, [(tag, config)])."""
+def worth_packing(m: int, n: int, budget) -> bool:
+    """A run-time B is copied into panels when each panel then serves enough register tiles
+    (PACK_MIN_ROWS rows of A) to repay the copy."""
+    return m >= PACK_MIN_ROWS and n >= 2 * budget.cols
+
+
+def _panels_for(b: ir.Value, m: int, n: int, budget) -> ir.Value | None:
+    """B's column panels: the constant ones behind it, or (when `worth_packing`) a run-time
+    copy of its first N // nr * nr columns; None when it gets none."""
+    panels = packed_operand(b)
+    if panels is None and not _from_constant(b) and worth_packing(m, n, budget):
+        k, done = lb.shape_of(b)[0], n // budget.cols * budget.cols
+        panels = _pack_panels(b if done == n else _slice(b, [0, 0], [k, done]), budget.cols)
+    return panels if panels is not None and lb.shape_of(panels)[2] == budget.cols else None
+
+
+def gemm_into_consumer(a, b, c, target, fresh_tag, found) -> tuple[ir.Value, list] | None:
+    """C + A @ B with `found` (`find_epilogue`'s consumer) applied to the accumulators, written
+    into the consumer's output: (the consumer's new value, [(tag, config)]), built at the
+    consumer; None when the GEMM has no panels for all of its columns or C holds data of its
+    own (the consumer's output cannot stand in for it)."""
+    consumer, inputs = found
     m, k = static_f32_shape(a)
     n = static_f32_shape(b)[1]
     budget = register_budget(target)
-    panels = packed_operand(b)
-    if panels is not None and lb.shape_of(panels)[2] == budget.cols:
-        return _panel_pieces(a, panels, c, target, fresh_tag)
-    rows, cols = split_points(m, n, budget)
-    kernels = []
-    result = c
+    start = accumulator_start(c)
+    if n % budget.cols or start.kind == "load":
+        return None
+    with ir.InsertionPoint(consumer), consumer.location:
+        panels = _panels_for(b, m, n, budget)
+        if panels is None:
+            return None
+        epilogue = make_epilogue(consumer, inputs, m, n)
+        config = panel_matmul_config(m, n, k, target)
+        out = panel_gemm(a, panels, epilogue.dest, config, target.f32_lanes, start, epilogue)
+        tag = fresh_tag()
+        out.owner.attributes[KERNEL_ATTR] = ir.StringAttr.get(tag)
+        return lb.collapse_to(out, lb.shape_of(consumer.results[0])), [(tag, config)]
+
+
+FUSED_ATTR = "mlc.fused"  # on a GEMM kernel: the ONNX nodes it computes, its epilogue's included
+
+
+def mark_fused(value: ir.Value, gemm, consumer) -> None:
+    """Records on the kernel behind `value` that it computes `gemm` and `consumer` (for the
+    report: `fusion.fused_epilogues`)."""
+    from mlc.passes.schedule.fusion import node_names
+
+    kernel = lb.producer(value)
+    while kernel is not None and KERNEL_ATTR not in kernel.attributes:
+        kernel = lb.producer(kernel.operands[0])
+    names = node_names(gemm) + [n for n in node_names(consumer) if n not in node_names(gemm)]
+    kernel.attributes[FUSED_ATTR] = ir.StringAttr.get(" + ".join(names))
+
+
+def replace_consumer(consumer, value: ir.Value, gemm) -> None:
+    """`value` (from `gemm_into_consumer`) replaces `consumer`; the consumer, the reshapes
+    between it and the GEMM op `gemm`, and `gemm` go."""
+    consumer.results[0].replace_all_uses_with(value)
+    consumer.erase()
+    result = gemm.results[0]
+    chain = []
+    while list(result.uses):
+        user = list(result.uses)[0].owner
+        user = user.operation if hasattr(user, "operation") else user
+        chain.append(user)
+        result = user.results[0]
+    for op in reversed(chain):
+        op.erase()
+    gemm.erase()
+
+
+def matmul_pieces(a: ir.Value, b: ir.Value, c: ir.Value, target, fresh_tag) -> tuple[ir.Value, list]:
+    """Builds C + A @ B as tile-divisible tagged matmuls; returns (result, [(tag, config)]).
+
+    B's column panels, when it has them (a packed constant) or when copying it into panels
+    pays (`worth_packing`), serve the columns they cover; plain matmuls the rest."""
+    m, k = static_f32_shape(a)
+    n = static_f32_shape(b)[1]
+    budget = register_budget(target)
+    kernels, result, done = [], c, 0
+    panels = _panels_for(b, m, n, budget)
+    if panels is not None:
+        result, kernels = _panel_pieces(a, panels, c, target, fresh_tag)
+        done = lb.shape_of(panels)[0] * budget.cols
+    rows, cols = split_points(m, n - done, budget)
     for r0, rn in rows:
         for c0, cn in cols:
+            c0 += done
             whole = (rn, cn) == (m, n)
             pa = a if rn == m else _slice(a, [r0, 0], [rn, k])
             pb = b if cn == n else _slice(b, [0, c0], [k, cn])
@@ -114,21 +196,22 @@ def matmul_pieces(a: ir.Value, b: ir.Value, c: ir.Value, target, fresh_tag) -> t
 
 
 def _panel_pieces(a, panels, c, target, fresh_tag) -> tuple[ir.Value, list]:
-    """C + A @ B on B's panels: one piece per run of rows the register tile divides."""
+    """C[:, :J*nr] + A @ B on B's J panels: one hand-built kernel (`panel_gemm`), its
+    accumulators starting from C's initializer; when it writes all of C, C's init tensor is
+    not even written."""
     m, k = static_f32_shape(a)
     j, _, nr = lb.shape_of(panels)
-    rows, _ = split_points(m, j * nr, register_budget(target))
-    kernels, result = [], c
-    for r0, rn in rows:
-        pa = a if rn == m else _slice(a, [r0, 0], [rn, k])
-        pc = result if rn == m else _slice(result, [r0, 0], [rn, j * nr])
-        piece = _panel_matmul(pa, panels, pc)
-        tag = fresh_tag()
-        piece.owner.attributes[KERNEL_ATTR] = ir.StringAttr.get(tag)
-        kernels.append((tag, panel_matmul_config(rn, j * nr, k, target)))
-        flat = _collapse_panels(piece)
-        result = flat if rn == m else _insert(flat, result, [r0, 0])
-    return result, kernels
+    n = lb.shape_of(c)[1]
+    start = accumulator_start(c)
+    if n == j * nr:
+        dest = c if start.kind == "load" else lb.empty([m, n], lb.elem_of(c))
+    else:
+        dest = _slice(c, [0, 0], [m, j * nr])
+    config = panel_matmul_config(m, j * nr, k, target)
+    out = panel_gemm(a, panels, dest, config, target.f32_lanes, start)
+    tag = fresh_tag()
+    out.owner.attributes[KERNEL_ATTR] = ir.StringAttr.get(tag)
+    return (out if n == j * nr else _insert(out, c, [0, 0])), [(tag, config)]
 
 
 def split_matmul(op, target, fresh_tag) -> list | None:
@@ -137,6 +220,14 @@ def split_matmul(op, target, fresh_tag) -> list | None:
     c = op.operands[2]
     if any(static_f32_shape(v) is None for v in (a, b, c)):
         return None
+    m, n = static_f32_shape(c)
+    found = find_epilogue(op.results[0], m, n)
+    fused = found and gemm_into_consumer(a, b, c, target, fresh_tag, found)
+    if fused:
+        mark_fused(fused[0], op, found[0])
+        replace_consumer(found[0], fused[0], op)
+        _erase_unused(b)
+        return fused[1]
     with ir.InsertionPoint(op), op.location:
         result, kernels = matmul_pieces(a, b, c, target, fresh_tag)
     op.results[0].replace_all_uses_with(result)
@@ -162,8 +253,6 @@ def schedule_matmul(mm: ir.Value, config: MatmulConfig) -> ir.Value:
 
     Contraction formation runs later, once for every kernel (see `mlc.passes.schedule`).
     """
-    if config.panels:
-        return _schedule_panels(mm, config)
     if config.parallel_chunk:
         sizes = [0, 0, 0]
         sizes[config.parallel_dim] = config.parallel_chunk
@@ -173,25 +262,6 @@ def schedule_matmul(mm: ir.Value, config: MatmulConfig) -> ir.Value:
                                        interchange=[1, 2, 0]).tiled_linalg_op
     tiled = structured.TileUsingForOp(mm, sizes=[config.mr, config.nr, 1],
                                       interchange=[1, 0, 2] if config.n_outer else [0, 1, 2])
-    structured.VectorizeOp(tiled.tiled_linalg_op)
-    return tiled.loops[2]
-
-
-def _schedule_panels(mm: ir.Value, config: MatmulConfig) -> ir.Value:
-    """`schedule_matmul` on a panel matmul's dims (m, j, r, k): the register tile is mr rows of
-    one panel (r whole), so each k step reads nr contiguous values of B."""
-    if config.parallel_chunk:
-        sizes = [0, 0, 0, 0]
-        if config.parallel_dim == 0:
-            sizes[0] = config.parallel_chunk
-        else:
-            sizes[1] = config.parallel_chunk // config.nr
-        mm = structured.TileUsingForallOp(mm, tile_sizes=sizes).tiled_op
-    if config.mc or config.kc:
-        mm = structured.TileUsingForOp(mm, sizes=[config.mc, 0, 0, config.kc],
-                                       interchange=[1, 2, 3, 0]).tiled_linalg_op
-    tiled = structured.TileUsingForOp(mm, sizes=[config.mr, 1, 0, 1],
-                                      interchange=[1, 0, 2, 3] if config.n_outer else [0, 1, 2, 3])
     structured.VectorizeOp(tiled.tiled_linalg_op)
     return tiled.loops[2]
 

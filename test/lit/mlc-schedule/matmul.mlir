@@ -205,19 +205,19 @@ module attributes {mlc.target = "x86-64-v3"} {
 
 // -----
 
-// A B stored as column panels (mlc-pack-matmul-weights) is read from the panels: the matmul
-// becomes a contraction over (m, panel, column, k) reading Bp[j, k, r], register-tiled over
-// one panel, and the transpose viewing the panels as [K, N] is gone. 20 rows are 18 + 2
-// (AVX2 tiles are 6 rows).
-// CHECK: k1 = "reg 6x16 (n,m), cache m0 n0 k0, B in panels"
-// CHECK-SAME: k2 = "reg 2x16 (n,m), cache m0 n0 k0, B in panels"
+// A B stored as column panels (mlc-pack-matmul-weights) is read from the panels by the
+// hand-built panel kernel: 6x16 register tiles (AVX2) whose accumulators start from the fill's
+// zero in registers, one fma per accumulator and k; the transpose viewing the panels as
+// [K, N] and the fill are gone. 20 rows are three tiles of 6 and a last one of 2.
+// CHECK: k1 = "panel GEMM reg 6x16, cache m0 k0"
 // CHECK-LABEL: func.func @panels
 // CHECK-NOT: linalg.transpose
+// CHECK-NOT: linalg.fill
 // CHECK-NOT: linalg.matmul
-// CHECK: scf.for {{.*}} -> (vector<6x1x16xf32>)
-// CHECK: vector.contract
-// CHECK: scf.for {{.*}} -> (vector<2x1x16xf32>)
-// CHECK: vector.contract
+// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK-COUNT-12: math.fma
+// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK-COUNT-4: math.fma
 // CHECK: return
 module attributes {mlc.target = "x86-64-v3"} {
   func.func @panels(%a: tensor<20x32xf32>) -> tensor<20x64xf32> {

@@ -1,11 +1,12 @@
 // RUN: mlc opt %s -p mlc-schedule --split-input-file | FileCheck %s
 
 // A large matmul's outermost tile loop is an scf.forall over chunks of m or n (the register
-// tiles divide each chunk); the schedule records the split.
-// CHECK: mlc.schedule = {k1 = "reg 6x16 (n,m), cache m126 n0 k0, parallel n16"
+// tiles divide each chunk); the schedule records the split. Its B is copied into panels
+// first (256 rows of A reuse them), and the hand-built panel kernel computes the chunks.
+// CHECK: mlc.schedule = {k1 = "panel GEMM reg 6x16, cache m42 k0, parallel n16"
 // CHECK-LABEL: func.func @big_matmul
 // CHECK: scf.forall (%{{.*}}) in (4)
-// CHECK: vector.contract
+// CHECK: math.fma
 // CHECK: scf.forall.in_parallel
 module attributes {mlc.target = "x86-64-v3"} {
   func.func @big_matmul(%a: tensor<256x128xf32>, %b: tensor<128x64xf32>, %acc: tensor<256x64xf32>) -> tensor<256x64xf32> {

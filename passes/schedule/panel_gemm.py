@@ -1,0 +1,309 @@
+"""The GEMM kernel on B's column panels, built as loops by hand: C = start + A @ B, with B
+stored Bp[J, K, nr] (Bp[j, k, r] = B[k, j*nr + r]) and C [M, J*nr].
+
+    for each k block (kc):                      (a Python loop: a few blocks at most)
+      for each m block (mc rows):
+        for each panel j:
+          for each tile of mr rows:
+            acc[i][v] = start (first k block) or C            (mr x nr/lanes registers)
+            for k in the block:
+              b[v] = Bp[j, k, v*lanes : (v+1)*lanes]           (contiguous loads)
+              acc[i][v] = fma(broadcast(A[row + i, k]), b[v], acc[i][v])
+            C[row + i, j*nr + v*lanes ...] = epilogue(acc)     (last k block)
+
+Rows the tile does not divide end in one smaller tile. The outermost m or panel loop runs in
+parallel chunks when the config says so (`forall_blocks`).
+
+The accumulators start in registers from what C was initialized with (`Start`): zeros, a
+splat, one bias value per row (a conv's bias in the NCHW GEMM), or C's values; so no [M, N]
+init tensor is written and read back. Building the loops directly, rather than tiling a
+linalg op with the Transform dialect, keeps compile time flat and leaves room for an
+epilogue on the registers.
+"""
+
+import math as pymath
+from dataclasses import dataclass
+
+from mlir import ir
+from mlir.dialects import arith, linalg, math, scf, tensor, vector
+
+from mlc.passes import linalg_builders as lb
+from mlc.passes.schedule.config import MatmulConfig
+from mlc.passes.schedule.contraction import map_dims
+from mlc.passes.schedule.parallel import forall_blocks
+
+_RESHAPES = ("tensor.collapse_shape", "tensor.expand_shape")
+
+
+@dataclass(frozen=True)
+class Start:
+    """What the accumulators start from: "splat" (a scalar `value`), "rows" (`value[row]`,
+    `value` a 1-D tensor over C's rows) or "load" (C's own values)."""
+    kind: str
+    value: ir.Value | None = None
+
+
+VECTOR_DIALECTS = ("arith.", "math.")  # body ops that apply to vectors as they are
+
+
+@dataclass(frozen=True)
+class Epilogue:
+    """An elementwise consumer of the GEMM applied to its accumulators before the store.
+    `inputs`: per consumer input, how a tile reads it: ("gemm",) the accumulator; ("tile", t)
+    t [M, N] at (row, col); ("row", t) t [M] at row, broadcast; ("col", t) t [N] at col."""
+    consumer: object
+    inputs: tuple
+    dest: ir.Value  # [M, N]: the consumer's output tensor, viewed as C
+
+    def apply(self, acc: ir.Value, row: ir.Value, col: ir.Value) -> ir.Value:
+        vtype = ir.VectorType(acc.type)
+        zero = lb.const(0, vtype.element_type)
+        block = self.consumer.regions[0].blocks[0]
+        mapping = {}
+        for arg, (kind, *value) in zip(block.arguments, self.inputs):
+            if kind == "gemm":
+                mapping[arg] = acc
+            elif kind == "tile":
+                mapping[arg] = vector.transfer_read(vtype, value[0], [row, col],
+                                                    ir.AffineMap.get_minor_identity(2, 1), zero, [True])
+            elif kind == "row":
+                mapping[arg] = vector.broadcast(vtype, tensor.extract(value[0], [row]))
+            else:
+                mapping[arg] = vector.transfer_read(vtype, value[0], [col],
+                                                    ir.AffineMap.get_minor_identity(1, 1), zero, [True])
+
+        def operand(v):
+            return mapping[v] if v in mapping else vector.broadcast(vtype, v)
+
+        ops = list(block.operations)
+        for o in ops[:-1]:
+            new = ir.Operation.create(
+                o.name, results=[ir.VectorType.get(vtype.shape, r.type) for r in o.results],
+                operands=[operand(v) for v in o.operands],
+                attributes={name: o.attributes[name] for name in o.attributes}, loc=o.location)
+            mapping[o.results[0]] = new.results[0]
+        return operand(ops[-1].operands[0])
+
+
+def _is_vector_body(consumer) -> bool:
+    ops = list(consumer.regions[0].blocks[0].operations)
+    return all(o.name.startswith(VECTOR_DIALECTS) and len(o.results) == 1 for o in ops[:-1])
+
+
+def find_epilogue(result: ir.Value, m: int, n: int) -> tuple | None:
+    """(consumer, [(kind, tensor)...]) when the only user of the GEMM's `result` (seen
+    through reshapes) is an all-parallel linalg.generic that reads it with the identity map
+    and writes the same shape, whose body is elementwise arith/math, and whose other inputs
+    are tiles of the same shape, per-row ([.., M, ..] read along the dims that form M) or
+    per-column vectors; None otherwise. The shape must collapse to [M, N] as its leading
+    dims forming M and trailing dims forming N."""
+    value, uses = result, list(result.uses)
+    while len(uses) == 1 and _owner(uses[0]).name in _RESHAPES:
+        value = _owner(uses[0]).results[0]
+        uses = list(value.uses)
+    if len(uses) != 1:
+        return None
+    user = _owner(uses[0])
+    if user.name != "linalg.generic" or len(user.results) != 1 or not _is_vector_body(user):
+        return None
+    if any("parallel" not in str(it) for it in ir.ArrayAttr(user.attributes["iterator_types"])):
+        return None
+    shape = lb.shape_of(value)
+    split = _split(shape, m, n)
+    maps = [ir.AffineMapAttr(a).value for a in ir.ArrayAttr(user.attributes["indexing_maps"])]
+    rank, n_inputs, index = len(shape), len(user.operands) - 1, uses[0].operand_number
+    if split is None or index >= n_inputs or maps[index] != lb.identity_map(rank) \
+            or maps[-1] != lb.identity_map(rank) or lb.shape_of(user.results[0]) != shape:
+        return None
+    inputs = []
+    for i in range(n_inputs):
+        operand, dims = user.operands[i], map_dims(maps[i])
+        if i == index:
+            inputs.append(("gemm", None))
+        elif dims is None:
+            return None
+        elif maps[i] == lb.identity_map(rank) and lb.shape_of(operand) == shape:
+            inputs.append(("tile", operand))
+        elif _covers(dims, lb.shape_of(operand), shape, range(split)):
+            inputs.append(("row", operand))
+        elif _covers(dims, lb.shape_of(operand), shape, range(split, rank)):
+            inputs.append(("col", operand))
+        else:
+            return None
+    return user, inputs
+
+
+def _owner(use):
+    owner = use.owner
+    return owner.operation if hasattr(owner, "operation") else owner
+
+
+def _split(shape: list[int], m: int, n: int) -> int | None:
+    """The number of leading dims of `shape` whose product is m (the rest's being n)."""
+    size = 1
+    for d, s in enumerate(shape):
+        if size == m and pymath.prod(shape[d:]) == n:
+            return d
+        size *= s
+    return len(shape) if size == m and n == 1 else None
+
+
+def _covers(dims: list[int], operand_shape, shape, group) -> bool:
+    """Whether an operand read at `dims` varies only along the dims in `group` (the others it
+    reads have size 1), in order, so that it is a vector over that group's flattened index."""
+    group = list(group)
+    kept = [d for d, size in zip(dims, operand_shape) if size != 1]
+    return all(d in group for d in kept) and kept == [d for d in group if shape[d] != 1] \
+        and all(operand_shape[dims.index(d)] == shape[d] for d in kept)
+
+
+def make_epilogue(consumer, inputs: list, m: int, n: int) -> Epilogue:
+    """The Epilogue of `find_epilogue`'s consumer: its inputs and output viewed as [M, N],
+    [M] or [N] (build at the consumer, where all its inputs are defined)."""
+    flat = []
+    for kind, value in inputs:
+        size = {"tile": [m, n], "row": [m], "col": [n]}.get(kind)
+        flat.append((kind, None if size is None else lb.collapse_to(value, size)))
+    dest = consumer.operands[len(consumer.operands) - 1]
+    return Epilogue(consumer, tuple(flat), lb.collapse_to(dest, [m, n]))
+
+
+def _behind_reshapes(value: ir.Value):
+    while (op := lb.producer(value)) is not None and op.name in _RESHAPES:
+        value = op.operands[0]
+    return op
+
+
+def accumulator_start(c: ir.Value) -> Start:
+    """How C [M, N] was initialized: a linalg.fill, a broadcast of a vector along the rows
+    (a conv's bias: out[0, f, y, x] = bias[f], viewed as [F, OH*OW]), or anything else."""
+    op = _behind_reshapes(c)
+    if op is None:
+        return Start("load")
+    if op.name == "linalg.fill":
+        return Start("splat", op.operands[0])
+    if op.name == "linalg.generic" and len(op.operands) == 2:
+        source, out = op.operands
+        maps = ir.ArrayAttr(op.attributes["indexing_maps"])
+        out_shape = lb.shape_of(out)
+        block = op.regions[0].blocks[0]
+        yields_input = list(block.operations)[-1].operands[0] == block.arguments[0]
+        rows = lb.shape_of(c)[0]
+        # out [1, F, ...] reading source [F] at d1, and C's rows are F.
+        if yields_input and lb.shape_of(source) == [rows] and len(out_shape) >= 2 \
+                and out_shape[0] == 1 and out_shape[1] == rows \
+                and str(ir.AffineMapAttr(maps[0]).value).endswith("-> (d1)"):
+            return Start("rows", source)
+    return Start("load")
+
+
+def _index(i: int) -> ir.Value:
+    return arith.constant(ir.IndexType.get(), i)
+
+
+def _add(a: ir.Value, b: int | ir.Value) -> ir.Value:
+    if isinstance(b, int):
+        return a if b == 0 else arith.addi(a, _index(b))
+    return arith.addi(a, b)
+
+
+def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig, lanes: int,
+               start: Start, epilogue: Epilogue | None = None) -> ir.Value:
+    """C [M, J*nr] computed as above; returns the new C. With an `epilogue`, its consumer's
+    body is applied to each accumulator before the store, and `c` is its output."""
+    m, k = lb.shape_of(a)
+    j_count, _, nr = lb.shape_of(panels)
+    elem = lb.elem_of(c)
+    vtype = ir.VectorType.get([lanes], elem)
+    minor = ir.AffineMap.get_minor_identity(2, 1)
+    minor3 = ir.AffineMap.get_minor_identity(3, 1)
+    zero = lb.const(0, elem)
+    kc = config.kc or k
+    blocks = [(k0, min(kc, k - k0)) for k0 in range(0, k, kc)]
+
+    def initial(row, first_block: bool, rows: int, col, cblock, local_row):
+        accs = []
+        for i in range(rows):
+            if first_block and start.kind == "splat":
+                accs += [vector.broadcast(vtype, start.value)] * (nr // lanes)
+            elif first_block and start.kind == "rows":
+                bias = vector.broadcast(vtype, tensor.extract(start.value, [_add(row, i)]))
+                accs += [bias] * (nr // lanes)
+            else:
+                accs += [vector.transfer_read(vtype, cblock, [_add(local_row, i), _add(col, v * lanes)],
+                                              minor, zero, [True]) for v in range(nr // lanes)]
+        return accs
+
+    def tile(row, local_row, rows: int, panel, col, cblock, k0: int, length: int,
+             first: bool, last: bool):
+        """Rows row .. row+rows of A (global), local_row .. of cblock, panel `panel`
+        (global) written at column `col` of cblock."""
+        accs = initial(row, first, rows, col, cblock, local_row)
+        loop = scf.ForOp(_index(k0), _index(k0 + length), _index(1), accs)
+        with ir.InsertionPoint(loop.body):
+            kk = loop.induction_variable
+            acc = list(loop.inner_iter_args)
+            b = [vector.transfer_read(vtype, panels, [panel, kk, _index(v * lanes)], minor3, zero,
+                                      [True]) for v in range(nr // lanes)]
+            for i in range(rows):
+                x = vector.broadcast(vtype, tensor.extract(a, [_add(row, i), kk]))
+                for v in range(nr // lanes):
+                    acc[i * (nr // lanes) + v] = math.fma(x, b[v], acc[i * (nr // lanes) + v])
+            scf.YieldOp(acc)
+        out = list(loop.results)
+        for i in range(rows):
+            for v in range(nr // lanes):
+                value = out[i * (nr // lanes) + v]
+                if last and epilogue is not None:
+                    value = epilogue.apply(value, _add(row, i),
+                                           _add(arith.muli(panel, _index(nr)), v * lanes))
+                cblock = vector.transfer_write(cblock.type, value, cblock,
+                                               [_add(local_row, i), _add(col, v * lanes)], minor, [True])
+        return cblock
+
+    def for_range(lo: int | ir.Value, hi: int | ir.Value, step: int, init, body):
+        lo = _index(lo) if isinstance(lo, int) else lo
+        hi = _index(hi) if isinstance(hi, int) else hi
+        loop = scf.ForOp(lo, hi, _index(step), [init])
+        with ir.InsertionPoint(loop.body):
+            scf.YieldOp([body(loop.induction_variable, loop.inner_iter_args[0])])
+        return loop.results[0]
+
+    def compute(row0, rows: int, panel0, panels_here: int, cblock):
+        """Rows row0 .. row0+rows (global) and panels panel0 .. (global) into cblock (local
+        coordinates); row0/panel0 are index values."""
+        full = rows - rows % config.mr
+        mc = config.mc if config.mc and full % config.mc == 0 else full
+        for b, (k0, length) in enumerate(blocks):
+            first, last = b == 0, b == len(blocks) - 1
+
+            def panel_body(jj, cb, m_lo, m_count, tile_rows):
+                panel = arith.addi(panel0, jj)
+                col = arith.muli(jj, _index(nr))
+
+                def tile_body(t, cb2):
+                    return tile(arith.addi(row0, t), t, tile_rows, panel, col, cb2, k0, length,
+                                first, last)
+                return for_range(m_lo, _add(m_lo, m_count) if not isinstance(m_lo, int)
+                                 else m_lo + m_count, tile_rows, cb, tile_body)
+
+            if full:
+                def m_block(mb, cb):
+                    return for_range(0, panels_here, 1, cb,
+                                     lambda jj, cb2: panel_body(jj, cb2, mb, mc, config.mr))
+                cblock = for_range(0, full, mc, cblock, m_block)
+            if rows > full:
+                cblock = for_range(0, panels_here, 1, cblock,
+                                   lambda jj, cb2: panel_body(jj, cb2, full, rows - full, rows - full))
+        return cblock
+
+    if config.parallel_chunk:
+        dim = config.parallel_dim
+        size = lb.shape_of(c)[dim]
+        parts = size // config.parallel_chunk
+        if dim == 0:
+            return forall_blocks(c, 0, parts, lambda first, block: compute(
+                first, config.parallel_chunk, _index(0), j_count, block))
+        return forall_blocks(c, 1, parts, lambda first, block: compute(
+            _index(0), m, arith.divui(first, _index(nr)), config.parallel_chunk // nr, block))
+    return compute(_index(0), m, _index(0), j_count, c)
