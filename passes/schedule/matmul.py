@@ -85,28 +85,39 @@ def _from_constant(value: ir.Value) -> bool:
 
 
 def _pack_panels(b: ir.Value, nr: int) -> ir.Value:
-    """Bp[j, k, r] = B[k, j*nr + r]: one pass copying a run-time B [K, J*nr] into panels."""
+    """Bp[j, k, r] = B[k, j*nr + r]: one pass copying a run-time B [K, N] into ceil(N/nr)
+    panels; the last one's columns past N are zero (only that panel is filled first)."""
     k, n = lb.shape_of(b)
     elem = lb.elem_of(b)
-    b3 = tensor.expand_shape(lb.tensor_of([k, n // nr, nr], elem), b, [[0], [1, 2]], [], [k, n // nr, nr])
-    return lb.generic([b3], [lb.empty([n // nr, k, nr], elem)],
-                      [lb.dims_map(3, [1, 0, 2]), lb.identity_map(3)], ["parallel"] * 3,
-                      lambda v, _: v)
+    full, rest = n // nr, n % nr
+    panels = lb.empty([full + (rest > 0), k, nr], elem)
+    if full:
+        main = b if not rest else _slice(b, [0, 0], [k, full * nr])
+        b3 = tensor.expand_shape(lb.tensor_of([k, full, nr], elem), main, [[0], [1, 2]], [],
+                                 [k, full, nr])
+        moved = lb.generic([b3], [lb.empty([full, k, nr], elem)],
+                           [lb.dims_map(3, [1, 0, 2]), lb.identity_map(3)], ["parallel"] * 3,
+                           lambda v, _: v)
+        panels = tensor.insert_slice(moved, panels, [], [], [], [0, 0, 0], [full, k, nr], [1, 1, 1])
+    if rest:
+        last = lb.pad(_slice(b, [0, full * nr], [k, rest]), [0, 0], [0, nr - rest],
+                      lb.const(0, elem))
+        panels = tensor.insert_slice(last, panels, [], [], [], [full, 0, 0], [1, k, nr], [1, 1, 1])
+    return panels
 
 
 def worth_packing(m: int, n: int, budget) -> bool:
     """A run-time B is copied into panels when each panel then serves enough register tiles
-    (PACK_MIN_ROWS rows of A) to repay the copy."""
-    return m >= PACK_MIN_ROWS and n >= 2 * budget.cols
+    (PACK_MIN_ROWS rows of A) to repay the copy, and B fills most of a panel at least."""
+    return m >= PACK_MIN_ROWS and n >= budget.cols
 
 
 def _panels_for(b: ir.Value, m: int, n: int, budget) -> ir.Value | None:
     """B's column panels: the constant ones behind it, or (when `worth_packing`) a run-time
-    copy of its first N // nr * nr columns; None when it gets none."""
+    copy; None when it gets none."""
     panels = packed_operand(b)
     if panels is None and not _from_constant(b) and worth_packing(m, n, budget):
-        k, done = lb.shape_of(b)[0], n // budget.cols * budget.cols
-        panels = _pack_panels(b if done == n else _slice(b, [0, 0], [k, done]), budget.cols)
+        panels = _pack_panels(b, budget.cols)
     return panels if panels is not None and lb.shape_of(panels)[2] == budget.cols else None
 
 
@@ -120,7 +131,7 @@ def gemm_into_consumer(a, b, c, target, fresh_tag, found) -> tuple[ir.Value, lis
     n = static_f32_shape(b)[1]
     budget = register_budget(target)
     start = accumulator_start(c)
-    if n % budget.cols or start.kind == "load":
+    if start.kind == "load":
         return None
     with ir.InsertionPoint(consumer), consumer.location:
         panels = _panels_for(b, m, n, budget)
@@ -177,8 +188,7 @@ def matmul_pieces(a: ir.Value, b: ir.Value, c: ir.Value, target, fresh_tag) -> t
     kernels, result, done = [], c, 0
     panels = _panels_for(b, m, n, budget)
     if panels is not None:
-        result, kernels = _panel_pieces(a, panels, c, target, fresh_tag)
-        done = lb.shape_of(panels)[0] * budget.cols
+        return _panel_pieces(a, panels, c, target, fresh_tag)
     rows, cols = split_points(m, n - done, budget)
     for r0, rn in rows:
         for c0, cn in cols:
@@ -196,22 +206,17 @@ def matmul_pieces(a: ir.Value, b: ir.Value, c: ir.Value, target, fresh_tag) -> t
 
 
 def _panel_pieces(a, panels, c, target, fresh_tag) -> tuple[ir.Value, list]:
-    """C[:, :J*nr] + A @ B on B's J panels: one hand-built kernel (`panel_gemm`), its
-    accumulators starting from C's initializer; when it writes all of C, C's init tensor is
-    not even written."""
+    """C + A @ B on B's panels: one hand-built kernel (`panel_gemm`), its accumulators
+    starting from C's initializer, which is then not even written."""
     m, k = static_f32_shape(a)
-    j, _, nr = lb.shape_of(panels)
     n = lb.shape_of(c)[1]
     start = accumulator_start(c)
-    if n == j * nr:
-        dest = c if start.kind == "load" else lb.empty([m, n], lb.elem_of(c))
-    else:
-        dest = _slice(c, [0, 0], [m, j * nr])
-    config = panel_matmul_config(m, j * nr, k, target)
+    dest = c if start.kind == "load" else lb.empty([m, n], lb.elem_of(c))
+    config = panel_matmul_config(m, n, k, target)
     out = panel_gemm(a, panels, dest, config, target.f32_lanes, start)
     tag = fresh_tag()
     out.owner.attributes[KERNEL_ATTR] = ir.StringAttr.get(tag)
-    return (out if n == j * nr else _insert(out, c, [0, 0])), [(tag, config)]
+    return out, [(tag, config)]
 
 
 def split_matmul(op, target, fresh_tag) -> list | None:

@@ -11,7 +11,8 @@ stored Bp[J, K, nr] (Bp[j, k, r] = B[k, j*nr + r]) and C [M, J*nr].
               acc[i][v] = fma(broadcast(A[row + i, k]), b[v], acc[i][v])
             C[row + i, j*nr + v*lanes ...] = epilogue(acc)     (last k block)
 
-Rows the tile does not divide end in one smaller tile. The outermost m or panel loop runs in
+Rows the tile does not divide end in one smaller tile; a last panel reaching past C's columns
+(B's zero padding) has its C reads and stores masked. The outermost m or panel loop runs in
 parallel chunks when the config says so (`forall_blocks`).
 
 The accumulators start in registers from what C was initialized with (`Start`): zeros, a
@@ -55,7 +56,7 @@ class Epilogue:
     inputs: tuple
     dest: ir.Value  # [M, N]: the consumer's output tensor, viewed as C
 
-    def apply(self, acc: ir.Value, row: ir.Value, col: ir.Value) -> ir.Value:
+    def apply(self, acc: ir.Value, row: ir.Value, col: ir.Value, in_bounds: list) -> ir.Value:
         vtype = ir.VectorType(acc.type)
         zero = lb.const(0, vtype.element_type)
         block = self.consumer.regions[0].blocks[0]
@@ -65,12 +66,12 @@ class Epilogue:
                 mapping[arg] = acc
             elif kind == "tile":
                 mapping[arg] = vector.transfer_read(vtype, value[0], [row, col],
-                                                    ir.AffineMap.get_minor_identity(2, 1), zero, [True])
+                                                    ir.AffineMap.get_minor_identity(2, 1), zero, in_bounds)
             elif kind == "row":
                 mapping[arg] = vector.broadcast(vtype, tensor.extract(value[0], [row]))
             else:
                 mapping[arg] = vector.transfer_read(vtype, value[0], [col],
-                                                    ir.AffineMap.get_minor_identity(1, 1), zero, [True])
+                                                    ir.AffineMap.get_minor_identity(1, 1), zero, in_bounds)
 
         def operand(v):
             return mapping[v] if v in mapping else vector.broadcast(vtype, v)
@@ -213,6 +214,8 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
     body is applied to each accumulator before the store, and `c` is its output."""
     m, k = lb.shape_of(a)
     j_count, _, nr = lb.shape_of(panels)
+    # The last panel reaches past C's columns: its reads and stores are masked.
+    whole = [j_count * nr == lb.shape_of(c)[1]]
     elem = lb.elem_of(c)
     vtype = ir.VectorType.get([lanes], elem)
     minor = ir.AffineMap.get_minor_identity(2, 1)
@@ -231,7 +234,7 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
                 accs += [bias] * (nr // lanes)
             else:
                 accs += [vector.transfer_read(vtype, cblock, [_add(local_row, i), _add(col, v * lanes)],
-                                              minor, zero, [True]) for v in range(nr // lanes)]
+                                              minor, zero, whole) for v in range(nr // lanes)]
         return accs
 
     def tile(row, local_row, rows: int, panel, col, cblock, k0: int, length: int,
@@ -256,9 +259,9 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
                 value = out[i * (nr // lanes) + v]
                 if last and epilogue is not None:
                     value = epilogue.apply(value, _add(row, i),
-                                           _add(arith.muli(panel, _index(nr)), v * lanes))
+                                           _add(arith.muli(panel, _index(nr)), v * lanes), whole)
                 cblock = vector.transfer_write(cblock.type, value, cblock,
-                                               [_add(local_row, i), _add(col, v * lanes)], minor, [True])
+                                               [_add(local_row, i), _add(col, v * lanes)], minor, whole)
         return cblock
 
     def for_range(lo: int | ir.Value, hi: int | ir.Value, step: int, init, body):

@@ -1,6 +1,7 @@
 """GEMMs whose elementwise consumer runs on their accumulators (the panel kernel's epilogue),
 against onnxruntime: bias + ReLU, a residual Add, Tanh, batch dims on A, rows that the
-register tile does not divide; and the report saying so."""
+register tile does not divide, columns that panels do not divide; 1x1 convs with their bias
+and ReLU; and the report saying so."""
 
 import numpy as np
 import onnx
@@ -34,8 +35,10 @@ def _model(rows: tuple, k: int, n: int, tail: str):
     return model, feeds
 
 
+# n of 49 and 70: B is copied into panels whose last one is partly zero, its stores masked.
 @pytest.mark.parametrize("rows, k, n, tail", [((37,), 70, 96, "relu"), ((2, 24), 64, 64, "residual"),
-                                              ((128,), 600, 256, "tanh"), ((1, 40), 32, 128, "relu")])
+                                              ((128,), 600, 256, "tanh"), ((1, 40), 32, 128, "relu"),
+                                              ((64,), 50, 49, "residual"), ((96,), 40, 70, "relu")])
 def test_epilogue_matches_onnxruntime(check_against_ort, rows, k, n, tail):
     check_against_ort(*_model(rows, k, n, tail), rtol=1e-4, atol=1e-4)
 
@@ -50,3 +53,23 @@ def test_epilogue_is_reported(tmp_path):
     assert "relu" in report.fusion[gemm[0]].split(" + ")
     assert report.fusion["epilogue of matmul"].startswith("bias + relu fused")
     assert not any(what.startswith("elementwise") for what in report.schedule.values())
+
+
+def _conv_model(channels: int, filters: int, size: int, tail: str):
+    """tail(conv1x1(x) + b): the NCHW GEMM W [F, C] @ x [C, H*W] on x copied into panels."""
+    rng = np.random.default_rng(channels + size)
+    inits = [numpy_helper.from_array((rng.standard_normal((filters, channels, 1, 1)) * 0.2)
+                                     .astype(np.float32), "w"),
+             numpy_helper.from_array(rng.standard_normal(filters).astype(np.float32), "b")]
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv"),
+             helper.make_node(tail, ["c"], ["y"], name="act")]
+    shape = (1, channels, size, size)
+    model = make_model(nodes, [tensor("x", np.float32, shape)],
+                       [tensor("y", np.float32, (1, filters, size, size))], initializers=inits)
+    return model, {"x": rng.standard_normal(shape).astype(np.float32)}
+
+
+@pytest.mark.parametrize("channels, filters, size, tail", [(32, 64, 7, "Relu"), (16, 72, 12, "Sigmoid"),
+                                                           (8, 64, 16, "Relu")])
+def test_conv_epilogue_matches_onnxruntime(check_against_ort, channels, filters, size, tail):
+    check_against_ort(*_conv_model(channels, filters, size, tail), rtol=1e-4, atol=1e-4)
