@@ -170,18 +170,32 @@ def _replace_body(module_op, source: ir.Module) -> None:
         body.append(op)
 
 
+def _applicable(module_op, kernels: list[Kernel], report: dict) -> list[Kernel]:
+    """The kernels whose schedules apply, found by halving a failing set (a few failures
+    among hundreds of kernels cost a few dozen trial applications, not one per kernel); the
+    others are reported with their error."""
+    error = _apply(_clone(module_op), kernels)
+    if error is None:
+        return kernels
+    if len(kernels) == 1:
+        report[kernels[0].tag] = f"naive: schedule failed: {error}"
+        return []
+    half = len(kernels) // 2
+    return (_applicable(module_op, kernels[:half], report)
+            + _applicable(module_op, kernels[half:], report))
+
+
 def _apply_with_fallback(module_op, kernels: list[Kernel], report: dict) -> None:
     trial = _clone(module_op)
     if _apply(trial, kernels) is None:
         _replace_body(module_op, trial)
         return
-    working = []
-    for kernel in kernels:
-        error = _apply(_clone(module_op), [kernel])
-        if error is None:
-            working.append(kernel)
-        else:
-            report[kernel.tag] = f"naive: schedule failed: {error}"
+    half = len(kernels) // 2
+    if half:
+        working = (_applicable(module_op, kernels[:half], report)
+                   + _applicable(module_op, kernels[half:], report))
+    else:
+        working = _applicable(module_op, kernels, report)
     trial = _clone(module_op)
     if _apply(trial, working) is None:
         _replace_body(module_op, trial)
