@@ -20,7 +20,8 @@ def optimize(module: ir.Module, store: WeightStore) -> None:
     with module.context, ir.Location.unknown():
         records = fold_batch_norm.fold_batch_norms(module.operation, store)
         records.update(mlc_cse.eliminate(module.operation))
-        relaid = conv_filter_layout.relayout_conv_filters(module.operation, store)
+        relaid = conv_filter_layout.relayout_conv_filters(module.operation, store,
+                                                          of_module(module.operation))
         records["mlc-conv-filter-layout"] = f"{relaid} conv filter(s) stored HWCF for the NHWC GEMM"
         packed = pack_matmul_weights.pack_matmul_weights(module.operation, store,
                                                          of_module(module.operation))

@@ -8,7 +8,10 @@ filter with the kernel and channel dims first, which ONNX stores the other way r
 Output: for each such `mlc.conv` on one image, with group 1 and a constant float filter, the
 filter operand is `mlc.transpose(W_hwcf) {perm = [3, 2, 0, 1]}` of a new constant W_hwcf
 [KH, KW, C, F]: the same value, so every lowering stays correct, and the schedule finds the
-HWCF constant behind the transpose and reads it as it is stored. 1x1 stride-1 convs are
+HWCF constant behind the transpose and reads it as it is stored. When F is a multiple of the
+target's register tile width nr, W_hwcf is itself a view of column panels
+[F/nr, KH*KW*C, nr] (as `mlc-pack-matmul-weights` stores a matmul's B), which the panel
+GEMM reads. 1x1 stride-1 convs are
 GEMMs on NCHW already and keep their filters, and so do convs of fewer than MIN_CHANNELS
 input channels.
 """
@@ -17,6 +20,7 @@ import numpy as np
 from mlir import ir
 
 from mlc.passes.fold_batch_norm import float_constant, location_name, module_text
+from mlc.target import Target, of_module
 from mlc.weights import WeightStore
 
 TO_FCHW = [3, 2, 0, 1]  # HWCF -> FCHW
@@ -38,8 +42,25 @@ def _wants_hwcf(conv) -> bool:
     return list(w_type.shape[2:]) != [1, 1] or any(s != 1 for s in strides)
 
 
-def relayout_conv_filters(module_op, store: WeightStore) -> int:
-    """Gives every conv that wants one an HWCF filter; returns how many changed."""
+def _hwcf_from_panels(hwcf: np.ndarray, nr: int, store: WeightStore, name: str, loc) -> ir.Value:
+    """The HWCF filter as a view of column panels [F/nr, KH*KW*C, nr] (see
+    mlc-pack-matmul-weights): reshape(transpose(panels, [1, 0, 2]))."""
+    kh, kw, c, f = hwcf.shape
+    panels = np.ascontiguousarray(hwcf.reshape(kh * kw * c, f // nr, nr).transpose(1, 0, 2))
+    stored = store.constant(panels, f"{name}_panels", loc)
+    rows = ir.Operation.create(
+        "mlc.transpose", results=[ir.RankedTensorType.get([kh * kw * c, f // nr, nr], ir.F32Type.get())],
+        operands=[stored], attributes={"perm": ir.DenseI64ArrayAttr.get([1, 0, 2])}, loc=loc)
+    return ir.Operation.create("mlc.reshape", results=[ir.RankedTensorType.get(list(hwcf.shape), ir.F32Type.get())],
+                               operands=[rows.result], loc=loc).result
+
+
+def relayout_conv_filters(module_op, store: WeightStore, target: Target) -> int:
+    """Gives every conv that wants one an HWCF filter, stored as column panels of the target's
+    register tile width when F allows; returns how many changed."""
+    from mlc.passes.schedule.config import register_budget  # the schedule imports this module
+
+    nr = register_budget(target).cols
     convs = []
     module_op.walk(lambda op: (convs.append(op) if op.name == "mlc.conv" else None,
                                ir.WalkResult.ADVANCE)[1])
@@ -52,7 +73,11 @@ def relayout_conv_filters(module_op, store: WeightStore) -> int:
             continue
         hwcf = np.ascontiguousarray(filt.transpose(2, 3, 1, 0))
         with ir.InsertionPoint(conv), conv.location:
-            stored = store.constant(hwcf, f"{location_name(conv.location)}_hwcf", conv.location)
+            name = f"{location_name(conv.location)}_hwcf"
+            if hwcf.shape[3] % nr == 0 and hwcf.dtype == np.float32:
+                stored = _hwcf_from_panels(hwcf, nr, store, name, conv.location)
+            else:
+                stored = store.constant(hwcf, name, conv.location)
             fchw = ir.Operation.create(
                 "mlc.transpose", results=[conv.operands[1].type], operands=[stored],
                 attributes={"perm": ir.DenseI64ArrayAttr.get(TO_FCHW)}, loc=conv.location)
@@ -66,4 +91,5 @@ def relayout_conv_filters(module_op, store: WeightStore) -> int:
 
 def run(module_op, pass_) -> None:
     # Outside the driver the weights are only in the module's resource section.
-    relayout_conv_filters(module_op, WeightStore.from_mlir_text(module_text(module_op)))
+    relayout_conv_filters(module_op, WeightStore.from_mlir_text(module_text(module_op)),
+                          of_module(module_op))

@@ -29,9 +29,10 @@ from mlc.passes import linalg_builders as lb
 from mlc.passes.conv_filter_layout import TO_FCHW
 from mlc.passes.schedule import depthwise, small_conv
 from mlc.passes.schedule.config import conv_config
-from mlc.passes.schedule.matmul import (gemm_into_consumer, mark_fused, matmul_pieces, replace_consumer,
-                                        static_f32_shape)
-from mlc.passes.schedule.panel_gemm import find_epilogue
+from mlc.passes.schedule.config import panel_matmul_config
+from mlc.passes.schedule.matmul import (KERNEL_ATTR, gemm_into_consumer, mark_fused, matmul_pieces,
+                                        packed_operand, replace_consumer, static_f32_shape)
+from mlc.passes.schedule.panel_gemm import Start, find_epilogue, panel_gemm
 from mlc.passes.schedule.parallel import MIN_MATMUL_FLOPS, chunk_count, forall_blocks
 
 CONV_OPS = ("linalg.conv_2d_nchw_fchw", "linalg.conv_2d_ngchw_gfchw")
@@ -122,7 +123,8 @@ def _conv_as_matmul(x, w, init, strides, dilations, target, tags):
 
 
 def hwcf_filter(w: ir.Value) -> ir.Value | None:
-    """The HWCF constant behind `w` when `w` is mlc-conv-filter-layout's transpose of one."""
+    """The HWCF constant behind `w` when `w` is mlc-conv-filter-layout's transpose of one (the
+    constant, or its view of column panels)."""
     op = lb.producer(w)
     if op is None or op.name != "linalg.transpose":
         return None
@@ -130,7 +132,14 @@ def hwcf_filter(w: ir.Value) -> ir.Value | None:
         return None
     source = op.operands[0]
     constant = lb.producer(source)
-    return source if constant is not None and constant.name == "arith.constant" else None
+    if constant is not None and constant.name == "arith.constant":
+        return source
+    return source if packed_operand(_collapse_hwcf(source)) is not None else None
+
+
+def _collapse_hwcf(w_hwcf: ir.Value) -> ir.Value:
+    kh, kw, c, f = lb.shape_of(w_hwcf)
+    return _collapse(w_hwcf, [kh * kw * c, f], [[0, 1, 2], [3]])
 
 
 def _nhwc_columns(xt: ir.Value, kh: int, kw: int, oh: int, ow: int, strides, dilations) -> ir.Value:
@@ -263,7 +272,7 @@ def _conv_as_nhwc_matmul(x, w_hwcf, init, strides, dilations, target, tags, epil
     elem = lb.elem_of(x)
     lanes = target.f32_lanes
     x2 = _collapse(x, [c, h * wd], [[0, 1], [2, 3]])
-    b = _collapse(w_hwcf, [kh * kw * c, f], [[0, 1, 2], [3]])
+    b = _collapse_hwcf(w_hwcf)
     config = conv_config((kh, kw), (f, oh, ow), strides, dilations, target)
     if config.wide:
         yt2, pieces = _wide_gemm(x2, b, (kh, kw, h, wd, oh, ow), config.block_rows, target, tags)
@@ -303,6 +312,10 @@ def _wide_gemm(x2, b, dims, block_rows, target, tags):
     body = _transposed(x2, body, lanes, lambda v, _: v, axis=0)
     xt = _insert(body, xt, [0, 0], [h * wd, c])
     rows = oh * wd
+    panels = packed_operand(b)
+    if panels is not None:
+        yw, pieces = _wide_panel_gemm(xt, panels, rows, kh, kw, wd, target, tags)
+        return _drop_wrapped_columns(yw, oh, ow, wd), pieces
     yw = lb.filled([rows, f], elem, lb.const(0, elem))
     block = block_rows or rows
     index = ir.IndexType.get()
@@ -330,11 +343,30 @@ def _wide_gemm(x2, b, dims, block_rows, target, tags):
             scf.YieldOp([cols_loop.results[0]])
         scf.YieldOp([tensor.insert_slice(rows_loop.results[0], loop.inner_iter_args[0], [start],
                                          [], [], [DYNAMIC, 0], [block, f], [1, 1])])
-    yw = loop.results[0]
+    return _drop_wrapped_columns(loop.results[0], oh, ow, wd), pieces
+
+
+def _drop_wrapped_columns(yw, oh: int, ow: int, wd: int) -> ir.Value:
+    """Yw[OH*W, F] (wide rows) -> Y[OH*OW, F]: one copy keeping each row's first OW."""
+    f, elem = lb.shape_of(yw)[1], lb.elem_of(yw)
     yw3 = _expand(yw, [oh, wd, f], [[0, 1], [2]])
     kept = _slice(yw3, [0, 0, 0], [oh, ow, f], [oh, ow, f])
     dense = linalg.copy(kept, outs=[lb.empty([oh, ow, f], elem)])
-    return _collapse(dense, [oh * ow, f], [[0, 1], [2]]), pieces
+    return _collapse(dense, [oh * ow, f], [[0, 1], [2]])
+
+
+def _wide_panel_gemm(xt, panels, rows: int, kh: int, kw: int, wd: int, target, tags):
+    """Yw[rows, F] = sum over taps (i, j) of xt[p + i*W + j] @ B_tap, by the panel kernel with
+    the taps as row shifts: every tap accumulates in registers (no C reloads between taps)."""
+    j, k, nr = lb.shape_of(panels)
+    elem = lb.elem_of(xt)
+    config = panel_matmul_config(rows, j * nr, k, target)
+    out = panel_gemm(xt, panels, lb.empty([rows, j * nr], elem), config, target.f32_lanes,
+                     Start("splat", lb.const(0, elem)),
+                     taps=[i * wd + jj for i in range(kh) for jj in range(kw)])
+    tag = tags()
+    out.owner.attributes[KERNEL_ATTR] = ir.StringAttr.get(tag)
+    return out, [(tag, config)]
 
 
 def _slice(value, offsets, sizes, result_shape, strides=None):

@@ -208,11 +208,25 @@ def _add(a: ir.Value, b: int | ir.Value) -> ir.Value:
     return arith.addi(a, b)
 
 
+@dataclass(frozen=True)
+class Segment:
+    """A run of k: B's rows b_row .. b_row+length against A's columns a_col .. of the rows
+    `shift` below the output row (a conv tap: the same GEMM on shifted input rows)."""
+    shift: int
+    a_col: int
+    b_row: int
+    length: int
+
+
 def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig, lanes: int,
-               start: Start, epilogue: Epilogue | None = None) -> ir.Value:
+               start: Start, epilogue: Epilogue | None = None, taps: list[int] | None = None
+               ) -> ir.Value:
     """C [M, J*nr] computed as above; returns the new C. With an `epilogue`, its consumer's
-    body is applied to each accumulator before the store, and `c` is its output."""
-    m, k = lb.shape_of(a)
+    body is applied to each accumulator before the store, and `c` is its output. With `taps`
+    (row shifts), B's K rows are len(taps) blocks of A's columns, block t read from A's rows
+    taps[t] further down: C[p] = sum over t of A[p + taps[t]] @ B_t, all taps accumulated in
+    registers (a stride-1 conv on rows of channels, with no im2col)."""
+    m, k = lb.shape_of(c)[0], lb.shape_of(panels)[1]
     j_count, _, nr = lb.shape_of(panels)
     # The last panel reaches past C's columns: its reads and stores are masked.
     whole = [j_count * nr == lb.shape_of(c)[1]]
@@ -221,8 +235,12 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
     minor = ir.AffineMap.get_minor_identity(2, 1)
     minor3 = ir.AffineMap.get_minor_identity(3, 1)
     zero = lb.const(0, elem)
-    kc = config.kc or k
-    blocks = [(k0, min(kc, k - k0)) for k0 in range(0, k, kc)]
+    if taps:
+        width = lb.shape_of(panels)[1] // len(taps)
+        passes = [[Segment(shift, 0, t * width, width) for t, shift in enumerate(taps)]]
+    else:
+        kc = config.kc or k
+        passes = [[Segment(0, k0, k0, min(kc, k - k0))] for k0 in range(0, k, kc)]
 
     def initial(row, first_block: bool, rows: int, col, cblock, local_row):
         accs = []
@@ -237,23 +255,27 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
                                               minor, zero, whole) for v in range(nr // lanes)]
         return accs
 
-    def tile(row, local_row, rows: int, panel, col, cblock, k0: int, length: int,
-             first: bool, last: bool):
-        """Rows row .. row+rows of A (global), local_row .. of cblock, panel `panel`
-        (global) written at column `col` of cblock."""
-        accs = initial(row, first, rows, col, cblock, local_row)
-        loop = scf.ForOp(_index(k0), _index(k0 + length), _index(1), accs)
+    def segment(accs, row, rows: int, panel, seg: Segment):
+        loop = scf.ForOp(_index(0), _index(seg.length), _index(1), accs)
         with ir.InsertionPoint(loop.body):
             kk = loop.induction_variable
             acc = list(loop.inner_iter_args)
-            b = [vector.transfer_read(vtype, panels, [panel, kk, _index(v * lanes)], minor3, zero,
-                                      [True]) for v in range(nr // lanes)]
+            b = [vector.transfer_read(vtype, panels, [panel, _add(kk, seg.b_row), _index(v * lanes)],
+                                      minor3, zero, [True]) for v in range(nr // lanes)]
             for i in range(rows):
-                x = vector.broadcast(vtype, tensor.extract(a, [_add(row, i), kk]))
+                x = vector.broadcast(vtype, tensor.extract(a, [_add(row, i + seg.shift),
+                                                               _add(kk, seg.a_col)]))
                 for v in range(nr // lanes):
                     acc[i * (nr // lanes) + v] = math.fma(x, b[v], acc[i * (nr // lanes) + v])
             scf.YieldOp(acc)
-        out = list(loop.results)
+        return list(loop.results)
+
+    def tile(row, local_row, rows: int, panel, col, cblock, segments, first: bool, last: bool):
+        """Rows row .. row+rows of C (global), local_row .. of cblock, panel `panel`
+        (global) written at column `col` of cblock."""
+        out = initial(row, first, rows, col, cblock, local_row)
+        for seg in segments:
+            out = segment(out, row, rows, panel, seg)
         for i in range(rows):
             for v in range(nr // lanes):
                 value = out[i * (nr // lanes) + v]
@@ -277,15 +299,15 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
         coordinates); row0/panel0 are index values."""
         full = rows - rows % config.mr
         mc = config.mc if config.mc and full % config.mc == 0 else full
-        for b, (k0, length) in enumerate(blocks):
-            first, last = b == 0, b == len(blocks) - 1
+        for b, segments in enumerate(passes):
+            first, last = b == 0, b == len(passes) - 1
 
             def panel_body(jj, cb, m_lo, m_count, tile_rows):
                 panel = arith.addi(panel0, jj)
                 col = arith.muli(jj, _index(nr))
 
                 def tile_body(t, cb2):
-                    return tile(arith.addi(row0, t), t, tile_rows, panel, col, cb2, k0, length,
+                    return tile(arith.addi(row0, t), t, tile_rows, panel, col, cb2, segments,
                                 first, last)
                 return for_range(m_lo, _add(m_lo, m_count) if not isinstance(m_lo, int)
                                  else m_lo + m_count, tile_rows, cb, tile_body)

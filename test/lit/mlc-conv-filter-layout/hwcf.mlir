@@ -25,3 +25,21 @@ func.func @kept(%x: tensor<1x16x5x5xf32>, %rgb: tensor<1x3x5x5xf32>) -> (tensor<
   %1 = "mlc.conv"(%rgb, %w3) {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x3x5x5xf32>, tensor<2x3x3x3xf32>) -> tensor<1x2x3x3xf32>
   return %0, %1 : tensor<1x2x5x5xf32>, tensor<1x2x3x3xf32>
 }
+
+// -----
+
+// With F a multiple of the register tile width (32 on AVX-512), the HWCF filter is itself a
+// view of column panels [F/32, KH*KW*C, 32], which the panel GEMM reads.
+// CHECK-LABEL: func.func @panels
+// CHECK: %[[P:.*]] = "mlc.constant"() {value = dense{{.*}} : tensor<2x144x32xf32>}
+// CHECK: %[[T:.*]] = "mlc.transpose"(%[[P]]) {perm = array<i64: 1, 0, 2>} : (tensor<2x144x32xf32>) -> tensor<144x2x32xf32>
+// CHECK: %[[HWCF:.*]] = "mlc.reshape"(%[[T]]) : (tensor<144x2x32xf32>) -> tensor<3x3x16x64xf32>
+// CHECK: %[[W:.*]] = "mlc.transpose"(%[[HWCF]]) {perm = array<i64: 3, 2, 0, 1>} : (tensor<3x3x16x64xf32>) -> tensor<64x16x3x3xf32>
+// CHECK: "mlc.conv"(%arg0, %[[W]])
+module attributes {mlc.target = "x86-64-v4"} {
+  func.func @panels(%x: tensor<1x16x5x5xf32>) -> tensor<1x64x3x3xf32> {
+    %w = "mlc.constant"() {value = dense<0.5> : tensor<64x16x3x3xf32>} : () -> tensor<64x16x3x3xf32>
+    %0 = "mlc.conv"(%x, %w) {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x16x5x5xf32>, tensor<64x16x3x3xf32>) -> tensor<1x64x3x3xf32>
+    return %0 : tensor<1x64x3x3xf32>
+  }
+}
