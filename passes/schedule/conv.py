@@ -363,7 +363,7 @@ def _wide_panel_gemm(xt, panels, rows: int, kh: int, kw: int, wd: int, target, t
     config = panel_matmul_config(rows, j * nr, k, target)
     out = panel_gemm(xt, panels, lb.empty([rows, j * nr], elem), config, target.f32_lanes,
                      Start("splat", lb.const(0, elem)),
-                     taps=[i * wd + jj for i in range(kh) for jj in range(kw)])
+                     taps=(kh, kw, wd))
     tag = tags()
     out.owner.attributes[KERNEL_ATTR] = ir.StringAttr.get(tag)
     return out, [(tag, config)]

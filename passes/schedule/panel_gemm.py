@@ -211,21 +211,22 @@ def _add(a: ir.Value, b: int | ir.Value) -> ir.Value:
 @dataclass(frozen=True)
 class Segment:
     """A run of k: B's rows b_row .. b_row+length against A's columns a_col .. of the rows
-    `shift` below the output row (a conv tap: the same GEMM on shifted input rows)."""
-    shift: int
-    a_col: int
-    b_row: int
+    `shift` below the output row (a conv tap: the same GEMM on shifted input rows). Offsets
+    are ints or index values."""
+    shift: object
+    a_col: object
+    b_row: object
     length: int
 
 
 def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig, lanes: int,
-               start: Start, epilogue: Epilogue | None = None, taps: list[int] | None = None
-               ) -> ir.Value:
+               start: Start, epilogue: Epilogue | None = None,
+               taps: tuple[int, int, int] | None = None) -> ir.Value:
     """C [M, J*nr] computed as above; returns the new C. With an `epilogue`, its consumer's
     body is applied to each accumulator before the store, and `c` is its output. With `taps`
-    (row shifts), B's K rows are len(taps) blocks of A's columns, block t read from A's rows
-    taps[t] further down: C[p] = sum over t of A[p + taps[t]] @ B_t, all taps accumulated in
-    registers (a stride-1 conv on rows of channels, with no im2col)."""
+    (KH, KW, W), B's K rows are KH*KW blocks of A's columns, block t = i*KW + j read from A's
+    rows i*W + j further down: C[p] = sum over taps of A[p + i*W + j] @ B_t, all of them
+    accumulated in registers (a stride-1 conv on rows of channels, with no im2col)."""
     m, k = lb.shape_of(c)[0], lb.shape_of(panels)[1]
     j_count, _, nr = lb.shape_of(panels)
     # The last panel reaches past C's columns: its reads and stores are masked.
@@ -236,8 +237,7 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
     minor3 = ir.AffineMap.get_minor_identity(3, 1)
     zero = lb.const(0, elem)
     if taps:
-        width = lb.shape_of(panels)[1] // len(taps)
-        passes = [[Segment(shift, 0, t * width, width) for t, shift in enumerate(taps)]]
+        passes = [None]  # one pass: a loop over the taps (`tap_loop`)
     else:
         kc = config.kc or k
         passes = [[Segment(0, k0, k0, min(kc, k - k0))] for k0 in range(0, k, kc)]
@@ -263,18 +263,34 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
             b = [vector.transfer_read(vtype, panels, [panel, _add(kk, seg.b_row), _index(v * lanes)],
                                       minor3, zero, [True]) for v in range(nr // lanes)]
             for i in range(rows):
-                x = vector.broadcast(vtype, tensor.extract(a, [_add(row, i + seg.shift),
+                x = vector.broadcast(vtype, tensor.extract(a, [_add(_add(row, i), seg.shift),
                                                                _add(kk, seg.a_col)]))
                 for v in range(nr // lanes):
                     acc[i * (nr // lanes) + v] = math.fma(x, b[v], acc[i * (nr // lanes) + v])
             scf.YieldOp(acc)
         return list(loop.results)
 
+    def tap_loop(accs, row, rows: int, panel):
+        """The taps as a loop carrying the accumulators: tap t = i*KW + j reads B's rows
+        t*C .. and A's rows shifted by i*W + j."""
+        kh, kw, width = taps
+        channels = k // (kh * kw)
+        loop = scf.ForOp(_index(0), _index(kh * kw), _index(1), accs)
+        with ir.InsertionPoint(loop.body):
+            t = loop.induction_variable
+            shift = arith.addi(arith.muli(arith.divui(t, _index(kw)), _index(width)),
+                               arith.remui(t, _index(kw)))
+            scf.YieldOp(segment(list(loop.inner_iter_args), row, rows, panel,
+                                Segment(shift, 0, arith.muli(t, _index(channels)), channels)))
+        return list(loop.results)
+
     def tile(row, local_row, rows: int, panel, col, cblock, segments, first: bool, last: bool):
         """Rows row .. row+rows of C (global), local_row .. of cblock, panel `panel`
         (global) written at column `col` of cblock."""
         out = initial(row, first, rows, col, cblock, local_row)
-        for seg in segments:
+        if segments is None:
+            out = tap_loop(out, row, rows, panel)
+        for seg in segments or []:
             out = segment(out, row, rows, panel, seg)
         for i in range(rows):
             for v in range(nr // lanes):
