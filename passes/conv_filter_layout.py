@@ -20,6 +20,7 @@ import numpy as np
 from mlir import ir
 
 from mlc.passes.fold_batch_norm import float_constant, location_name, module_text
+from mlc.passes.weight_panels import panel_view, replace_operand
 from mlc.target import Target, of_module
 from mlc.weights import WeightStore
 
@@ -42,19 +43,6 @@ def _wants_hwcf(conv) -> bool:
     return list(w_type.shape[2:]) != [1, 1] or any(s != 1 for s in strides)
 
 
-def _hwcf_from_panels(hwcf: np.ndarray, nr: int, store: WeightStore, name: str, loc) -> ir.Value:
-    """The HWCF filter as a view of column panels [F/nr, KH*KW*C, nr] (see
-    mlc-pack-matmul-weights): reshape(transpose(panels, [1, 0, 2]))."""
-    kh, kw, c, f = hwcf.shape
-    panels = np.ascontiguousarray(hwcf.reshape(kh * kw * c, f // nr, nr).transpose(1, 0, 2))
-    stored = store.constant(panels, f"{name}_panels", loc)
-    rows = ir.Operation.create(
-        "mlc.transpose", results=[ir.RankedTensorType.get([kh * kw * c, f // nr, nr], ir.F32Type.get())],
-        operands=[stored], attributes={"perm": ir.DenseI64ArrayAttr.get([1, 0, 2])}, loc=loc)
-    return ir.Operation.create("mlc.reshape", results=[ir.RankedTensorType.get(list(hwcf.shape), ir.F32Type.get())],
-                               operands=[rows.result], loc=loc).result
-
-
 def relayout_conv_filters(module_op, store: WeightStore, target: Target) -> int:
     """Gives every conv that wants one an HWCF filter, stored as column panels of the target's
     register tile width when F allows; returns how many changed."""
@@ -75,16 +63,14 @@ def relayout_conv_filters(module_op, store: WeightStore, target: Target) -> int:
         with ir.InsertionPoint(conv), conv.location:
             name = f"{location_name(conv.location)}_hwcf"
             if hwcf.shape[3] % nr == 0 and hwcf.dtype == np.float32:
-                stored = _hwcf_from_panels(hwcf, nr, store, name, conv.location)
+                stored = panel_view(hwcf.reshape(-1, hwcf.shape[3]), nr, list(hwcf.shape), store,
+                                    name, conv.location)
             else:
                 stored = store.constant(hwcf, name, conv.location)
             fchw = ir.Operation.create(
                 "mlc.transpose", results=[conv.operands[1].type], operands=[stored],
                 attributes={"perm": ir.DenseI64ArrayAttr.get(TO_FCHW)}, loc=conv.location)
-        old = conv.operands[1]
-        conv.operands[1] = fchw.result
-        if not list(old.uses):
-            old.owner.erase()
+        replace_operand(conv, 1, fchw.result)
         changed += 1
     return changed
 

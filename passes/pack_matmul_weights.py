@@ -20,11 +20,9 @@ from mlir import ir
 
 from mlc.passes.fold_batch_norm import float_constant, location_name, module_text
 from mlc.passes.schedule.config import register_budget
+from mlc.passes.weight_panels import panel_view, replace_operand
 from mlc.target import Target, of_module
 from mlc.weights import WeightStore
-
-TO_ROWS = [1, 0, 2]  # [N/nr, K, nr] -> [K, N/nr, nr]
-
 
 def _shape(value: ir.Value) -> list[int] | None:
     t = ir.RankedTensorType(value.type)
@@ -52,21 +50,10 @@ def pack_matmul_weights(module_op, store: WeightStore, target: Target) -> int:
         b = float_constant(matmul.operands[1], store)
         if b is None or b.dtype != np.float32:
             continue
-        k, n = b.shape
-        panels = np.ascontiguousarray(b.reshape(k, n // nr, nr).transpose(TO_ROWS))
-        rows_type = ir.RankedTensorType.get([k, n // nr, nr], ir.F32Type.get())
         with ir.InsertionPoint(matmul), matmul.location:
-            stored = store.constant(panels, f"{location_name(matmul.location)}_panels",
-                                    matmul.location)
-            rows = ir.Operation.create(
-                "mlc.transpose", results=[rows_type], operands=[stored],
-                attributes={"perm": ir.DenseI64ArrayAttr.get(TO_ROWS)}, loc=matmul.location)
-            whole = ir.Operation.create("mlc.reshape", results=[matmul.operands[1].type],
-                                        operands=[rows.result], loc=matmul.location)
-        old = matmul.operands[1]
-        matmul.operands[1] = whole.result
-        if not list(old.uses):
-            old.owner.erase()
+            view = panel_view(b, nr, list(b.shape), store, location_name(matmul.location),
+                              matmul.location)
+        replace_operand(matmul, 1, view)
         changed += 1
     return changed
 
