@@ -20,10 +20,9 @@ def optimize(module: ir.Module, store: WeightStore) -> None:
     with module.context, ir.Location.unknown():
         records = fold_batch_norm.fold_batch_norms(module.operation, store)
         records.update(mlc_cse.eliminate(module.operation))
-        relaid = conv_filter_layout.relayout_conv_filters(module.operation, store,
-                                                          of_module(module.operation))
+        target = of_module(module.operation)
+        relaid = conv_filter_layout.relayout_conv_filters(module.operation, store, target)
         records["mlc-conv-filter-layout"] = f"{relaid} conv filter(s) stored HWCF for the NHWC GEMM"
-        packed = pack_matmul_weights.pack_matmul_weights(module.operation, store,
-                                                         of_module(module.operation))
+        packed = pack_matmul_weights.pack_matmul_weights(module.operation, store, target)
         records["mlc-pack-matmul-weights"] = f"{packed} matmul weight(s) stored as column panels"
         fold_batch_norm.record(module.operation, records)

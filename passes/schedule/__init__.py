@@ -171,12 +171,15 @@ def _replace_body(module_op, source: ir.Module) -> None:
 
 
 def _applicable(module_op, kernels: list[Kernel], report: dict) -> list[Kernel]:
-    """The kernels whose schedules apply, found by halving a failing set (a few failures
-    among hundreds of kernels cost a few dozen trial applications, not one per kernel); the
-    others are reported with their error."""
+    """The kernels whose schedules apply (`_without_failing` when they do not all)."""
     error = _apply(_clone(module_op), kernels)
-    if error is None:
-        return kernels
+    return kernels if error is None else _without_failing(module_op, kernels, error, report)
+
+
+def _without_failing(module_op, kernels: list[Kernel], error: str, report: dict) -> list[Kernel]:
+    """`kernels`, whose schedules failed together with `error`, less the failing ones, found
+    by halving (a few failures among hundreds of kernels cost a few dozen trial applications,
+    not one per kernel); those are reported with their error."""
     if len(kernels) == 1:
         report[kernels[0].tag] = f"naive: schedule failed: {error}"
         return []
@@ -187,15 +190,11 @@ def _applicable(module_op, kernels: list[Kernel], report: dict) -> list[Kernel]:
 
 def _apply_with_fallback(module_op, kernels: list[Kernel], report: dict) -> None:
     trial = _clone(module_op)
-    if _apply(trial, kernels) is None:
+    error = _apply(trial, kernels)
+    if error is None:
         _replace_body(module_op, trial)
         return
-    half = len(kernels) // 2
-    if half:
-        working = (_applicable(module_op, kernels[:half], report)
-                   + _applicable(module_op, kernels[half:], report))
-    else:
-        working = _applicable(module_op, kernels, report)
+    working = _without_failing(module_op, kernels, error, report)
     trial = _clone(module_op)
     if _apply(trial, working) is None:
         _replace_body(module_op, trial)

@@ -93,6 +93,20 @@ def split_points(m: int, n: int, budget: RegisterBudget) -> tuple[list, list]:
     return [(0, m)], _cuts(n, [wide, budget.lanes])
 
 
+def _block(size: int, limit: int, tile: int = 1) -> int:
+    """A cache block of `size`: its largest divisor up to `limit` in whole tiles; 0 (not
+    blocked) when that is all of it or too small (under 64 for k, 4 tiles for m)."""
+    block = _largest_divisor(size, limit, tile)
+    return 0 if block == size or block < (4 * tile if tile > 1 else 64) else block
+
+
+def _parallel(m: int, n: int, k: int, m_unit: int, n_unit: int) -> tuple[int, int]:
+    """(parallel_dim, parallel_chunk): chunks of whole m_unit rows or n_unit columns, for a
+    matmul worth a fork; (0, 0) for none."""
+    split = best_split([(0, m, m_unit), (1, n, n_unit)]) if 2 * m * n * k >= MIN_MATMUL_FLOPS else None
+    return split or (0, 0)
+
+
 def matmul_config(m: int, n: int, k: int, target: Target) -> MatmulConfig:
     """The default schedule of an M x N x K f32 matmul (M, N small pieces included)."""
     b = register_budget(target)
@@ -105,12 +119,9 @@ def matmul_config(m: int, n: int, k: int, target: Target) -> MatmulConfig:
     nr = _largest_divisor(n, nr_limit, b.lanes) or _largest_divisor(n, nr_limit)
     # Cache tiles: a kc x nr panel of B stays in L1 (with room for A and C), an mc x kc block
     # of A in L2. A dimension without a large enough divisor is not cache-tiled.
-    kc = _largest_divisor(k, max(1, target.l1_bytes * 3 // 4 // (4 * nr)))
-    kc = 0 if kc == k or kc < 64 else kc
-    mc = _largest_divisor(m, MAX_MC, mr)
-    mc = 0 if mc == m or mc < 4 * mr else mc
-    split = best_split([(0, m, mc or mr), (1, n, nr)]) if 2 * m * n * k >= MIN_MATMUL_FLOPS else None
-    dim, chunk = split or (0, 0)
+    kc = _block(k, max(1, target.l1_bytes * 3 // 4 // (4 * nr)))
+    mc = _block(m, MAX_MC, mr)
+    dim, chunk = _parallel(m, n, k, mc or mr, nr)
     return MatmulConfig(mr, nr, mc, 0, kc, parallel_dim=dim, parallel_chunk=chunk)
 
 
@@ -121,14 +132,10 @@ def panel_matmul_config(m: int, n: int, k: int, target: Target) -> MatmulConfig:
     (numpy 1.37x as fast as that; 1.08x as fast as this)."""
     budget = register_budget(target)
     mr, nr = min(m, budget.rows), budget.cols  # the kernel ends in one smaller tile
-    full = m - m % mr
-    kc = _largest_divisor(k, PANEL_KC)
-    mc = _largest_divisor(full, PANEL_MC, mr)
-    mc = 0 if mc == full or mc < 4 * mr else mc
-    split = best_split([(0, m, mc or mr), (1, n, nr)]) if 2 * m * n * k >= MIN_MATMUL_FLOPS else None
-    dim, chunk = split or (0, 0)
-    return MatmulConfig(mr, nr, mc, 0, 0 if kc == k or kc < 64 else kc, parallel_dim=dim,
-                        parallel_chunk=chunk, panels=True)
+    mc = _block(m - m % mr, PANEL_MC, mr)
+    dim, chunk = _parallel(m, n, k, mc or mr, nr)
+    return MatmulConfig(mr, nr, mc, 0, _block(k, PANEL_KC), parallel_dim=dim, parallel_chunk=chunk,
+                        panels=True)
 
 
 @dataclass(frozen=True)

@@ -29,10 +29,9 @@ from mlc.passes import linalg_builders as lb
 from mlc.passes.conv_filter_layout import TO_FCHW
 from mlc.passes.schedule import depthwise, small_conv
 from mlc.passes.schedule.config import conv_config
-from mlc.passes.schedule.config import panel_matmul_config
-from mlc.passes.schedule.matmul import (KERNEL_ATTR, gemm_into_consumer, mark_fused, matmul_pieces,
-                                        packed_operand, replace_consumer, static_f32_shape)
-from mlc.passes.schedule.panel_gemm import Start, find_epilogue, panel_gemm
+from mlc.passes.schedule.matmul import (fuse_into_consumer, matmul_pieces, packed_operand,
+                                        panel_kernel, panels_behind, static_f32_shape)
+from mlc.passes.schedule.panel_gemm import Start, find_epilogue
 from mlc.passes.schedule.parallel import MIN_MATMUL_FLOPS, chunk_count, forall_blocks
 
 CONV_OPS = ("linalg.conv_2d_nchw_fchw", "linalg.conv_2d_ngchw_gfchw")
@@ -88,9 +87,9 @@ def _columns(x: ir.Value, kh: int, kw: int, oh: int, ow: int, strides, dilations
     return _collapse(col, [c * kh * kw, oh * ow], [[0, 1, 2], [3, 4]])
 
 
-def _conv_into_consumer(op, target, tags):
+def _conv_into_consumer(op, target, tags) -> list | None:
     """A 1x1 stride-1 conv's GEMM with its elementwise consumer as the panel kernel's epilogue
-    (`gemm_into_consumer`): (the consumer's new value, kernels, the consumer), or None."""
+    (`fuse_into_consumer`): the kernels, or None when it does not apply."""
     x, w, init = op.operands[0], op.operands[1], op.operands[2]
     _, c, h, wd = static_f32_shape(x)
     f, _, kh, kw = static_f32_shape(w)
@@ -102,9 +101,8 @@ def _conv_into_consumer(op, target, tags):
         return None
     a = _collapse(w, [f, c], [[0], [1, 2, 3]])
     b = _collapse(x, [c, h * wd], [[0, 1], [2, 3]])
-    fused = gemm_into_consumer(a, b, _collapse(init, [f, oh * ow], [[0, 1], [2, 3]]), target,
-                               tags, found)
-    return None if fused is None else (*fused, found[0])
+    return fuse_into_consumer(op, a, b, _collapse(init, [f, oh * ow], [[0, 1], [2, 3]]), target,
+                              tags, found)
 
 
 def _conv_as_matmul(x, w, init, strides, dilations, target, tags):
@@ -134,12 +132,13 @@ def hwcf_filter(w: ir.Value) -> ir.Value | None:
     constant = lb.producer(source)
     if constant is not None and constant.name == "arith.constant":
         return source
-    return source if packed_operand(_collapse_hwcf(source)) is not None else None
+    panels = panels_behind(source)
+    if panels is None:
+        return None
+    j, k, nr = lb.shape_of(panels)
+    kh, kw, c, f = lb.shape_of(source)
+    return source if (k, j * nr) == (kh * kw * c, f) else None
 
-
-def _collapse_hwcf(w_hwcf: ir.Value) -> ir.Value:
-    kh, kw, c, f = lb.shape_of(w_hwcf)
-    return _collapse(w_hwcf, [kh * kw * c, f], [[0, 1, 2], [3]])
 
 
 def _nhwc_columns(xt: ir.Value, kh: int, kw: int, oh: int, ow: int, strides, dilations) -> ir.Value:
@@ -272,7 +271,7 @@ def _conv_as_nhwc_matmul(x, w_hwcf, init, strides, dilations, target, tags, epil
     elem = lb.elem_of(x)
     lanes = target.f32_lanes
     x2 = _collapse(x, [c, h * wd], [[0, 1], [2, 3]])
-    b = _collapse_hwcf(w_hwcf)
+    b = _collapse(w_hwcf, [kh * kw * c, f], [[0, 1, 2], [3]])
     config = conv_config((kh, kw), (f, oh, ow), strides, dilations, target)
     if config.wide:
         yt2, pieces = _wide_gemm(x2, b, (kh, kw, h, wd, oh, ow), config.block_rows, target, tags)
@@ -360,13 +359,8 @@ def _wide_panel_gemm(xt, panels, rows: int, kh: int, kw: int, wd: int, target, t
     the taps as row shifts: every tap accumulates in registers (no C reloads between taps)."""
     j, k, nr = lb.shape_of(panels)
     elem = lb.elem_of(xt)
-    config = panel_matmul_config(rows, j * nr, k, target)
-    out = panel_gemm(xt, panels, lb.empty([rows, j * nr], elem), config, target.f32_lanes,
-                     Start("splat", lb.const(0, elem)),
-                     taps=(kh, kw, wd))
-    tag = tags()
-    out.owner.attributes[KERNEL_ATTR] = ir.StringAttr.get(tag)
-    return out, [(tag, config)]
+    return panel_kernel(xt, panels, lb.empty([rows, j * nr], elem), k, target, tags,
+                        Start("splat", lb.const(0, elem)), taps=(kh, kw, wd))
 
 
 def _slice(value, offsets, sizes, result_shape, strides=None):
@@ -449,11 +443,8 @@ def rewrite_conv(op, target, tags, kernels) -> str | None:
                                                   epilogue)
         elif op.name == "linalg.conv_2d_nchw_fchw":
             fused = _conv_into_consumer(op, target, tags)
-            if fused is not None:
-                result, pieces, consumer = fused
-                mark_fused(result, op, consumer)
-                replace_consumer(consumer, result, op)
-                kernels += pieces
+            if fused:
+                kernels += fused
                 return None
             result, pieces = _conv_as_matmul(x, w, init, strides, dilations, target, tags)
         elif shapes[0][1] <= MAX_GROUPS:

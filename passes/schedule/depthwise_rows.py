@@ -31,6 +31,28 @@ def _index(i: int) -> ir.Value:
     return arith.constant(ir.IndexType.get(), i)
 
 
+def is_vector_body(block) -> bool:
+    """Whether a linalg body is elementwise arith/math ops alone (each applies to vectors)."""
+    ops = list(block.operations)
+    return all(o.name.startswith(VECTOR_DIALECTS) and len(o.results) == 1 for o in ops[:-1])
+
+
+def body_on_vectors(block, mapping: dict, lanes: int) -> ir.Value:
+    """The yielded value of a vector body (`is_vector_body`) computed on vectors of `lanes`:
+    `mapping` gives the block arguments' vectors; other scalars it reads are broadcast."""
+    def operand(v):
+        return mapping[v] if v in mapping else vector.broadcast(ir.VectorType.get([lanes], v.type), v)
+
+    ops = list(block.operations)
+    for o in ops[:-1]:
+        new = ir.Operation.create(
+            o.name, results=[ir.VectorType.get([lanes], r.type) for r in o.results],
+            operands=[operand(v) for v in o.operands],
+            attributes={name: o.attributes[name] for name in o.attributes}, loc=o.location)
+        mapping[o.results[0]] = new.results[0]
+    return operand(ops[-1].operands[0])
+
+
 def vector_epilogue(consumer, index: int):
     """A function applying the consumer's body to a vector (its operand `index` being the
     vector), or None when the body is not made of elementwise arith/math ops on the one
@@ -39,28 +61,13 @@ def vector_epilogue(consumer, index: int):
         return lambda acc: acc
     user, _ = consumer
     block = user.regions[0].blocks[0]
-    ops = list(block.operations)
-    if len(user.operands) != 2 or list(block.arguments[1].uses):
-        return None
-    if not all(o.name.startswith(VECTOR_DIALECTS) and len(o.results) == 1 for o in ops[:-1]):
+    if len(user.operands) != 2 or list(block.arguments[1].uses) or not is_vector_body(block):
         return None
 
     def apply(acc):
-        n = ir.VectorType(acc.type).shape[0]
-        mapping = {block.arguments[index]: acc}
-
-        def operand(v):
-            return mapping[v] if v in mapping else vector.broadcast(
-                ir.VectorType.get([n], v.type), v)
-
         with user.location:
-            for o in ops[:-1]:
-                new = ir.Operation.create(
-                    o.name, results=[ir.VectorType.get([n], r.type) for r in o.results],
-                    operands=[operand(v) for v in o.operands],
-                    attributes={name: o.attributes[name] for name in o.attributes})
-                mapping[o.results[0]] = new.results[0]
-            return operand(ops[-1].operands[0])
+            return body_on_vectors(block, {block.arguments[index]: acc},
+                                   ir.VectorType(acc.type).shape[0])
     return apply
 
 

@@ -122,7 +122,7 @@ def kernel_nodes(module_op, kernel_attr: str) -> dict[str, str]:
 
 def fused_epilogues(module_op) -> dict[str, str]:
     """"epilogue of <GEMM node>" -> what its kernel computes in registers, for each GEMM
-    kernel that took its elementwise consumer (`matmul.mark_fused`)."""
+    kernel that took its elementwise consumer (`matmul.fuse_into_consumer`)."""
     records = {}
 
     def visit(op):

@@ -18,8 +18,8 @@ from mlir.dialects import linalg, tensor, transform
 from mlir.dialects.transform import loop, structured
 
 from mlc.passes import linalg_builders as lb
-from mlc.passes.schedule.panel_gemm import (accumulator_start, find_epilogue, make_epilogue,
-                                            panel_gemm)
+from mlc.passes.schedule.panel_gemm import (RESHAPES, accumulator_start, behind_reshapes,
+                                            find_epilogue, make_epilogue, owner_of, panel_gemm)
 from mlc.passes.schedule.config import (MatmulConfig, matmul_config, panel_matmul_config,
                                         register_budget, split_points)
 
@@ -49,18 +49,19 @@ def _insert(value: ir.Value, into: ir.Value, offsets) -> ir.Value:
     return tensor.insert_slice(value, into, [], [], [], list(offsets), sizes, [1] * len(sizes))
 
 
-_RESHAPES = ("tensor.collapse_shape", "tensor.expand_shape")
+def panels_behind(value: ir.Value) -> ir.Value | None:
+    """The constant panels Bp[N/nr, K, nr] that `value` is a reshaped view of
+    (mlc-pack-matmul-weights and mlc-conv-filter-layout store them so: a reshape of a
+    [1, 0, 2] transpose of Bp), or None. Builds nothing."""
+    op = behind_reshapes(value)
+    return op.operands[0] if op is not None and is_panel_view(op) else None
 
 
 def packed_operand(b: ir.Value) -> ir.Value | None:
-    """The panels Bp[N/nr, K, nr] that `b` [K, N] is a view of (mlc-pack-matmul-weights stores
-    a constant B so: a reshape of a [1, 0, 2] transpose of Bp), or None."""
-    value = b
-    while (op := lb.producer(value)) is not None and op.name in _RESHAPES:
-        value = op.operands[0]
-    if op is None or not is_panel_view(op):
+    """The panels behind `b` [K, N] (`panels_behind`), or None."""
+    panels = panels_behind(b)
+    if panels is None:
         return None
-    panels = op.operands[0]
     j, k, nr = lb.shape_of(panels)
     return panels if lb.shape_of(b) == [k, j * nr] else None
 
@@ -78,7 +79,7 @@ def is_panel_view(op) -> bool:
 
 def _from_constant(value: ir.Value) -> bool:
     """Whether `value` is a constant, or a slice or reshape of one (a filter tap, say)."""
-    while (op := lb.producer(value)) is not None and op.name in (*_RESHAPES, "tensor.extract_slice",
+    while (op := lb.producer(value)) is not None and op.name in (*RESHAPES, "tensor.extract_slice",
                                                                  "linalg.transpose"):
         value = op.operands[0]
     return op is not None and op.name == "arith.constant"
@@ -121,55 +122,56 @@ def _panels_for(b: ir.Value, m: int, n: int, budget) -> ir.Value | None:
     return panels if panels is not None and lb.shape_of(panels)[2] == budget.cols else None
 
 
-def gemm_into_consumer(a, b, c, target, fresh_tag, found) -> tuple[ir.Value, list] | None:
-    """C + A @ B with `found` (`find_epilogue`'s consumer) applied to the accumulators, written
-    into the consumer's output: (the consumer's new value, [(tag, config)]), built at the
-    consumer; None when the GEMM has no panels for all of its columns or C holds data of its
-    own (the consumer's output cannot stand in for it)."""
-    consumer, inputs = found
-    m, k = static_f32_shape(a)
-    n = static_f32_shape(b)[1]
-    budget = register_budget(target)
-    start = accumulator_start(c)
-    if start.kind == "load":
-        return None
-    with ir.InsertionPoint(consumer), consumer.location:
-        panels = _panels_for(b, m, n, budget)
-        if panels is None:
-            return None
-        epilogue = make_epilogue(consumer, inputs, m, n)
-        config = panel_matmul_config(m, n, k, target)
-        out = panel_gemm(a, panels, epilogue.dest, config, target.f32_lanes, start, epilogue)
-        tag = fresh_tag()
-        out.owner.attributes[KERNEL_ATTR] = ir.StringAttr.get(tag)
-        return lb.collapse_to(out, lb.shape_of(consumer.results[0])), [(tag, config)]
+def panel_kernel(a, panels, dest, k: int, target, fresh_tag, start, epilogue=None,
+                 taps=None) -> tuple[ir.Value, list]:
+    """One tagged `panel_gemm` kernel writing `dest` [M, N] (its config from M, N, K and the
+    target): (its result, [(tag, config)])."""
+    m, n = lb.shape_of(dest)
+    config = panel_matmul_config(m, n, k, target)
+    out = panel_gemm(a, panels, dest, config, target.f32_lanes, start, epilogue, taps)
+    tag = fresh_tag()
+    out.owner.attributes[KERNEL_ATTR] = ir.StringAttr.get(tag)
+    return out, [(tag, config)]
 
 
 FUSED_ATTR = "mlc.fused"  # on a GEMM kernel: the ONNX nodes it computes, its epilogue's included
 
 
-def mark_fused(value: ir.Value, gemm, consumer) -> None:
-    """Records on the kernel behind `value` that it computes `gemm` and `consumer` (for the
-    report: `fusion.fused_epilogues`)."""
+def fuse_into_consumer(gemm, a, b, c, target, fresh_tag, found) -> list | None:
+    """Replaces the GEMM op `gemm` (C + A @ B) and `found`, its consumer (`find_epilogue`), by
+    one panel kernel applying the consumer to the accumulators and writing the consumer's
+    output; returns its [(tag, config)]. None, changing nothing, when B has no panels or C
+    holds data of its own (the consumer's output cannot stand in for it)."""
     from mlc.passes.schedule.fusion import node_names
 
-    kernel = lb.producer(value)
-    while kernel is not None and KERNEL_ATTR not in kernel.attributes:
-        kernel = lb.producer(kernel.operands[0])
-    names = node_names(gemm) + [n for n in node_names(consumer) if n not in node_names(gemm)]
-    kernel.attributes[FUSED_ATTR] = ir.StringAttr.get(" + ".join(names))
+    consumer, inputs = found
+    m, k = static_f32_shape(a)
+    n = static_f32_shape(b)[1]
+    start = accumulator_start(c)
+    if start.kind == "load":
+        return None
+    with ir.InsertionPoint(consumer), consumer.location:
+        panels = _panels_for(b, m, n, register_budget(target))
+        if panels is None:
+            return None
+        epilogue = make_epilogue(consumer, inputs, m, n)
+        out, kernels = panel_kernel(a, panels, epilogue.dest, k, target, fresh_tag, start, epilogue)
+        value = lb.collapse_to(out, lb.shape_of(consumer.results[0]))
+    names = node_names(gemm) + [name for name in node_names(consumer) if name not in node_names(gemm)]
+    out.owner.attributes[FUSED_ATTR] = ir.StringAttr.get(" + ".join(names))
+    _replace_consumer(consumer, value, gemm)
+    return kernels
 
 
-def replace_consumer(consumer, value: ir.Value, gemm) -> None:
-    """`value` (from `gemm_into_consumer`) replaces `consumer`; the consumer, the reshapes
-    between it and the GEMM op `gemm`, and `gemm` go."""
+def _replace_consumer(consumer, value: ir.Value, gemm) -> None:
+    """`value` replaces `consumer`; the consumer, the reshapes between it and the GEMM op
+    `gemm`, and `gemm` go."""
     consumer.results[0].replace_all_uses_with(value)
     consumer.erase()
     result = gemm.results[0]
     chain = []
     while list(result.uses):
-        user = list(result.uses)[0].owner
-        user = user.operation if hasattr(user, "operation") else user
+        user = owner_of(list(result.uses)[0])
         chain.append(user)
         result = user.results[0]
     for op in reversed(chain):
@@ -180,19 +182,21 @@ def replace_consumer(consumer, value: ir.Value, gemm) -> None:
 def matmul_pieces(a: ir.Value, b: ir.Value, c: ir.Value, target, fresh_tag) -> tuple[ir.Value, list]:
     """Builds C + A @ B as tile-divisible tagged matmuls; returns (result, [(tag, config)]).
 
-    B's column panels, when it has them (a packed constant) or when copying it into panels
-    pays (`worth_packing`), serve the columns they cover; plain matmuls the rest."""
+    When B has column panels (a packed constant) or copying it into panels pays
+    (`worth_packing`), one panel kernel instead, its accumulators starting from C's
+    initializer (which is then not even written)."""
     m, k = static_f32_shape(a)
     n = static_f32_shape(b)[1]
     budget = register_budget(target)
-    kernels, result, done = [], c, 0
     panels = _panels_for(b, m, n, budget)
     if panels is not None:
-        return _panel_pieces(a, panels, c, target, fresh_tag)
-    rows, cols = split_points(m, n - done, budget)
+        start = accumulator_start(c)
+        dest = c if start.kind == "load" else lb.empty([m, n], lb.elem_of(c))
+        return panel_kernel(a, panels, dest, k, target, fresh_tag, start)
+    rows, cols = split_points(m, n, budget)
+    kernels, result = [], c
     for r0, rn in rows:
         for c0, cn in cols:
-            c0 += done
             whole = (rn, cn) == (m, n)
             pa = a if rn == m else _slice(a, [r0, 0], [rn, k])
             pb = b if cn == n else _slice(b, [0, c0], [k, cn])
@@ -205,52 +209,21 @@ def matmul_pieces(a: ir.Value, b: ir.Value, c: ir.Value, target, fresh_tag) -> t
     return result, kernels
 
 
-def _panel_pieces(a, panels, c, target, fresh_tag) -> tuple[ir.Value, list]:
-    """C + A @ B on B's panels: one hand-built kernel (`panel_gemm`), its accumulators
-    starting from C's initializer, which is then not even written."""
-    m, k = static_f32_shape(a)
-    n = lb.shape_of(c)[1]
-    start = accumulator_start(c)
-    dest = c if start.kind == "load" else lb.empty([m, n], lb.elem_of(c))
-    config = panel_matmul_config(m, n, k, target)
-    out = panel_gemm(a, panels, dest, config, target.f32_lanes, start)
-    tag = fresh_tag()
-    out.owner.attributes[KERNEL_ATTR] = ir.StringAttr.get(tag)
-    return out, [(tag, config)]
-
-
 def split_matmul(op, target, fresh_tag) -> list | None:
     """Replaces a static f32 linalg.matmul by tagged pieces; None when it is not one."""
     a, b = op.operands[0], op.operands[1]
     c = op.operands[2]
     if any(static_f32_shape(v) is None for v in (a, b, c)):
         return None
-    m, n = static_f32_shape(c)
-    found = find_epilogue(op.results[0], m, n)
-    fused = found and gemm_into_consumer(a, b, c, target, fresh_tag, found)
+    found = find_epilogue(op.results[0], *static_f32_shape(c))
+    fused = found and fuse_into_consumer(op, a, b, c, target, fresh_tag, found)
     if fused:
-        mark_fused(fused[0], op, found[0])
-        replace_consumer(found[0], fused[0], op)
-        _erase_unused(b)
-        return fused[1]
+        return fused
     with ir.InsertionPoint(op), op.location:
         result, kernels = matmul_pieces(a, b, c, target, fresh_tag)
     op.results[0].replace_all_uses_with(result)
     op.erase()
-    _erase_unused(b)
     return kernels
-
-
-def _erase_unused(value: ir.Value) -> None:
-    """Erases the chain of ops behind `value` (a panel view the pieces no longer read) while
-    nothing uses them, up to the constant."""
-    while (op := lb.producer(value)) is not None and not list(op.results[0].uses) \
-            and op.name in (*_RESHAPES, "linalg.transpose", "tensor.empty"):
-        inputs = list(op.operands)
-        op.erase()
-        if not inputs:
-            return
-        value = inputs[0]
 
 
 def schedule_matmul(mm: ir.Value, config: MatmulConfig) -> ir.Value:

@@ -26,14 +26,15 @@ import math as pymath
 from dataclasses import dataclass
 
 from mlir import ir
-from mlir.dialects import arith, linalg, math, scf, tensor, vector
+from mlir.dialects import arith, math, scf, tensor, vector
 
 from mlc.passes import linalg_builders as lb
 from mlc.passes.schedule.config import MatmulConfig
 from mlc.passes.schedule.contraction import map_dims
+from mlc.passes.schedule.depthwise_rows import body_on_vectors, is_vector_body
 from mlc.passes.schedule.parallel import forall_blocks
 
-_RESHAPES = ("tensor.collapse_shape", "tensor.expand_shape")
+RESHAPES = ("tensor.collapse_shape", "tensor.expand_shape")
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,6 @@ class Start:
     `value` a 1-D tensor over C's rows) or "load" (C's own values)."""
     kind: str
     value: ir.Value | None = None
-
-
-VECTOR_DIALECTS = ("arith.", "math.")  # body ops that apply to vectors as they are
 
 
 @dataclass(frozen=True)
@@ -72,23 +70,7 @@ class Epilogue:
             else:
                 mapping[arg] = vector.transfer_read(vtype, value[0], [col],
                                                     ir.AffineMap.get_minor_identity(1, 1), zero, in_bounds)
-
-        def operand(v):
-            return mapping[v] if v in mapping else vector.broadcast(vtype, v)
-
-        ops = list(block.operations)
-        for o in ops[:-1]:
-            new = ir.Operation.create(
-                o.name, results=[ir.VectorType.get(vtype.shape, r.type) for r in o.results],
-                operands=[operand(v) for v in o.operands],
-                attributes={name: o.attributes[name] for name in o.attributes}, loc=o.location)
-            mapping[o.results[0]] = new.results[0]
-        return operand(ops[-1].operands[0])
-
-
-def _is_vector_body(consumer) -> bool:
-    ops = list(consumer.regions[0].blocks[0].operations)
-    return all(o.name.startswith(VECTOR_DIALECTS) and len(o.results) == 1 for o in ops[:-1])
+        return body_on_vectors(block, mapping, vtype.shape[0])
 
 
 def find_epilogue(result: ir.Value, m: int, n: int) -> tuple | None:
@@ -99,13 +81,13 @@ def find_epilogue(result: ir.Value, m: int, n: int) -> tuple | None:
     per-column vectors; None otherwise. The shape must collapse to [M, N] as its leading
     dims forming M and trailing dims forming N."""
     value, uses = result, list(result.uses)
-    while len(uses) == 1 and _owner(uses[0]).name in _RESHAPES:
-        value = _owner(uses[0]).results[0]
+    while len(uses) == 1 and owner_of(uses[0]).name in RESHAPES:
+        value = owner_of(uses[0]).results[0]
         uses = list(value.uses)
     if len(uses) != 1:
         return None
-    user = _owner(uses[0])
-    if user.name != "linalg.generic" or len(user.results) != 1 or not _is_vector_body(user):
+    user = owner_of(uses[0])
+    if user.name != "linalg.generic" or len(user.results) != 1 or not is_vector_body(user.regions[0].blocks[0]):
         return None
     if any("parallel" not in str(it) for it in ir.ArrayAttr(user.attributes["iterator_types"])):
         return None
@@ -134,7 +116,8 @@ def find_epilogue(result: ir.Value, m: int, n: int) -> tuple | None:
     return user, inputs
 
 
-def _owner(use):
+def owner_of(use):
+    """The op (an ir.Operation) holding a use."""
     owner = use.owner
     return owner.operation if hasattr(owner, "operation") else owner
 
@@ -169,8 +152,9 @@ def make_epilogue(consumer, inputs: list, m: int, n: int) -> Epilogue:
     return Epilogue(consumer, tuple(flat), lb.collapse_to(dest, [m, n]))
 
 
-def _behind_reshapes(value: ir.Value):
-    while (op := lb.producer(value)) is not None and op.name in _RESHAPES:
+def behind_reshapes(value: ir.Value):
+    """The op producing `value` once reshapes are looked through (None: a block argument)."""
+    while (op := lb.producer(value)) is not None and op.name in RESHAPES:
         value = op.operands[0]
     return op
 
@@ -178,7 +162,7 @@ def _behind_reshapes(value: ir.Value):
 def accumulator_start(c: ir.Value) -> Start:
     """How C [M, N] was initialized: a linalg.fill, a broadcast of a vector along the rows
     (a conv's bias: out[0, f, y, x] = bias[f], viewed as [F, OH*OW]), or anything else."""
-    op = _behind_reshapes(c)
+    op = behind_reshapes(c)
     if op is None:
         return Start("load")
     if op.name == "linalg.fill":
@@ -236,11 +220,6 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
     minor = ir.AffineMap.get_minor_identity(2, 1)
     minor3 = ir.AffineMap.get_minor_identity(3, 1)
     zero = lb.const(0, elem)
-    if taps:
-        passes = [None]  # one pass: a loop over the taps (`tap_loop`)
-    else:
-        kc = config.kc or k
-        passes = [[Segment(0, k0, k0, min(kc, k - k0))] for k0 in range(0, k, kc)]
 
     def initial(row, first_block: bool, rows: int, col, cblock, local_row):
         accs = []
@@ -284,14 +263,19 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
                                 Segment(shift, 0, arith.muli(t, _index(channels)), channels)))
         return list(loop.results)
 
-    def tile(row, local_row, rows: int, panel, col, cblock, segments, first: bool, last: bool):
+    # The passes over k, each `run(accs, row, rows, panel) -> accs` between a load (or the
+    # start) and a store of the C tile: the taps, or blocks of kc.
+    if taps:
+        passes = [tap_loop]
+    else:
+        kc = config.kc or k
+        passes = [lambda accs, row, rows, panel, k0=k0: segment(
+            accs, row, rows, panel, Segment(0, k0, k0, min(kc, k - k0))) for k0 in range(0, k, kc)]
+
+    def tile(row, local_row, rows: int, panel, col, cblock, run, first: bool, last: bool):
         """Rows row .. row+rows of C (global), local_row .. of cblock, panel `panel`
-        (global) written at column `col` of cblock."""
-        out = initial(row, first, rows, col, cblock, local_row)
-        if segments is None:
-            out = tap_loop(out, row, rows, panel)
-        for seg in segments or []:
-            out = segment(out, row, rows, panel, seg)
+        (global) written at column `col` of cblock; `run`: the pass over k."""
+        out = run(initial(row, first, rows, col, cblock, local_row), row, rows, panel)
         for i in range(rows):
             for v in range(nr // lanes):
                 value = out[i * (nr // lanes) + v]
@@ -315,18 +299,18 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
         coordinates); row0/panel0 are index values."""
         full = rows - rows % config.mr
         mc = config.mc if config.mc and full % config.mc == 0 else full
-        for b, segments in enumerate(passes):
+        for b, run in enumerate(passes):
             first, last = b == 0, b == len(passes) - 1
 
             def panel_body(jj, cb, m_lo, m_count, tile_rows):
+                """Tiles of rows m_lo .. m_lo+m_count (m_lo an index value) of panel jj."""
                 panel = arith.addi(panel0, jj)
                 col = arith.muli(jj, _index(nr))
 
                 def tile_body(t, cb2):
-                    return tile(arith.addi(row0, t), t, tile_rows, panel, col, cb2, segments,
+                    return tile(arith.addi(row0, t), t, tile_rows, panel, col, cb2, run,
                                 first, last)
-                return for_range(m_lo, _add(m_lo, m_count) if not isinstance(m_lo, int)
-                                 else m_lo + m_count, tile_rows, cb, tile_body)
+                return for_range(m_lo, _add(m_lo, m_count), tile_rows, cb, tile_body)
 
             if full:
                 def m_block(mb, cb):
@@ -335,7 +319,8 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
                 cblock = for_range(0, full, mc, cblock, m_block)
             if rows > full:
                 cblock = for_range(0, panels_here, 1, cblock,
-                                   lambda jj, cb2: panel_body(jj, cb2, full, rows - full, rows - full))
+                                   lambda jj, cb2: panel_body(jj, cb2, _index(full), rows - full,
+                                                              rows - full))
         return cblock
 
     if config.parallel_chunk:
