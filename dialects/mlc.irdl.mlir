@@ -217,6 +217,19 @@ irdl.dialect @mlc {
     irdl.operands(input: %in0, filter: %in1, bias: optional %in2)
     irdl.results(result: %out0)
   }
+  // 2-D convolution of NHWC images by an HWCF filter (group 1), optional per-channel bias; the NHWC result. Made by mlc-nhwc-layout, not by the importer
+  irdl.operation @conv_nhwc {
+    %in0 = irdl.base "!builtin.tensor"
+    %in1 = irdl.base "!builtin.tensor"
+    %in2 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_strides = irdl.base "#builtin.dense_array"
+    %a_pads = irdl.base "#builtin.dense_array"
+    %a_dilations = irdl.base "#builtin.dense_array"
+    irdl.attributes {"strides" = %a_strides, "pads" = %a_pads, "dilations" = %a_dilations}
+    irdl.operands(input: %in0, filter: %in1, bias: optional %in2)
+    irdl.results(result: %out0)
+  }
   // Transposed (fractionally strided) N-d convolution, NCHW input, CFHW filter (F per group), optional bias; pads crop the full output
   irdl.operation @conv_transpose {
     %in0 = irdl.base "!builtin.tensor"

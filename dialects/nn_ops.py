@@ -12,6 +12,10 @@ OPS = [
     OpDef("conv", "N-d convolution, NCHW input, FCHW filter, optional per-channel bias",
           ("input", "filter", "bias?"),
           attrs={"strides": "ints", "pads": "ints", "dilations": "ints", "group": "int"}),
+    OpDef("conv_nhwc", "2-D convolution of NHWC images by an HWCF filter (group 1), optional "
+          "per-channel bias; the NHWC result. Made by mlc-nhwc-layout, not by the importer",
+          ("input", "filter", "bias?"),
+          attrs={"strides": "ints", "pads": "ints", "dilations": "ints"}),
     OpDef("max_pool", "Max pooling over a window (padding never wins)", ("input",), attrs=_WINDOW),
     OpDef("max_pool_with_indices", "Max pooling and the flat index of each maximum in the "
           "unpadded input (storage_order 1: spatial dims column-major)", ("input",),

@@ -19,7 +19,7 @@ class PassInfo:
 def _registry() -> dict[str, PassInfo]:
     from . import (conv_filter_layout, entry_abi, externalize_weights, fold_batch_norm, i1_tensors_to_i8,
                    math_approximation, memory_plan, memref_copy_to_linalg, mlc_cse, mlc_to_linalg,
-                   pack_matmul_weights,
+                   nhwc_layout, pack_matmul_weights,
                    schedule, vectorize_copies)
 
     return {p.name: p for p in [
@@ -40,6 +40,8 @@ def _registry() -> dict[str, PassInfo]:
                  fold_batch_norm.run),
         PassInfo("mlc-math-approximation", "f32 vector exp and erf -> polynomials (no libm calls)",
                  math_approximation.run),
+        PassInfo("mlc-nhwc-layout", "convs -> NHWC, transposes sunk to the layout's edges",
+                 nhwc_layout.run),
         PassInfo("mlc-pack-matmul-weights", "constant matmul B -> column panels behind a transpose",
                  pack_matmul_weights.run),
         PassInfo("mlc-plan-memory", "@main's intermediate buffers -> views into one arena argument",

@@ -115,6 +115,30 @@ def lower_conv(op):
     return _convolve(result, x, filt, init, group, strides, dilations)
 
 
+def lower_conv_nhwc(op):
+    """out[n, y, x, f] = bias[f] + sum x_pad[n, y*sh + i*dh, x*sw + j*dw, c] * w[i, j, c, f]."""
+    filt = op.operands[1]
+    result = _result(op)
+    elem = result.element_type
+    kh, kw = lb.shape_of(filt)[:2]
+    x = op.operands[0]
+    (_, h, wd, _), out_shape = lb.shape_of(x), list(result.shape)
+    strides, dilations, pads = _ints(op, "strides"), _ints(op, "dilations"), _ints(op, "pads")
+    low, high = pads[:2], pads[2:]
+    for i, (size, k) in enumerate(((h, kh), (wd, kw))):
+        needed = (out_shape[1 + i] - 1) * strides[i] + (k - 1) * dilations[i] + 1
+        high[i] = max(high[i], needed - size - low[i])
+    x = lb.pad(x, [0, *low, 0], [0, *high, 0], lb.const(0, elem))
+    like = _batch_like(op, out_shape)
+    if len(op.operands) == 3:
+        init = lb.generic([op.operands[2]], [lb.empty(out_shape, elem, like)],
+                          [lb.dims_map(4, [3]), lb.identity_map(4)], ["parallel"] * 4,
+                          lambda b, _: b)
+    else:
+        init = lb.filled(out_shape, elem, lb.const(0, elem), like)
+    return linalg.conv_2d_nhwc_hwcf(x, filt, outs=[init], strides=strides, dilations=dilations)
+
+
 def _spread_input(op, kernel):
     """ConvTranspose's input as a stride-1 conv sees it: strided zeros between the elements,
     (k - 1) * d - pad_begin zeros before and (k - 1) * d - pad_end + output_padding after
@@ -334,6 +358,7 @@ def lower_global_avg_pool(op):
 
 PATTERNS = {
     "mlc.conv": lower_conv,
+    "mlc.conv_nhwc": lower_conv_nhwc,
     "mlc.max_pool": lower_max_pool,
     "mlc.avg_pool": lower_avg_pool,
     "mlc.global_avg_pool": lower_global_avg_pool,

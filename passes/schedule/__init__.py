@@ -254,7 +254,7 @@ def run(module_op, pass_) -> None:
     for op in _walk(module_op, lambda op: op.name in pooling.POOLING_OPS):
         pooling.rewrite_pooling(op, target.f32_lanes)
     for op in _walk(module_op, lambda op: op.name == "linalg.transpose"):
-        if not matmul.is_panel_view(op):
+        if not matmul.is_panel_view(op) and not conv.layout_transpose(op, target.f32_lanes):
             elementwise.rows_transpose_as_generic(op)
     fused = fusion.epilogues(module_op)
     for op in _walk(module_op, lambda op: op.name in conv.CONV_OPS):

@@ -133,7 +133,9 @@ def panel_matmul_config(m: int, n: int, k: int, target: Target) -> MatmulConfig:
     budget = register_budget(target)
     mr, nr = min(m, budget.rows), budget.cols  # the kernel ends in one smaller tile
     mc = _block(m - m % mr, PANEL_MC, mr)
-    dim, chunk = _parallel(m, n, k, mc or mr, nr)
+    # Each chunk of columns reads all of A again: rows are split when there are more.
+    rows = best_split([(0, m, mc or mr), (0, m, mr)]) if m >= n and 2 * m * n * k >= MIN_MATMUL_FLOPS else None
+    dim, chunk = rows or _parallel(m, n, k, mc or mr, nr)
     return MatmulConfig(mr, nr, mc, 0, _block(k, PANEL_KC), parallel_dim=dim, parallel_chunk=chunk,
                         panels=True)
 
@@ -155,12 +157,18 @@ class ConvConfig:
         return "wide rows, in place" + (f", blocks of {self.block_rows}" if self.block_rows else "")
 
 
+def runs_wide(kernel: tuple[int, int], ow: int, strides, dilations) -> bool:
+    """Whether a conv's GEMM reads wide rows in place (`ConvConfig.wide`)."""
+    kh, kw = kernel
+    unit = list(strides) == [1, 1] and list(dilations) == [1, 1]
+    return unit and kh * kw > 1 and (kw - 1) / ow <= MAX_WIDE_WASTE
+
+
 def conv_config(kernel: tuple[int, int], out_shape: tuple[int, int, int], strides, dilations,
                 target: Target) -> ConvConfig:
     """`out_shape`: (F, OH, OW) of the output."""
     (kh, kw), (f, oh, ow) = kernel, out_shape
-    unit = list(strides) == [1, 1] and list(dilations) == [1, 1]
-    if not (unit and kh * kw > 1 and (kw - 1) / ow <= MAX_WIDE_WASTE):
+    if not runs_wide(kernel, ow, strides, dilations):
         return ConvConfig(False)
     width = ow + kw - 1  # a padded input row
     # Blocks of whole output rows whose accumulators fill at most half of L2.

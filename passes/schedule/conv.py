@@ -28,13 +28,13 @@ from mlir.dialects import arith, linalg, scf, tensor
 from mlc.passes import linalg_builders as lb
 from mlc.passes.conv_filter_layout import TO_FCHW
 from mlc.passes.schedule import depthwise, small_conv
-from mlc.passes.schedule.config import conv_config
+from mlc.passes.schedule.config import conv_config, runs_wide
 from mlc.passes.schedule.matmul import (fuse_into_consumer, matmul_pieces, packed_operand,
                                         panel_kernel, panels_behind, static_f32_shape)
 from mlc.passes.schedule.panel_gemm import Start, find_epilogue
 from mlc.passes.schedule.parallel import MIN_MATMUL_FLOPS, chunk_count, forall_blocks
 
-CONV_OPS = ("linalg.conv_2d_nchw_fchw", "linalg.conv_2d_ngchw_gfchw")
+CONV_OPS = ("linalg.conv_2d_nchw_fchw", "linalg.conv_2d_nhwc_hwcf", "linalg.conv_2d_ngchw_gfchw")
 
 
 def _ints(op, name: str) -> list[int]:
@@ -159,7 +159,10 @@ def nhwc_epilogue(conv_op) -> tuple | None:
     """(consumer, operand index) when the NHWC output pass of `conv_op` can absorb the
     conv's only user: an all-parallel linalg.generic reading the conv with the identity map
     and writing the same shape (a bias-free ReLU, a residual add, ...); None otherwise."""
-    if conv_op.name != "linalg.conv_2d_nchw_fchw" or hwcf_filter(conv_op.operands[1]) is None:
+    if conv_op.name == "linalg.conv_2d_nhwc_hwcf":
+        if not _nhwc_wide(conv_op):
+            return None
+    elif conv_op.name != "linalg.conv_2d_nchw_fchw" or hwcf_filter(conv_op.operands[1]) is None:
         return None
     uses = list(conv_op.results[0].uses)
     if len(uses) != 1:
@@ -208,6 +211,37 @@ def _transposed(src, dst, lanes: int, body, extra=(), axis: int = 1):
     return result
 
 
+LAYOUT_PERMS = {(0, 2, 3, 1): 0, (0, 3, 1, 2): 1}  # NCHW -> NHWC, NHWC -> NCHW: `_transposed` axis
+
+
+def layout_transpose(op, lanes: int) -> bool:
+    """A `linalg.transpose` of one image between NCHW and NHWC (`mlc-nhwc-layout`'s edges) as
+    the 2-D transpose it is ([C, H*W] <-> [H*W, C]) in square register tiles; False when
+    `op` is not one."""
+    if op.name != "linalg.transpose":
+        return False
+    perm = tuple(ir.DenseI64ArrayAttr(op.attributes["permutation"]))
+    shape = static_f32_shape(op.operands[0])
+    if perm not in LAYOUT_PERMS or shape is None or shape[0] != 1:
+        return False
+    out_shape = lb.shape_of(op.results[0])
+    with ir.InsertionPoint(op), op.location:
+        if perm == (0, 2, 3, 1):
+            src = _collapse(op.operands[0], [shape[1], shape[2] * shape[3]], [[0, 1], [2, 3]])
+            dst = [shape[2] * shape[3], shape[1]]
+            out_groups = [[0, 1, 2], [3]]
+        else:
+            src = _collapse(op.operands[0], [shape[1] * shape[2], shape[3]], [[0, 1, 2], [3]])
+            dst = [shape[3], shape[1] * shape[2]]
+            out_groups = [[0, 1], [2, 3]]
+        moved = _transposed(src, lb.empty(dst, lb.elem_of(src)), lanes, lambda v, _: v,
+                            axis=LAYOUT_PERMS[perm])
+        result = _expand(moved, out_shape, out_groups)
+    op.results[0].replace_all_uses_with(result)
+    op.erase()
+    return True
+
+
 def _2d_operands(consumer, others, maps):
     """The consumer's other operands as (2-D value, is_row_vector) for `_transposed`: a
     [1,F,OH,OW] tensor read with the identity map, or a [F] one read by channel; None for
@@ -237,6 +271,23 @@ def _output_pass(yt2, init, epilogue, lanes):
     n_inputs = len(consumer.operands) - 1
     maps = [ir.AffineMapAttr(m).value for m in ir.ArrayAttr(consumer.attributes["indexing_maps"])]
     others = [i for i in range(n_inputs) if i != index]
+    # At the consumer: its other operands may be defined after the conv.
+    with ir.InsertionPoint(consumer), consumer.location:
+        extra = _2d_operands(consumer, others, maps)
+        dest = consumer.operands[n_inputs]
+        if extra is not None and maps[-1] == lb.identity_map(4):
+            dest2 = _collapse(dest, [f, oh * ow], [[0, 1], [2, 3]])
+            out = _transposed(yt2, dest2, lanes, _consumer_body(epilogue), [(init2, False)] + extra)
+            return _expand(out, [1, f, oh, ow], [[0, 1], [2, 3]])
+        yt = _expand(yt2, [oh, ow, f], [[0, 1], [2]])
+        return _through_consumer(yt, lb.dims_map(4, [2, 3, 1]), init, epilogue)
+
+
+def _consumer_body(epilogue):
+    """body(conv value, init, consumer's other inputs..., out) of the absorbed consumer."""
+    consumer, index = epilogue
+    n_inputs = len(consumer.operands) - 1
+    others = [i for i in range(n_inputs) if i != index]
     body_ops = list(consumer.regions[0].blocks[0].operations)
     args = consumer.regions[0].blocks[0].arguments
 
@@ -245,20 +296,40 @@ def _output_pass(yt2, init, epilogue, lanes):
         mapping.update({args[i]: value for i, value in zip(others + [n_inputs], rest)})
         mapping = lb.clone_ops(body_ops[:-1], mapping)
         return [mapping.get(r, r) for r in body_ops[-1].operands]
+    return body
 
-    # At the consumer: its other operands may be defined after the conv.
+
+def _through_consumer(y, y_map, init, epilogue):
+    """One pass: init + y (read by `y_map` over the output's dims), through the absorbed
+    consumer when there is one (built at the consumer, whose output it writes)."""
+    shape, elem = lb.shape_of(init), lb.elem_of(init)
+    identity = lb.identity_map(len(shape))
+    init, init_map = _broadcast_source(init)
+    if epilogue is None:
+        return lb.generic([y, init], [lb.empty(shape, elem)], [y_map, init_map, identity],
+                          ["parallel"] * len(shape), lambda v, bias, _: lb.add(bias, v))
+    consumer, index = epilogue
+    n_inputs = len(consumer.operands) - 1
+    maps = [ir.AffineMapAttr(m).value for m in ir.ArrayAttr(consumer.attributes["indexing_maps"])]
+    others = [i for i in range(n_inputs) if i != index]
     with ir.InsertionPoint(consumer), consumer.location:
-        extra = _2d_operands(consumer, others, maps)
-        dest = consumer.operands[n_inputs]
-        if extra is not None and maps[-1] == lb.identity_map(4):
-            dest2 = _collapse(dest, [f, oh * ow], [[0, 1], [2, 3]])
-            out = _transposed(yt2, dest2, lanes, body, [(init2, False)] + extra)
-            return _expand(out, [1, f, oh, ow], [[0, 1], [2, 3]])
-        yt = _expand(yt2, [oh, ow, f], [[0, 1], [2]])
-        return lb.generic([yt, init, *[consumer.operands[i] for i in others]], [dest],
-                          [lb.dims_map(4, [2, 3, 1]), lb.identity_map(4),
-                           *[maps[i] for i in others], maps[-1]],
-                          ["parallel"] * 4, body)
+        return lb.generic([y, init, *[consumer.operands[i] for i in others]],
+                          [consumer.operands[n_inputs]],
+                          [y_map, init_map, *[maps[i] for i in others], maps[-1]],
+                          ["parallel"] * len(shape), _consumer_body(epilogue))
+
+
+def _broadcast_source(init: ir.Value) -> tuple:
+    """(value, map) reading `init` where it comes from: the vector a bias broadcast (a
+    generic yielding its one input) reads, so the broadcast need not be written; else init."""
+    op = lb.producer(init)
+    if op is not None and op.name == "linalg.generic" and len(op.operands) == 2:
+        block = op.regions[0].blocks[0]
+        if list(block.operations)[-1].operands[0] == block.arguments[0]:
+            maps = ir.ArrayAttr(op.attributes["indexing_maps"])
+            if ir.AffineMapAttr(maps[1]).value == lb.identity_map(len(lb.shape_of(init))):
+                return op.operands[0], ir.AffineMapAttr(maps[0]).value
+    return init, lb.identity_map(len(lb.shape_of(init)))
 
 
 def _conv_as_nhwc_matmul(x, w_hwcf, init, strides, dilations, target, tags, epilogue=None):
@@ -293,28 +364,37 @@ def _dynamic_slice(value, row, sizes):
 
 
 def _wide_gemm(x2, b, dims, block_rows, target, tags):
-    """Yt[OH*OW, F] of a stride-1 conv without im2col: with the padded input as rows of
-    channels, xt[H*W + KW-1, C], output pixel (y, x) of "wide" row p = y*W + x reads tap
-    (i, j) from row p + i*W + j, so each tap's left operand is a plain row slice of xt and
-    Yw[OH*W, F] = sum over taps of xt[i*W + j :][:OH*W] @ B_tap[C, F]. The KW-1 last
-    columns of each wide row (they wrap into the next input row) are dropped by one copy;
-    the KW-1 extra rows of xt (zeros) keep the last taps' slices in bounds. With
-    `block_rows`, an scf.for runs every tap on one block of wide rows before the next."""
+    """Yt[OH*OW, F] of a stride-1 conv without im2col, x2 [C, H*W] (NCHW): its transpose
+    xt[H*W + KW-1, C] (KW-1 zero rows below) feeds `_wide_rows_gemm`, and the KW-1 last
+    columns of each wide row (they wrap into the next input row) are dropped by one copy."""
     kh, kw, h, wd, oh, ow = dims
-    c, f = lb.shape_of(x2)[0], lb.shape_of(b)[1]
+    c = lb.shape_of(x2)[0]
     elem = lb.elem_of(x2)
-    lanes = target.f32_lanes
     extra = kw - 1
     xt = lb.empty([h * wd + extra, c], elem)
     xt = _insert(lb.filled([extra, c], elem, lb.const(0, elem)), xt, [h * wd, 0], [extra, c])
     body = _slice(xt, [0, 0], [h * wd, c], [h * wd, c])
-    body = _transposed(x2, body, lanes, lambda v, _: v, axis=0)
+    body = _transposed(x2, body, target.f32_lanes, lambda v, _: v, axis=0)
     xt = _insert(body, xt, [0, 0], [h * wd, c])
+    yw, pieces = _wide_rows_gemm(xt, b, (kh, kw, wd, oh), block_rows, target, tags)
+    return _drop_wrapped_columns(yw, oh, ow, wd), pieces
+
+
+def _wide_rows_gemm(xt, b, dims, block_rows, target, tags):
+    """Yw[OH*W, F] of a stride-1 conv on xt[rows, C], the padded input as rows of channels
+    (at least H*W + KW-1 rows, the last ones zeros): output pixel (y, x) of "wide" row
+    p = y*W + x reads tap (i, j) from row p + i*W + j, so each tap's left operand is a plain
+    row slice of xt, and Yw = sum over taps of xt[i*W + j :][:OH*W] @ B_tap[C, F]; the KW-1
+    last columns of each wide row wrap into the next input row and are garbage. With
+    panels, one kernel runs every tap in registers; else, with `block_rows`, an scf.for
+    runs every tap on one block of wide rows before the next."""
+    kh, kw, wd, oh = dims
+    c, f = lb.shape_of(xt)[1], lb.shape_of(b)[1]
+    elem = lb.elem_of(xt)
     rows = oh * wd
     panels = packed_operand(b)
     if panels is not None:
-        yw, pieces = _wide_panel_gemm(xt, panels, rows, kh, kw, wd, target, tags)
-        return _drop_wrapped_columns(yw, oh, ow, wd), pieces
+        return _wide_panel_gemm(xt, panels, rows, kh, kw, wd, target, tags)
     yw = lb.filled([rows, f], elem, lb.const(0, elem))
     block = block_rows or rows
     index = ir.IndexType.get()
@@ -342,7 +422,7 @@ def _wide_gemm(x2, b, dims, block_rows, target, tags):
             scf.YieldOp([cols_loop.results[0]])
         scf.YieldOp([tensor.insert_slice(rows_loop.results[0], loop.inner_iter_args[0], [start],
                                          [], [], [DYNAMIC, 0], [block, f], [1, 1])])
-    return _drop_wrapped_columns(loop.results[0], oh, ow, wd), pieces
+    return loop.results[0], pieces
 
 
 def _drop_wrapped_columns(yw, oh: int, ow: int, wd: int) -> ir.Value:
@@ -361,6 +441,78 @@ def _wide_panel_gemm(xt, panels, rows: int, kh: int, kw: int, wd: int, target, t
     elem = lb.elem_of(xt)
     return panel_kernel(xt, panels, lb.empty([rows, j * nr], elem), k, target, tags,
                         Start("splat", lb.const(0, elem)), taps=(kh, kw, wd))
+
+
+def _nhwc_wide(op) -> bool:
+    """Whether the NHWC conv `op` reads wide rows of its input in place."""
+    kh, kw = lb.shape_of(op.operands[1])[:2]
+    return runs_wide((kh, kw), lb.shape_of(op.operands[2])[2], _ints(op, "strides"),
+                     _ints(op, "dilations"))
+
+
+def _rows_with_zeros_below(x: ir.Value) -> ir.Value:
+    """x [1, H, W, C] (padded) as rows of channels [(H+1)*W, C], one image row more below,
+    so that the wide GEMM's last taps read in bounds. When x is a pad (a slice inserted into
+    a filled tensor), the taller one is built instead of it, with no extra copy."""
+    _, h, wd, c = lb.shape_of(x)
+    elem = lb.elem_of(x)
+    op = lb.producer(x)
+    fill = op and op.name == "tensor.insert_slice" and lb.producer(op.operands[1])
+    if fill and fill.name == "linalg.fill" and len(op.operands) == 2:
+        source = op.operands[0]
+        offsets = list(ir.DenseI64ArrayAttr(op.attributes["static_offsets"]))
+        taller = tensor.insert_slice(source, lb.filled([1, h + 1, wd, c], elem, fill.operands[0]),
+                                     [], [], [], offsets, lb.shape_of(source), [1, 1, 1, 1])
+    else:
+        taller = lb.pad(x, [0, 0, 0, 0], [0, 1, 0, 0], lb.const(0, elem))
+    return _collapse(taller, [(h + 1) * wd, c], [[0, 1, 2], [3]])
+
+
+def _nhwc_conv(op, target, tags) -> list:
+    """One NHWC image's conv (x [1,H,W,C] padded, w [KH,KW,C,F], init [1,OH,OW,F]) as a GEMM
+    with pixels for rows, Y[OH*OW, F] = col @ W[KH*KW*C, F], replacing `op` (and the
+    consumer it absorbs); returns the kernels. Stride-1 KxK convs read wide rows in place
+    (`_wide_rows_gemm`) and one pass drops the wrapped columns, adds init and applies the
+    consumer; 1x1 stride-1 convs read the input as it lies, others an im2col copy; both
+    take their consumer as the GEMM's epilogue when they can (`fuse_into_consumer`)."""
+    x, w, init = op.operands[0], op.operands[1], op.operands[2]
+    _, h, wd, c = static_f32_shape(x)
+    kh, kw, _, f = static_f32_shape(w)
+    _, oh, ow, _ = static_f32_shape(init)
+    strides, dilations = _ints(op, "strides"), _ints(op, "dilations")
+    rows_of = [[0, 1, 2], [3]]
+    with ir.InsertionPoint(op), op.location:
+        b = _collapse(w, [kh * kw * c, f], [[0, 1, 2], [3]])
+        if _nhwc_wide(op):
+            epilogue = nhwc_epilogue(op)
+            config = conv_config((kh, kw), (f, oh, ow), strides, dilations, target)
+            yw, pieces = _wide_rows_gemm(_rows_with_zeros_below(x), b, (kh, kw, wd, oh),
+                                         config.block_rows, target, tags)
+            yw4 = _expand(yw, [1, oh, wd, f], rows_of)
+            kept = _slice(yw4, [0, 0, 0, 0], [1, oh, ow, f], [1, oh, ow, f])
+            result = _through_consumer(kept, lb.identity_map(4), init, epilogue)
+            replaced = epilogue[0] if epilogue else op
+            replaced.results[0].replace_all_uses_with(result)
+            if epilogue:
+                replaced.erase()
+            op.erase()
+            return pieces
+        if (kh, kw) == (1, 1) and strides == [1, 1] and (h, wd) == (oh, ow):
+            a = _collapse(x, [oh * ow, c], rows_of)
+        else:
+            xt = _collapse(x, [h, wd, c], [[0, 1], [2], [3]])
+            a = _nhwc_columns(xt, kh, kw, oh, ow, strides, dilations)
+        c2 = _collapse(init, [oh * ow, f], rows_of)
+    found = find_epilogue(op.results[0], oh * ow, f)
+    fused = found and fuse_into_consumer(op, a, b, c2, target, tags, found)
+    if fused:
+        return fused
+    with ir.InsertionPoint(op), op.location:
+        result, pieces = matmul_pieces(a, b, c2, target, tags)
+        result = _expand(result, [1, oh, ow, f], rows_of)
+    op.results[0].replace_all_uses_with(result)
+    op.erase()
+    return pieces
 
 
 def _slice(value, offsets, sizes, result_shape, strides=None):
@@ -427,6 +579,9 @@ def rewrite_conv(op, target, tags, kernels) -> str | None:
         return "not a static f32 conv"
     if shapes[0][0] != 1:
         return f"batch {shapes[0][0]} > 1 is not scheduled yet"
+    if op.name == "linalg.conv_2d_nhwc_hwcf":
+        kernels += _nhwc_conv(op, target, tags)
+        return None
     if depthwise.is_depthwise(op):
         depthwise.rewrite_depthwise(op, target)
         return None

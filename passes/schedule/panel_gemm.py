@@ -40,7 +40,8 @@ RESHAPES = ("tensor.collapse_shape", "tensor.expand_shape")
 @dataclass(frozen=True)
 class Start:
     """What the accumulators start from: "splat" (a scalar `value`), "rows" (`value[row]`,
-    `value` a 1-D tensor over C's rows) or "load" (C's own values)."""
+    `value` a 1-D tensor over C's rows), "cols" (`value[col]`, over C's columns) or "load"
+    (C's own values)."""
     kind: str
     value: ir.Value | None = None
 
@@ -161,7 +162,8 @@ def behind_reshapes(value: ir.Value):
 
 def accumulator_start(c: ir.Value) -> Start:
     """How C [M, N] was initialized: a linalg.fill, a broadcast of a vector along the rows
-    (a conv's bias: out[0, f, y, x] = bias[f], viewed as [F, OH*OW]), or anything else."""
+    (a conv's bias: out[0, f, y, x] = bias[f], viewed as [F, OH*OW]) or along the columns
+    (an NHWC conv's: out[0, y, x, f] = bias[f], viewed as [OH*OW, F]), or anything else."""
     op = behind_reshapes(c)
     if op is None:
         return Start("load")
@@ -179,6 +181,10 @@ def accumulator_start(c: ir.Value) -> Start:
                 and out_shape[0] == 1 and out_shape[1] == rows \
                 and str(ir.AffineMapAttr(maps[0]).value).endswith("-> (d1)"):
             return Start("rows", source)
+        cols = lb.shape_of(c)[1]
+        if yields_input and lb.shape_of(source) == [cols] and out_shape[-1] == cols \
+                and str(ir.AffineMapAttr(maps[0]).value).endswith(f"-> (d{len(out_shape) - 1})"):
+            return Start("cols", source)
     return Start("load")
 
 
@@ -221,7 +227,7 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
     minor3 = ir.AffineMap.get_minor_identity(3, 1)
     zero = lb.const(0, elem)
 
-    def initial(row, first_block: bool, rows: int, col, cblock, local_row):
+    def initial(row, first_block: bool, rows: int, panel, col, cblock, local_row):
         accs = []
         for i in range(rows):
             if first_block and start.kind == "splat":
@@ -229,6 +235,11 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
             elif first_block and start.kind == "rows":
                 bias = vector.broadcast(vtype, tensor.extract(start.value, [_add(row, i)]))
                 accs += [bias] * (nr // lanes)
+            elif first_block and start.kind == "cols":
+                first_col = arith.muli(panel, _index(nr))
+                accs += [vector.transfer_read(vtype, start.value, [_add(first_col, v * lanes)],
+                                              ir.AffineMap.get_minor_identity(1, 1), zero, whole)
+                         for v in range(nr // lanes)]
             else:
                 accs += [vector.transfer_read(vtype, cblock, [_add(local_row, i), _add(col, v * lanes)],
                                               minor, zero, whole) for v in range(nr // lanes)]
@@ -275,7 +286,7 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
     def tile(row, local_row, rows: int, panel, col, cblock, run, first: bool, last: bool):
         """Rows row .. row+rows of C (global), local_row .. of cblock, panel `panel`
         (global) written at column `col` of cblock; `run`: the pass over k."""
-        out = run(initial(row, first, rows, col, cblock, local_row), row, rows, panel)
+        out = run(initial(row, first, rows, panel, col, cblock, local_row), row, rows, panel)
         for i in range(rows):
             for v in range(nr // lanes):
                 value = out[i * (nr // lanes) + v]
