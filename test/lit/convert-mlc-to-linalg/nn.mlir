@@ -78,3 +78,17 @@ func.func @conv_transpose(%x: tensor<1x2x3x3xf32>, %w: tensor<2x4x3x3xf32>) -> t
   %0 = "mlc.conv_transpose"(%x, %w) {dilations = array<i64: 1, 1>, group = 1 : i64, output_padding = array<i64: 0, 0>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x2x3x3xf32>, tensor<2x4x3x3xf32>) -> tensor<1x4x5x5xf32>
   return %0 : tensor<1x4x5x5xf32>
 }
+
+// -----
+
+// An NHWC conv (made by mlc-nhwc-layout): the image padded in H and W, the bias broadcast
+// along the channel dim (the last), linalg's NHWC/HWCF conv.
+// CHECK-LABEL: func.func @conv_nhwc
+// CHECK: linalg.fill {{.*}} -> tensor<1x7x7x16xf32>
+// CHECK: tensor.insert_slice %arg0 into %{{.*}}[0, 1, 1, 0] [1, 5, 5, 16] [1, 1, 1, 1]
+// CHECK: linalg.generic {indexing_maps = [#[[BIAS:.*]], #{{.*}}]{{.*}} ins(%arg2 : tensor<8xf32>)
+// CHECK: linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%{{.*}}, %arg1 : tensor<1x7x7x16xf32>, tensor<3x3x16x8xf32>) outs(%{{.*}} : tensor<1x3x3x8xf32>)
+func.func @conv_nhwc(%x: tensor<1x5x5x16xf32>, %w: tensor<3x3x16x8xf32>, %b: tensor<8xf32>) -> tensor<1x3x3x8xf32> {
+  %0 = "mlc.conv_nhwc"(%x, %w, %b) {dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x5x5x16xf32>, tensor<3x3x16x8xf32>, tensor<8xf32>) -> tensor<1x3x3x8xf32>
+  return %0 : tensor<1x3x3x8xf32>
+}

@@ -1,0 +1,45 @@
+// RUN: mlc opt %s -p mlc-nhwc-layout --split-input-file | FileCheck %s
+
+// conv 3x3 -> (x * s + t per channel) -> relu -> conv 1x1 -> add (residual) -> concat:
+// the convs run on NHWC images, the per-channel constants are re-laid [1, 1, 1, C], the
+// concat is along the channel dim of NHWC (3), and one transpose is left at each end.
+// CHECK-LABEL: func.func @chain
+// CHECK: %[[IN:.*]] = "mlc.transpose"(%arg0) {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x16x6x6xf32>) -> tensor<1x6x6x16xf32>
+// CHECK: %[[C1:.*]] = "mlc.conv_nhwc"(%[[IN]], {{.*}}) {{.*}} -> tensor<1x6x6x16xf32>
+// CHECK: %[[S:.*]] = "mlc.constant"() {value = dense<2.000000e+00> : tensor<1x1x1x16xf32>}
+// CHECK: %[[M:.*]] = "mlc.mul"(%[[C1]], %[[S]]) : (tensor<1x6x6x16xf32>, tensor<1x1x1x16xf32>) -> tensor<1x6x6x16xf32>
+// CHECK: %[[R:.*]] = "mlc.relu"(%[[M]]) : (tensor<1x6x6x16xf32>)
+// CHECK: %[[C2:.*]] = "mlc.conv_nhwc"(%[[R]], {{.*}}) {{.*}} -> tensor<1x6x6x16xf32>
+// CHECK: %[[A:.*]] = "mlc.add"(%[[C2]], %[[IN]]) : (tensor<1x6x6x16xf32>, tensor<1x6x6x16xf32>)
+// CHECK: %[[CAT:.*]] = "mlc.concat"(%[[A]], %[[R]]) {axis = 3 : i64} : (tensor<1x6x6x16xf32>, tensor<1x6x6x16xf32>) -> tensor<1x6x6x32xf32>
+// CHECK: %[[OUT:.*]] = "mlc.transpose"(%[[CAT]]) {perm = array<i64: 0, 3, 1, 2>} : (tensor<1x6x6x32xf32>) -> tensor<1x32x6x6xf32>
+// CHECK-NOT: mlc.transpose
+// CHECK: return %[[OUT]]
+func.func @chain(%x: tensor<1x16x6x6xf32>) -> tensor<1x32x6x6xf32> {
+  %w3 = "mlc.constant"() {value = dense<0.5> : tensor<16x16x3x3xf32>} : () -> tensor<16x16x3x3xf32>
+  %w1 = "mlc.constant"() {value = dense<0.25> : tensor<16x16x1x1xf32>} : () -> tensor<16x16x1x1xf32>
+  %s = "mlc.constant"() {value = dense<2.0> : tensor<16x1x1xf32>} : () -> tensor<16x1x1xf32>
+  %0 = "mlc.conv"(%x, %w3) {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x16x6x6xf32>, tensor<16x16x3x3xf32>) -> tensor<1x16x6x6xf32>
+  %1 = "mlc.mul"(%0, %s) : (tensor<1x16x6x6xf32>, tensor<16x1x1xf32>) -> tensor<1x16x6x6xf32>
+  %2 = "mlc.relu"(%1) : (tensor<1x16x6x6xf32>) -> tensor<1x16x6x6xf32>
+  %3 = "mlc.conv"(%2, %w1) {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x16x6x6xf32>, tensor<16x16x1x1xf32>) -> tensor<1x16x6x6xf32>
+  %4 = "mlc.add"(%3, %x) : (tensor<1x16x6x6xf32>, tensor<1x16x6x6xf32>) -> tensor<1x16x6x6xf32>
+  %5 = "mlc.concat"(%4, %2) {axis = 1 : i64} : (tensor<1x16x6x6xf32>, tensor<1x16x6x6xf32>) -> tensor<1x32x6x6xf32>
+  return %5 : tensor<1x32x6x6xf32>
+}
+
+// -----
+
+// A 1x1 conv with no KxK conv in its region (here, next to a max pool) and a conv over
+// an RGB image (too few channels for NHWC rows) stay NCHW: nothing changes.
+// CHECK-LABEL: func.func @kept
+// CHECK-NOT: mlc.transpose
+// CHECK-NOT: mlc.conv_nhwc
+func.func @kept(%x: tensor<1x16x5x5xf32>, %rgb: tensor<1x3x5x5xf32>) -> (tensor<1x2x2x2xf32>, tensor<1x2x3x3xf32>) {
+  %w1 = "mlc.constant"() {value = dense<0.5> : tensor<2x16x1x1xf32>} : () -> tensor<2x16x1x1xf32>
+  %0 = "mlc.conv"(%x, %w1) {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x16x5x5xf32>, tensor<2x16x1x1xf32>) -> tensor<1x2x5x5xf32>
+  %1 = "mlc.max_pool"(%0) {dilations = array<i64: 1, 1>, kernel = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x2x5x5xf32>) -> tensor<1x2x2x2xf32>
+  %w3 = "mlc.constant"() {value = dense<0.5> : tensor<2x3x3x3xf32>} : () -> tensor<2x3x3x3xf32>
+  %2 = "mlc.conv"(%rgb, %w3) {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x3x5x5xf32>, tensor<2x3x3x3xf32>) -> tensor<1x2x3x3xf32>
+  return %1, %2 : tensor<1x2x2x2xf32>, tensor<1x2x3x3xf32>
+}
