@@ -8,8 +8,9 @@ back); on NHWC ones it reads its input as it lies and writes its output as the n
 Output: each chosen 2-D `mlc.conv` (one image, group 1, static f32, at least MIN_CHANNELS
 input channels) becomes
     transpose(conv_nhwc(transpose(x, TO_NHWC), W_hwcf, bias), TO_NCHW)
-with W_hwcf a new HWCF constant (column panels of the target's register tile width when F is
-a multiple of it, as `mlc-pack-matmul-weights` stores a matmul's B). Then the transposes to
+with W_hwcf a new HWCF constant (column panels of the target's register tile width, as
+`mlc-pack-matmul-weights` stores a matmul's B, the last one padded with zero filters when
+that wastes little; see `weight_panels.worth_padding`). Then the transposes to
 NCHW sink through what does not care about layout: elementwise ops (their other operands
 transposed too, or per-channel constants re-laid), binary concats (along the permuted axis),
 and transposes (composed; a pair that cancels goes). A chain conv -> ReLU -> conv -> add ->
@@ -26,7 +27,7 @@ from mlir import ir
 from mlc.dialects.math_ops import OPS as MATH_OPS
 from mlc.passes.fold_batch_norm import float_constant, location_name, module_text
 from mlc.passes.linalg_builders import producer as _producer
-from mlc.passes.weight_panels import panel_view
+from mlc.passes.weight_panels import panel_view, worth_padding
 from mlc.target import Target, of_module
 from mlc.weights import WeightStore
 
@@ -109,7 +110,7 @@ def _hwcf_filter(conv, store: WeightStore, nr: int) -> ir.Value:
         return _transpose(conv.operands[1], FCHW_TO_HWCF, conv.location)
     hwcf = np.ascontiguousarray(filt.transpose(FCHW_TO_HWCF))
     name = f"{location_name(conv.location)}_hwcf"
-    if hwcf.shape[3] % nr == 0 and hwcf.dtype == np.float32:
+    if worth_padding(hwcf.shape[3], nr) and hwcf.dtype == np.float32:
         return panel_view(hwcf.reshape(-1, hwcf.shape[3]), nr, list(hwcf.shape), store, name,
                           conv.location)
     return store.constant(hwcf, name, conv.location)

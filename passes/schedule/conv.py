@@ -394,7 +394,7 @@ def _wide_rows_gemm(xt, b, dims, block_rows, target, tags):
     rows = oh * wd
     panels = packed_operand(b)
     if panels is not None:
-        return _wide_panel_gemm(xt, panels, rows, kh, kw, wd, target, tags)
+        return _wide_panel_gemm(xt, panels, rows, f, kh, kw, wd, target, tags)
     yw = lb.filled([rows, f], elem, lb.const(0, elem))
     block = block_rows or rows
     index = ir.IndexType.get()
@@ -434,12 +434,12 @@ def _drop_wrapped_columns(yw, oh: int, ow: int, wd: int) -> ir.Value:
     return _collapse(dense, [oh * ow, f], [[0, 1], [2]])
 
 
-def _wide_panel_gemm(xt, panels, rows: int, kh: int, kw: int, wd: int, target, tags):
+def _wide_panel_gemm(xt, panels, rows: int, f: int, kh: int, kw: int, wd: int, target, tags):
     """Yw[rows, F] = sum over taps (i, j) of xt[p + i*W + j] @ B_tap, by the panel kernel with
     the taps as row shifts: every tap accumulates in registers (no C reloads between taps)."""
-    j, k, nr = lb.shape_of(panels)
+    k = lb.shape_of(panels)[1]
     elem = lb.elem_of(xt)
-    return panel_kernel(xt, panels, lb.empty([rows, j * nr], elem), k, target, tags,
+    return panel_kernel(xt, panels, lb.empty([rows, f], elem), k, target, tags,
                         Start("splat", lb.const(0, elem)), taps=(kh, kw, wd))
 
 

@@ -50,11 +50,21 @@ def _insert(value: ir.Value, into: ir.Value, offsets) -> ir.Value:
 
 
 def panels_behind(value: ir.Value) -> ir.Value | None:
-    """The constant panels Bp[N/nr, K, nr] that `value` is a reshaped view of
+    """The constant panels Bp[ceil(N/nr), K, nr] that `value` is a reshaped view of
     (mlc-pack-matmul-weights and mlc-conv-filter-layout store them so: a reshape of a
     [1, 0, 2] transpose of Bp), or None. Builds nothing."""
     op = behind_reshapes(value)
+    if op is not None and op.name == "tensor.extract_slice" and _leading_slice(op):
+        op = behind_reshapes(op.operands[0])  # the zero columns of a padded last panel cut off
     return op.operands[0] if op is not None and is_panel_view(op) else None
+
+
+def _leading_slice(op) -> bool:
+    """Whether the extract_slice `op` keeps the leading part of each dim (offsets 0, unit
+    strides, static)."""
+    return all(v == 0 for v in ir.DenseI64ArrayAttr(op.attributes["static_offsets"])) and \
+        all(v == 1 for v in ir.DenseI64ArrayAttr(op.attributes["static_strides"])) and \
+        len(op.operands) == 1
 
 
 def packed_operand(b: ir.Value) -> ir.Value | None:
@@ -63,7 +73,8 @@ def packed_operand(b: ir.Value) -> ir.Value | None:
     if panels is None:
         return None
     j, k, nr = lb.shape_of(panels)
-    return panels if lb.shape_of(b) == [k, j * nr] else None
+    rows, cols = lb.shape_of(b)
+    return panels if rows == k and (j - 1) * nr < cols <= j * nr else None
 
 
 def is_panel_view(op) -> bool:
