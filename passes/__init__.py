@@ -17,7 +17,7 @@ class PassInfo:
 
 
 def _registry() -> dict[str, PassInfo]:
-    from . import (conv_filter_layout, entry_abi, externalize_weights, fold_batch_norm, i1_tensors_to_i8,
+    from . import (entry_abi, externalize_weights, fold_batch_norm, i1_tensors_to_i8,
                    math_approximation, memory_plan, memref_copy_to_linalg, mlc_cse, mlc_to_linalg,
                    nhwc_layout, pack_matmul_weights,
                    schedule, vectorize_copies)
@@ -28,8 +28,6 @@ def _registry() -> dict[str, PassInfo]:
         PassInfo("convert-mlc-to-linalg", "mlc ops -> linalg on tensors", mlc_to_linalg.run),
         PassInfo("convert-memref-copy-to-linalg", "memref.copy -> linalg.copy (no runtime library)",
                  memref_copy_to_linalg.run),
-        PassInfo("mlc-conv-filter-layout", "KxK conv filters -> HWCF constants behind a transpose",
-                 conv_filter_layout.run),
         PassInfo("mlc-cse", "common-subexpression and dead-code elimination of mlc ops",
                  mlc_cse.run),
         PassInfo("mlc-entry-abi", "@main -> destination-passing memref signature for the C ABI",

@@ -27,6 +27,8 @@ from mlir import ir
 from mlc.dialects.math_ops import OPS as MATH_OPS
 from mlc.passes.fold_batch_norm import float_constant, location_name, module_text
 from mlc.passes.linalg_builders import producer as _producer
+from mlc.passes.schedule.config import register_budget
+from mlc.passes.schedule.panel_gemm import owner_of
 from mlc.passes.weight_panels import panel_view, worth_padding
 from mlc.target import Target, of_module
 from mlc.weights import WeightStore
@@ -46,9 +48,9 @@ def _shape(value: ir.Value) -> list[int]:
     return list(ir.RankedTensorType(value.type).shape)
 
 
-def _uses(value: ir.Value) -> list:
-    return [(u.owner.operation if hasattr(u.owner, "operation") else u.owner, u.operand_number)
-            for u in value.uses]
+def _users(value: ir.Value) -> list:
+    """The ops using `value`, each once."""
+    return list(dict.fromkeys(owner_of(u) for u in value.uses))
 
 
 def _is_transpose(value: ir.Value, perm: list[int]) -> bool:
@@ -93,7 +95,7 @@ def _regions(ops: list) -> dict:
 
 def _transpose(value: ir.Value, perm: list[int], loc) -> ir.Value:
     """transpose(value, perm), reusing one that exists."""
-    for user, _ in _uses(value):
+    for user in _users(value):
         if user.name == "mlc.transpose" and _ints(user, "perm") == perm:
             return user.results[0]
     shape = _shape(value)
@@ -240,7 +242,7 @@ def _sink_one(module_op, store) -> bool:
     """Sinks the first transpose to NCHW all of whose users can absorb it; False if none can.
     (One at a time: a rewrite erases ops that a list made before it would still hold.)"""
     for t in _transposes(module_op, [TO_NCHW]):
-        users = list(dict.fromkeys(u for u, _ in _uses(t.results[0])))
+        users = _users(t.results[0])
         if users and all(_absorbable(u, TO_NCHW, store) for u in users):
             for user in users:
                 _sink_into(user, TO_NCHW, store)
@@ -250,8 +252,6 @@ def _sink_one(module_op, store) -> bool:
 
 def to_nhwc(module_op, store: WeightStore, target: Target) -> tuple[int, int]:
     """Runs the layout change; returns (convs now NHWC, transposes left)."""
-    from mlc.passes.schedule.config import register_budget  # the schedule imports this module
-
     nr = register_budget(target).cols
     ops = []
     module_op.walk(lambda op: (ops.append(op) if op.name in ELEMENTWISE | {"mlc.concat", "mlc.conv"}

@@ -3,7 +3,7 @@
 B [K, N] is stored Bp[ceil(N/nr), K, nr] (Bp[j, k, r] = B[k, j*nr + r], zero past N) and used through the view
 reshape(transpose(Bp, [1, 0, 2])): the same value, so every lowering stays correct, and the
 schedule finds the panels behind the view (`matmul.packed_operand`). `mlc-pack-matmul-weights`
-stores matmul weights so, `mlc-conv-filter-layout` HWCF conv filters.
+stores matmul weights so, `mlc-nhwc-layout` HWCF conv filters.
 """
 
 import numpy as np

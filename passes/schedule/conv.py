@@ -1,23 +1,20 @@
-"""Convolutions -> matmul kernels on the NCHW layout, with no weight transform.
+"""Convolutions -> matmul kernels, on NHWC images (the common case) or NCHW ones.
 
-For one image, `conv_2d_nchw_fchw` is Y[F, OH*OW] = W[F, C*KH*KW] @ col[C*KH*KW, OH*OW]: the
-filter is the left operand as it is stored, and the output comes out in NCHW. A 1x1 stride-1
-conv needs no `col` (it is the input, collapsed); any other conv builds `col` one filter tap at
-a time, each tap a strided slice of the (already padded) input. The matmul then goes through
-the register-tiled matmul schedule, cut into tile-divisible pieces.
+`mlc-nhwc-layout` moves each group-1 conv over 16+ channels to NHWC; for one image,
+`conv_2d_nhwc_hwcf` is Y[OH*OW, F] = col[OH*OW, KH*KW*C] @ W[KH*KW*C, F], the orientation
+the panel kernel is fast in (many rows, a constant right-hand side in column panels). A 1x1
+stride-1 conv needs no col (it is the input, collapsed), other strided convs build it one
+contiguous copy per tap, and a stride-1 KxK conv skips it (`ConvConfig.wide`): each tap's
+rows are a plain row slice of the padded input when output rows are computed as wide as
+padded input rows (see `_wide_rows_gemm`). The layout's edges, 4-D transposes between NCHW
+and NHWC, run as 2-D register-tile transposes (`layout_transpose`).
 
-A conv whose filter `mlc-conv-filter-layout` stored HWCF (KxK kernels, strides) is an NHWC
-GEMM instead, the orientation the matmul kernel is fast in (many rows, a constant right-hand
-side): the input is transposed to [H, W, C] once, col[OH*OW, KH*KW*C] is built from one
-contiguous copy per tap, Y'[OH*OW, F] = col @ W_hwcf[KH*KW*C, F], and one pass writes
-init + Y' back as NCHW. A stride-1 conv skips col (`ConvConfig.wide`): each tap's rows are
-a plain row slice of the transposed input when output rows are computed as wide as padded
-input rows (see `_wide_gemm`).
-
-Grouped convs (`conv_2d_ngchw_gfchw`) become one such matmul conv per group; depthwise ones
-(one input and one output channel per group) become one kernel over the output
-(`mlc.passes.schedule.depthwise`), and so do strided convs over few input channels, such as
-an RGB stem (`mlc.passes.schedule.small_conv`).
+The convs left NCHW (`conv_2d_nchw_fchw`: an RGB stem, 1x1 convs among NCHW-only ops) are
+Y[F, OH*OW] = W[F, C*KH*KW] @ col[C*KH*KW, OH*OW]: the filter is the left operand as it is
+stored, and the output comes out in NCHW. Grouped convs (`conv_2d_ngchw_gfchw`) become one
+such matmul conv per group; depthwise ones (one input and one output channel per group)
+become one kernel over the output (`mlc.passes.schedule.depthwise`), and so do strided convs
+over few input channels, such as an RGB stem (`mlc.passes.schedule.small_conv`).
 """
 
 from dataclasses import replace
@@ -26,11 +23,10 @@ from mlir import ir
 from mlir.dialects import arith, linalg, scf, tensor
 
 from mlc.passes import linalg_builders as lb
-from mlc.passes.conv_filter_layout import TO_FCHW
 from mlc.passes.schedule import depthwise, small_conv
 from mlc.passes.schedule.config import conv_config, runs_wide
 from mlc.passes.schedule.matmul import (fuse_into_consumer, matmul_pieces, packed_operand,
-                                        panel_kernel, panels_behind, static_f32_shape)
+                                        panel_kernel, static_f32_shape)
 from mlc.passes.schedule.panel_gemm import Start, find_epilogue
 from mlc.passes.schedule.parallel import MIN_MATMUL_FLOPS, chunk_count, forall_blocks
 
@@ -120,27 +116,6 @@ def _conv_as_matmul(x, w, init, strides, dilations, target, tags):
     return _expand(result, [1, f, oh, ow], [[0, 1], [2, 3]]), pieces
 
 
-def hwcf_filter(w: ir.Value) -> ir.Value | None:
-    """The HWCF constant behind `w` when `w` is mlc-conv-filter-layout's transpose of one (the
-    constant, or its view of column panels)."""
-    op = lb.producer(w)
-    if op is None or op.name != "linalg.transpose":
-        return None
-    if list(ir.DenseI64ArrayAttr(op.attributes["permutation"])) != TO_FCHW:
-        return None
-    source = op.operands[0]
-    constant = lb.producer(source)
-    if constant is not None and constant.name == "arith.constant":
-        return source
-    panels = panels_behind(source)
-    if panels is None:
-        return None
-    j, k, nr = lb.shape_of(panels)
-    kh, kw, c, f = lb.shape_of(source)
-    return source if (k, j * nr) == (kh * kw * c, f) else None
-
-
-
 def _nhwc_columns(xt: ir.Value, kh: int, kw: int, oh: int, ow: int, strides, dilations) -> ir.Value:
     """col[y, x, i, j, c] = xt[y*sh + i*dh, x*sw + j*dw, c], as [OH*OW, KH*KW*C]."""
     _, _, c = lb.shape_of(xt)
@@ -156,13 +131,11 @@ def _nhwc_columns(xt: ir.Value, kh: int, kw: int, oh: int, ow: int, strides, dil
 
 
 def nhwc_epilogue(conv_op) -> tuple | None:
-    """(consumer, operand index) when the NHWC output pass of `conv_op` can absorb the
-    conv's only user: an all-parallel linalg.generic reading the conv with the identity map
-    and writing the same shape (a bias-free ReLU, a residual add, ...); None otherwise."""
-    if conv_op.name == "linalg.conv_2d_nhwc_hwcf":
-        if not _nhwc_wide(conv_op):
-            return None
-    elif conv_op.name != "linalg.conv_2d_nchw_fchw" or hwcf_filter(conv_op.operands[1]) is None:
+    """(consumer, operand index) when the output pass of the wide-row NHWC conv `conv_op`
+    can absorb the conv's only user: an all-parallel linalg.generic reading the conv with the
+    identity map and writing the same shape (a bias-free ReLU, a residual add, ...); None
+    otherwise."""
+    if conv_op.name != "linalg.conv_2d_nhwc_hwcf" or not nhwc_wide(conv_op):
         return None
     uses = list(conv_op.results[0].uses)
     if len(uses) != 1:
@@ -242,63 +215,6 @@ def layout_transpose(op, lanes: int) -> bool:
     return True
 
 
-def _2d_operands(consumer, others, maps):
-    """The consumer's other operands as (2-D value, is_row_vector) for `_transposed`: a
-    [1,F,OH,OW] tensor read with the identity map, or a [F] one read by channel; None for
-    any other."""
-    found = []
-    for i in others:
-        value, affine = consumer.operands[i], maps[i]
-        shape = lb.shape_of(value)
-        if affine == lb.identity_map(4):
-            found.append((_collapse(value, [shape[1], shape[2] * shape[3]], [[0, 1], [2, 3]]), False))
-        elif affine == lb.dims_map(4, [1]):
-            found.append((value, True))
-        else:
-            return None
-    return found
-
-
-def _output_pass(yt2, init, epilogue, lanes):
-    """init + Yt^T back in NCHW, through the absorbed elementwise consumer when there is one;
-    the value that replaces the conv (or the consumer). Yt2 is [OH*OW, F]."""
-    _, f, oh, ow = lb.shape_of(init)
-    init2 = _collapse(init, [f, oh * ow], [[0, 1], [2, 3]])
-    if epilogue is None:
-        out = _transposed(yt2, init2, lanes, lambda v, acc: lb.add(acc, v))
-        return _expand(out, [1, f, oh, ow], [[0, 1], [2, 3]])
-    consumer, index = epilogue
-    n_inputs = len(consumer.operands) - 1
-    maps = [ir.AffineMapAttr(m).value for m in ir.ArrayAttr(consumer.attributes["indexing_maps"])]
-    others = [i for i in range(n_inputs) if i != index]
-    # At the consumer: its other operands may be defined after the conv.
-    with ir.InsertionPoint(consumer), consumer.location:
-        extra = _2d_operands(consumer, others, maps)
-        dest = consumer.operands[n_inputs]
-        if extra is not None and maps[-1] == lb.identity_map(4):
-            dest2 = _collapse(dest, [f, oh * ow], [[0, 1], [2, 3]])
-            out = _transposed(yt2, dest2, lanes, _consumer_body(epilogue), [(init2, False)] + extra)
-            return _expand(out, [1, f, oh, ow], [[0, 1], [2, 3]])
-        yt = _expand(yt2, [oh, ow, f], [[0, 1], [2]])
-        return _through_consumer(yt, lb.dims_map(4, [2, 3, 1]), init, epilogue)
-
-
-def _consumer_body(epilogue):
-    """body(conv value, init, consumer's other inputs..., out) of the absorbed consumer."""
-    consumer, index = epilogue
-    n_inputs = len(consumer.operands) - 1
-    others = [i for i in range(n_inputs) if i != index]
-    body_ops = list(consumer.regions[0].blocks[0].operations)
-    args = consumer.regions[0].blocks[0].arguments
-
-    def body(v, bias, *rest):
-        mapping = {args[index]: lb.add(bias, v)}
-        mapping.update({args[i]: value for i, value in zip(others + [n_inputs], rest)})
-        mapping = lb.clone_ops(body_ops[:-1], mapping)
-        return [mapping.get(r, r) for r in body_ops[-1].operands]
-    return body
-
-
 def _through_consumer(y, y_map, init, epilogue):
     """One pass: init + y (read by `y_map` over the output's dims), through the absorbed
     consumer when there is one (built at the consumer, whose output it writes)."""
@@ -312,11 +228,20 @@ def _through_consumer(y, y_map, init, epilogue):
     n_inputs = len(consumer.operands) - 1
     maps = [ir.AffineMapAttr(m).value for m in ir.ArrayAttr(consumer.attributes["indexing_maps"])]
     others = [i for i in range(n_inputs) if i != index]
+    body_ops = list(consumer.regions[0].blocks[0].operations)
+    args = consumer.regions[0].blocks[0].arguments
+
+    def body(v, bias, *rest):
+        mapping = {args[index]: lb.add(bias, v)}
+        mapping.update({args[i]: value for i, value in zip(others + [n_inputs], rest)})
+        mapping = lb.clone_ops(body_ops[:-1], mapping)
+        return [mapping.get(r, r) for r in body_ops[-1].operands]
+
     with ir.InsertionPoint(consumer), consumer.location:
         return lb.generic([y, init, *[consumer.operands[i] for i in others]],
                           [consumer.operands[n_inputs]],
                           [y_map, init_map, *[maps[i] for i in others], maps[-1]],
-                          ["parallel"] * len(shape), _consumer_body(epilogue))
+                          ["parallel"] * len(shape), body)
 
 
 def _broadcast_source(init: ir.Value) -> tuple:
@@ -332,28 +257,6 @@ def _broadcast_source(init: ir.Value) -> tuple:
     return init, lb.identity_map(len(lb.shape_of(init)))
 
 
-def _conv_as_nhwc_matmul(x, w_hwcf, init, strides, dilations, target, tags, epilogue=None):
-    """One image's conv (x [1,C,H,W], w_hwcf [KH,KW,C,F], init [1,F,OH,OW]) as an NHWC GEMM;
-    its output pass absorbs `epilogue` (see `nhwc_epilogue`) when given. Both layout changes
-    are square-tile register transposes."""
-    _, c, h, wd = static_f32_shape(x)
-    kh, kw, _, f = static_f32_shape(w_hwcf)
-    _, _, oh, ow = static_f32_shape(init)
-    elem = lb.elem_of(x)
-    lanes = target.f32_lanes
-    x2 = _collapse(x, [c, h * wd], [[0, 1], [2, 3]])
-    b = _collapse(w_hwcf, [kh * kw * c, f], [[0, 1, 2], [3]])
-    config = conv_config((kh, kw), (f, oh, ow), strides, dilations, target)
-    if config.wide:
-        yt2, pieces = _wide_gemm(x2, b, (kh, kw, h, wd, oh, ow), config.block_rows, target, tags)
-        return _output_pass(yt2, init, epilogue, lanes), pieces
-    xt2 = _transposed(x2, lb.empty([h * wd, c], elem), lanes, lambda v, _: v, axis=0)
-    xt = _expand(xt2, [h, wd, c], [[0, 1], [2]])
-    a = _nhwc_columns(xt, kh, kw, oh, ow, strides, dilations)
-    yt2, pieces = matmul_pieces(a, b, lb.filled([oh * ow, f], elem, lb.const(0, elem)), target, tags)
-    return _output_pass(yt2, init, epilogue, lanes), pieces
-
-
 DYNAMIC = ir.ShapedType.get_dynamic_stride_or_offset()
 
 
@@ -361,23 +264,6 @@ def _dynamic_slice(value, row, sizes):
     """value[row : row + sizes[0], 0 : sizes[1]], `row` an index value."""
     result = lb.tensor_of(sizes, lb.elem_of(value))
     return tensor.extract_slice(result, value, [row], [], [], [DYNAMIC, 0], sizes, [1, 1])
-
-
-def _wide_gemm(x2, b, dims, block_rows, target, tags):
-    """Yt[OH*OW, F] of a stride-1 conv without im2col, x2 [C, H*W] (NCHW): its transpose
-    xt[H*W + KW-1, C] (KW-1 zero rows below) feeds `_wide_rows_gemm`, and the KW-1 last
-    columns of each wide row (they wrap into the next input row) are dropped by one copy."""
-    kh, kw, h, wd, oh, ow = dims
-    c = lb.shape_of(x2)[0]
-    elem = lb.elem_of(x2)
-    extra = kw - 1
-    xt = lb.empty([h * wd + extra, c], elem)
-    xt = _insert(lb.filled([extra, c], elem, lb.const(0, elem)), xt, [h * wd, 0], [extra, c])
-    body = _slice(xt, [0, 0], [h * wd, c], [h * wd, c])
-    body = _transposed(x2, body, target.f32_lanes, lambda v, _: v, axis=0)
-    xt = _insert(body, xt, [0, 0], [h * wd, c])
-    yw, pieces = _wide_rows_gemm(xt, b, (kh, kw, wd, oh), block_rows, target, tags)
-    return _drop_wrapped_columns(yw, oh, ow, wd), pieces
 
 
 def _wide_rows_gemm(xt, b, dims, block_rows, target, tags):
@@ -425,15 +311,6 @@ def _wide_rows_gemm(xt, b, dims, block_rows, target, tags):
     return loop.results[0], pieces
 
 
-def _drop_wrapped_columns(yw, oh: int, ow: int, wd: int) -> ir.Value:
-    """Yw[OH*W, F] (wide rows) -> Y[OH*OW, F]: one copy keeping each row's first OW."""
-    f, elem = lb.shape_of(yw)[1], lb.elem_of(yw)
-    yw3 = _expand(yw, [oh, wd, f], [[0, 1], [2]])
-    kept = _slice(yw3, [0, 0, 0], [oh, ow, f], [oh, ow, f])
-    dense = linalg.copy(kept, outs=[lb.empty([oh, ow, f], elem)])
-    return _collapse(dense, [oh * ow, f], [[0, 1], [2]])
-
-
 def _wide_panel_gemm(xt, panels, rows: int, f: int, kh: int, kw: int, wd: int, target, tags):
     """Yw[rows, F] = sum over taps (i, j) of xt[p + i*W + j] @ B_tap, by the panel kernel with
     the taps as row shifts: every tap accumulates in registers (no C reloads between taps)."""
@@ -443,7 +320,7 @@ def _wide_panel_gemm(xt, panels, rows: int, f: int, kh: int, kw: int, wd: int, t
                         Start("splat", lb.const(0, elem)), taps=(kh, kw, wd))
 
 
-def _nhwc_wide(op) -> bool:
+def nhwc_wide(op) -> bool:
     """Whether the NHWC conv `op` reads wide rows of its input in place."""
     kh, kw = lb.shape_of(op.operands[1])[:2]
     return runs_wide((kh, kw), lb.shape_of(op.operands[2])[2], _ints(op, "strides"),
@@ -483,7 +360,7 @@ def _nhwc_conv(op, target, tags) -> list:
     rows_of = [[0, 1, 2], [3]]
     with ir.InsertionPoint(op), op.location:
         b = _collapse(w, [kh * kw * c, f], [[0, 1, 2], [3]])
-        if _nhwc_wide(op):
+        if nhwc_wide(op):
             epilogue = nhwc_epilogue(op)
             config = conv_config((kh, kw), (f, oh, ow), strides, dilations, target)
             yw, pieces = _wide_rows_gemm(_rows_with_zeros_below(x), b, (kh, kw, wd, oh),
@@ -589,14 +466,8 @@ def rewrite_conv(op, target, tags, kernels) -> str | None:
         small_conv.rewrite(op, target.f32_lanes)
         return None
     strides, dilations = _ints(op, "strides"), _ints(op, "dilations")
-    pieces = []
     with ir.InsertionPoint(op), op.location:
-        hwcf = hwcf_filter(w) if op.name == "linalg.conv_2d_nchw_fchw" else None
-        epilogue = nhwc_epilogue(op)
-        if hwcf is not None:
-            result, pieces = _conv_as_nhwc_matmul(x, hwcf, init, strides, dilations, target, tags,
-                                                  epilogue)
-        elif op.name == "linalg.conv_2d_nchw_fchw":
+        if op.name == "linalg.conv_2d_nchw_fchw":
             fused = _conv_into_consumer(op, target, tags)
             if fused:
                 kernels += fused
@@ -606,12 +477,7 @@ def rewrite_conv(op, target, tags, kernels) -> str | None:
             result, pieces = _grouped(x, w, init, strides, dilations, target, tags)
         else:
             return f"{shapes[0][1]} groups > {MAX_GROUPS}"
-    if hwcf is not None and epilogue is not None:
-        consumer = epilogue[0]
-        consumer.results[0].replace_all_uses_with(result)
-        consumer.erase()
-    else:
-        op.results[0].replace_all_uses_with(result)
+    op.results[0].replace_all_uses_with(result)
     op.erase()
     kernels += pieces
     return None

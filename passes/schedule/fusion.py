@@ -18,11 +18,12 @@ from mlir import ir
 
 from mlc.passes.linalg_builders import producer
 from mlc.passes.schedule import depthwise, small_conv
-from mlc.passes.schedule.conv import nhwc_epilogue
+from mlc.passes.schedule.conv import nhwc_epilogue, nhwc_wide
 from mlc.passes.schedule.matmul import FUSED_ATTR
 
 FUSION_ATTR = "mlc.fusion"
-GEMM_OPS = ("linalg.conv_2d_nchw_fchw", "linalg.conv_2d_ngchw_gfchw", "linalg.matmul")
+GEMM_OPS = ("linalg.conv_2d_nchw_fchw", "linalg.conv_2d_nhwc_hwcf", "linalg.conv_2d_ngchw_gfchw",
+            "linalg.matmul")
 
 
 def _name(location: ir.Location) -> str | None:
@@ -80,7 +81,8 @@ def epilogues(module_op) -> dict[str, str]:
         init = producer(op.operands[len(op.operands) - 1])
         parts = []
         if init is not None and init.name == "linalg.generic":
-            parts.append("bias fused (the accumulators start from it)")
+            parts.append("bias added by the NHWC output pass" if op.name == "linalg.conv_2d_nhwc_hwcf"
+                         and nhwc_wide(op) else "bias fused (the accumulators start from it)")
         users = _consumers(op.results[0])
         elementwise = [u for u in users if _is_elementwise(u)]
         absorbed = nhwc_epilogue(op)

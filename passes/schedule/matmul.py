@@ -51,7 +51,7 @@ def _insert(value: ir.Value, into: ir.Value, offsets) -> ir.Value:
 
 def panels_behind(value: ir.Value) -> ir.Value | None:
     """The constant panels Bp[ceil(N/nr), K, nr] that `value` is a reshaped view of
-    (mlc-pack-matmul-weights and mlc-conv-filter-layout store them so: a reshape of a
+    (mlc-pack-matmul-weights and mlc-nhwc-layout store them so: a reshape of a
     [1, 0, 2] transpose of Bp), or None. Builds nothing."""
     op = behind_reshapes(value)
     if op is not None and op.name == "tensor.extract_slice" and _leading_slice(op):

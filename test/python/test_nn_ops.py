@@ -44,7 +44,7 @@ CONV_CASES = [
     ((1, 3, 8, 8), (4, 3, 4, 4), {"auto_pad": "SAME_LOWER"}, True),
     ((1, 3, 8, 8), (4, 3, 3, 3), {"auto_pad": "VALID"}, False),
     ((1, 3, 16), (4, 3, 5), {"pads": [2, 2], "strides": [2]}, True),  # 1-D
-    # 16+ input channels: NHWC GEMMs against HWCF filters (mlc-conv-filter-layout), with
+    # 16+ input channels: NHWC GEMMs against HWCF filters (mlc-nhwc-layout), with
     # tile edges in rows (OH*OW = 63, 25) and in filters (F = 40, 19).
     ((1, 16, 9, 7), (40, 16, 3, 3), {"pads": [1, 1, 1, 1]}, True),
     ((1, 32, 10, 10), (19, 32, 3, 3), {"strides": [2, 2], "pads": [1, 1, 0, 0]}, True),

@@ -43,3 +43,29 @@ func.func @kept(%x: tensor<1x16x5x5xf32>, %rgb: tensor<1x3x5x5xf32>) -> (tensor<
   %2 = "mlc.conv"(%rgb, %w3) {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x3x5x5xf32>, tensor<2x3x3x3xf32>) -> tensor<1x2x3x3xf32>
   return %1, %2 : tensor<1x2x2x2xf32>, tensor<1x2x3x3xf32>
 }
+
+// -----
+
+// The HWCF filter is a view of column panels [F/32, KH*KW*C, 32] when F is a multiple of the
+// register tile width (32 on AVX-512); F = 48 is padded to two panels, the zero filters
+// sliced off the view ([144, 64] -> [144, 48]).
+// CHECK-LABEL: func.func @panels
+// CHECK: %[[P:.*]] = "mlc.constant"() {value = dense{{.*}} : tensor<2x144x32xf32>}
+// CHECK: %[[T:.*]] = "mlc.transpose"(%[[P]]) {perm = array<i64: 1, 0, 2>} : (tensor<2x144x32xf32>) -> tensor<144x2x32xf32>
+// CHECK: %[[W:.*]] = "mlc.reshape"(%[[T]]) : (tensor<144x2x32xf32>) -> tensor<3x3x16x64xf32>
+// CHECK: "mlc.conv_nhwc"(%{{.*}}, %[[W]])
+// CHECK: %[[Q:.*]] = "mlc.constant"() {value = dense{{.*}} : tensor<2x144x32xf32>}
+// CHECK: %[[U:.*]] = "mlc.transpose"(%[[Q]]) {perm = array<i64: 1, 0, 2>} : (tensor<2x144x32xf32>) -> tensor<144x2x32xf32>
+// CHECK: %[[WIDE:.*]] = "mlc.reshape"(%[[U]]) : (tensor<144x2x32xf32>) -> tensor<144x64xf32>
+// CHECK: %[[CUT:.*]] = "mlc.slice"(%[[WIDE]]) {offsets = array<i64: 0, 0>, strides = array<i64: 1, 1>} : (tensor<144x64xf32>) -> tensor<144x48xf32>
+// CHECK: %[[V:.*]] = "mlc.reshape"(%[[CUT]]) : (tensor<144x48xf32>) -> tensor<3x3x16x48xf32>
+// CHECK: "mlc.conv_nhwc"(%{{.*}}, %[[V]])
+module attributes {mlc.target = "x86-64-v4"} {
+  func.func @panels(%x: tensor<1x16x5x5xf32>) -> (tensor<1x64x3x3xf32>, tensor<1x48x3x3xf32>) {
+    %w = "mlc.constant"() {value = dense<0.5> : tensor<64x16x3x3xf32>} : () -> tensor<64x16x3x3xf32>
+    %0 = "mlc.conv"(%x, %w) {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x16x5x5xf32>, tensor<64x16x3x3xf32>) -> tensor<1x64x3x3xf32>
+    %v = "mlc.constant"() {value = dense<0.5> : tensor<48x16x3x3xf32>} : () -> tensor<48x16x3x3xf32>
+    %1 = "mlc.conv"(%x, %v) {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x16x5x5xf32>, tensor<48x16x3x3xf32>) -> tensor<1x48x3x3xf32>
+    return %0, %1 : tensor<1x64x3x3xf32>, tensor<1x48x3x3xf32>
+  }
+}

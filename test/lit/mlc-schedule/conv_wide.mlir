@@ -1,20 +1,19 @@
 // RUN: mlc opt %s -p mlc-schedule --split-input-file | FileCheck %s
 
-// A stride-1 KxK conv on the NHWC GEMM path reads its left operand in place: no im2col
-// tensor, one matmul kernel inside loops over the filter rows and columns, whose left operand
-// is a row slice of the padded input at a dynamic offset ("wide" rows: OH x (OW + KW - 1)).
+// A stride-1 KxK NHWC conv whose filter has no column panels reads its left operand in
+// place: no im2col tensor, one matmul kernel inside loops over the filter rows and columns,
+// whose left operand is a row slice of the padded input (one zero image row added below,
+// 11 x 10 rows of channels) at a dynamic offset ("wide" rows: OH x (OW + KW - 1)).
 // CHECK-LABEL: func.func @wide_conv
 // CHECK-NOT: tensor<8x8x3x3x16xf32>
 // CHECK: scf.for %{{.*}} = %c0 to %c3 step %c1
 // CHECK: scf.for %{{.*}} = %c0 to %c3 step %c1
-// CHECK: tensor.extract_slice %{{.*}}[%{{.*}}, 0] [80, 16] [1, 1] : tensor<102x16xf32> to tensor<80x16xf32>
+// CHECK: tensor.extract_slice %{{.*}}[%{{.*}}, 0] [80, 16] [1, 1] : tensor<110x16xf32> to tensor<80x16xf32>
 // CHECK: vector.contract
 module attributes {mlc.target = "x86-64-v3"} {
-  func.func @wide_conv(%x: tensor<1x16x10x10xf32>, %init: tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32> {
+  func.func @wide_conv(%x: tensor<1x10x10x16xf32>, %init: tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32> {
     %hwcf = arith.constant dense<0.5> : tensor<3x3x16x8xf32>
-    %empty = tensor.empty() : tensor<8x16x3x3xf32>
-    %w = linalg.transpose ins(%hwcf : tensor<3x3x16x8xf32>) outs(%empty : tensor<8x16x3x3xf32>) permutation = [3, 2, 0, 1]
-    %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x16x10x10xf32>, tensor<8x16x3x3xf32>) outs(%init : tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32>
+    %0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %hwcf : tensor<1x10x10x16xf32>, tensor<3x3x16x8xf32>) outs(%init : tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32>
     return %0 : tensor<1x8x8x8xf32>
   }
 }
@@ -29,11 +28,9 @@ module attributes {mlc.target = "x86-64-v3"} {
 // CHECK: scf.for %{{.*}} = %c0 to %c3 step %c1
 // CHECK: vector.contract
 module attributes {mlc.target = "x86-64-v3"} {
-  func.func @blocked_wide_conv(%x: tensor<1x16x66x66xf32>, %init: tensor<1x64x64x64xf32>) -> tensor<1x64x64x64xf32> {
+  func.func @blocked_wide_conv(%x: tensor<1x66x66x16xf32>, %init: tensor<1x64x64x64xf32>) -> tensor<1x64x64x64xf32> {
     %hwcf = arith.constant dense<0.5> : tensor<3x3x16x64xf32>
-    %empty = tensor.empty() : tensor<64x16x3x3xf32>
-    %w = linalg.transpose ins(%hwcf : tensor<3x3x16x64xf32>) outs(%empty : tensor<64x16x3x3xf32>) permutation = [3, 2, 0, 1]
-    %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x16x66x66xf32>, tensor<64x16x3x3xf32>) outs(%init : tensor<1x64x64x64xf32>) -> tensor<1x64x64x64xf32>
+    %0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %hwcf : tensor<1x66x66x16xf32>, tensor<3x3x16x64xf32>) outs(%init : tensor<1x64x64x64xf32>) -> tensor<1x64x64x64xf32>
     return %0 : tensor<1x64x64x64xf32>
   }
 }

@@ -33,27 +33,29 @@ module attributes {mlc.target = "x86-64-v3"} {
 
 // -----
 
-// A conv whose filter mlc-conv-filter-layout stored HWCF is an NHWC GEMM: the input
-// transposed to [H*W, C], one copy per tap into col[OH*OW, KH*KW*C], a register-tiled
-// matmul against the HWCF constant, and one pass adding it back as NCHW. Both layout
-// changes run in square tiles transposed in registers (8x8 with AVX2), whole vectors first:
+// An NHWC conv between the layout's edges (`mlc-nhwc-layout`): the input transposed to
+// NHWC, one copy per tap into col[OH*OW, KH*KW*C], a register-tiled matmul against the HWCF
+// constant, and the output transposed back to NCHW. Both layout transposes run as 2-D
+// transposes in square tiles transposed in registers (8x8 with AVX2), whole vectors first:
 // 36 pixels are 32 and 4 on the way in, 16 output pixels one block on the way out.
-// CHECK: k15 = "elementwise linalg.generic tile 8x8"
+// CHECK: k14 = "elementwise linalg.generic tile 8x8"
 // CHECK-SAME: k3 = "elementwise linalg.generic tile 8x8", k4 = "elementwise linalg.generic tile 1x16"
 // CHECK-LABEL: func.func @nhwc_conv
-// CHECK-NOT: linalg.conv_2d_nchw_fchw
+// CHECK-NOT: linalg.conv_2d_nhwc_hwcf
 // CHECK-NOT: linalg.transpose
 // CHECK: vector.shuffle
 // CHECK: vector.contract
 // CHECK: vector.shuffle
 // CHECK: return
 module attributes {mlc.target = "x86-64-v3"} {
-  func.func @nhwc_conv(%x: tensor<1x16x6x6xf32>, %init: tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32> {
+  func.func @nhwc_conv(%x: tensor<1x16x6x6xf32>, %init: tensor<1x4x4x8xf32>) -> tensor<1x8x4x4xf32> {
     %hwcf = arith.constant dense<0.5> : tensor<3x3x16x8xf32>
-    %empty = tensor.empty() : tensor<8x16x3x3xf32>
-    %w = linalg.transpose ins(%hwcf : tensor<3x3x16x8xf32>) outs(%empty : tensor<8x16x3x3xf32>) permutation = [3, 2, 0, 1]
-    %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x16x6x6xf32>, tensor<8x16x3x3xf32>) outs(%init : tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
-    return %0 : tensor<1x8x4x4xf32>
+    %e0 = tensor.empty() : tensor<1x6x6x16xf32>
+    %xt = linalg.transpose ins(%x : tensor<1x16x6x6xf32>) outs(%e0 : tensor<1x6x6x16xf32>) permutation = [0, 2, 3, 1]
+    %0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%xt, %hwcf : tensor<1x6x6x16xf32>, tensor<3x3x16x8xf32>) outs(%init : tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
+    %e1 = tensor.empty() : tensor<1x8x4x4xf32>
+    %y = linalg.transpose ins(%0 : tensor<1x4x4x8xf32>) outs(%e1 : tensor<1x8x4x4xf32>) permutation = [0, 3, 1, 2]
+    return %y : tensor<1x8x4x4xf32>
   }
 }
 
@@ -126,29 +128,28 @@ module attributes {mlc.target = "x86-64-v3"} {
 
 // -----
 
-// The NHWC output pass of a conv absorbs its only elementwise consumer (a ReLU here): the
-// result is written once, as relu(init + GEMM^T).
+// The output pass of a wide-row NHWC conv (which drops the wrapped columns) absorbs its
+// only elementwise consumer (a ReLU here): the result is written once, as
+// relu(init + GEMM).
 // CHECK-LABEL: func.func @nhwc_conv_relu
 // CHECK: vector.contract
 // CHECK: arith.addf
 // CHECK-NEXT: arith.maximumf
 // CHECK-NOT: arith.maximumf
 // CHECK: return
-#id = affine_map<(n, c, h, w) -> (n, c, h, w)>
+#id = affine_map<(n, h, w, c) -> (n, h, w, c)>
 module attributes {mlc.target = "x86-64-v3"} {
-  func.func @nhwc_conv_relu(%x: tensor<1x16x6x6xf32>, %init: tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32> {
+  func.func @nhwc_conv_relu(%x: tensor<1x10x10x16xf32>, %init: tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32> {
     %hwcf = arith.constant dense<0.5> : tensor<3x3x16x8xf32>
-    %empty = tensor.empty() : tensor<8x16x3x3xf32>
-    %w = linalg.transpose ins(%hwcf : tensor<3x3x16x8xf32>) outs(%empty : tensor<8x16x3x3xf32>) permutation = [3, 2, 0, 1]
-    %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x16x6x6xf32>, tensor<8x16x3x3xf32>) outs(%init : tensor<1x8x4x4xf32>) -> tensor<1x8x4x4xf32>
+    %0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %hwcf : tensor<1x10x10x16xf32>, tensor<3x3x16x8xf32>) outs(%init : tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32>
     %zero = arith.constant 0.0 : f32
-    %out = tensor.empty() : tensor<1x8x4x4xf32>
-    %1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%0 : tensor<1x8x4x4xf32>) outs(%out : tensor<1x8x4x4xf32>) {
+    %out = tensor.empty() : tensor<1x8x8x8xf32>
+    %1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%0 : tensor<1x8x8x8xf32>) outs(%out : tensor<1x8x8x8xf32>) {
     ^bb0(%v: f32, %o: f32):
       %r = arith.maximumf %v, %zero : f32
       linalg.yield %r : f32
-    } -> tensor<1x8x4x4xf32>
-    return %1 : tensor<1x8x4x4xf32>
+    } -> tensor<1x8x8x8xf32>
+    return %1 : tensor<1x8x8x8xf32>
   }
 }
 
