@@ -27,17 +27,20 @@ def _result(op) -> ir.RankedTensorType:
     return ir.RankedTensorType(op.results[0].type)
 
 
-def _padded_input(op, kernel, fill, x=None):
+def _padded_input(op, kernel, fill, x=None, channels_last: bool = False):
     """The input (or `x` in its place) padded by `pads`, plus extra high padding so every
-    output window fits."""
+    output window fits. Its spatial dims follow N and C, or (`channels_last`) sit between."""
     x = op.operands[0] if x is None else x
     in_shape, out_shape = lb.shape_of(x), list(_result(op).shape)
     strides, dilations, pads = _ints(op, "strides"), _ints(op, "dilations"), _ints(op, "pads")
     rank = len(kernel)
+    first = 1 if channels_last else 2
     low, high = pads[:rank], pads[rank:]
     for i in range(rank):
-        needed = (out_shape[2 + i] - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1
-        high[i] = max(high[i], needed - in_shape[2 + i] - low[i])
+        needed = (out_shape[first + i] - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1
+        high[i] = max(high[i], needed - in_shape[first + i] - low[i])
+    if channels_last:
+        return lb.pad(x, [0, *low, 0], [0, *high, 0], fill), strides, dilations
     return lb.pad(x, [0, 0, *low], [0, 0, *high], fill), strides, dilations
 
 
@@ -46,14 +49,14 @@ def _batch_like(op, out_shape) -> list:
     return [(op.operands[0], 0)] + [None] * (len(out_shape) - 1)
 
 
-def _conv_init(op, out_shape, elem):
+def _conv_init(op, out_shape, elem, channel_dim: int = 1):
     """The accumulator: the bias broadcast over N and the spatial dims, or zeros."""
     rank = len(out_shape)
     like = _batch_like(op, out_shape)
     if len(op.operands) == 3:
         return lb.generic([op.operands[2]], [lb.empty(out_shape, elem, like)],
-                          [lb.dims_map(rank, [1]), lb.identity_map(rank)], ["parallel"] * rank,
-                          lambda b, _: b)
+                          [lb.dims_map(rank, [channel_dim]), lb.identity_map(rank)],
+                          ["parallel"] * rank, lambda b, _: b)
     return lb.filled(out_shape, elem, lb.const(0, elem), like)
 
 
@@ -117,26 +120,13 @@ def lower_conv(op):
 
 def lower_conv_nhwc(op):
     """out[n, y, x, f] = bias[f] + sum x_pad[n, y*sh + i*dh, x*sw + j*dw, c] * w[i, j, c, f]."""
-    filt = op.operands[1]
     result = _result(op)
     elem = result.element_type
-    kh, kw = lb.shape_of(filt)[:2]
-    x = op.operands[0]
-    (_, h, wd, _), out_shape = lb.shape_of(x), list(result.shape)
-    strides, dilations, pads = _ints(op, "strides"), _ints(op, "dilations"), _ints(op, "pads")
-    low, high = pads[:2], pads[2:]
-    for i, (size, k) in enumerate(((h, kh), (wd, kw))):
-        needed = (out_shape[1 + i] - 1) * strides[i] + (k - 1) * dilations[i] + 1
-        high[i] = max(high[i], needed - size - low[i])
-    x = lb.pad(x, [0, *low, 0], [0, *high, 0], lb.const(0, elem))
-    like = _batch_like(op, out_shape)
-    if len(op.operands) == 3:
-        init = lb.generic([op.operands[2]], [lb.empty(out_shape, elem, like)],
-                          [lb.dims_map(4, [3]), lb.identity_map(4)], ["parallel"] * 4,
-                          lambda b, _: b)
-    else:
-        init = lb.filled(out_shape, elem, lb.const(0, elem), like)
-    return linalg.conv_2d_nhwc_hwcf(x, filt, outs=[init], strides=strides, dilations=dilations)
+    kernel = lb.shape_of(op.operands[1])[:2]
+    x, strides, dilations = _padded_input(op, kernel, lb.const(0, elem), channels_last=True)
+    init = _conv_init(op, list(result.shape), elem, channel_dim=3)
+    return linalg.conv_2d_nhwc_hwcf(x, op.operands[1], outs=[init], strides=strides,
+                                    dilations=dilations)
 
 
 def _spread_input(op, kernel):

@@ -134,7 +134,8 @@ def panel_matmul_config(m: int, n: int, k: int, target: Target) -> MatmulConfig:
     mr, nr = min(m, budget.rows), budget.cols  # the kernel ends in one smaller tile
     mc = _block(m - m % mr, PANEL_MC, mr)
     # Each chunk of columns reads all of A again: rows are split when there are more.
-    rows = best_split([(0, m, mc or mr), (0, m, mr)]) if m >= n and 2 * m * n * k >= MIN_MATMUL_FLOPS else None
+    worth = 2 * m * n * k >= MIN_MATMUL_FLOPS
+    rows = best_split([(0, m, mc or mr), (0, m, mr)]) if worth and m >= n else None
     dim, chunk = rows or _parallel(m, n, k, mc or mr, nr)
     return MatmulConfig(mr, nr, mc, 0, _block(k, PANEL_KC), parallel_dim=dim, parallel_chunk=chunk,
                         panels=True)

@@ -229,17 +229,18 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
 
     def initial(row, first_block: bool, rows: int, panel, col, cblock, local_row):
         accs = []
+        if first_block and start.kind == "cols":
+            first_col = arith.muli(panel, _index(nr))
+            bias = [vector.transfer_read(vtype, start.value, [_add(first_col, v * lanes)],
+                                         ir.AffineMap.get_minor_identity(1, 1), zero, whole)
+                    for v in range(nr // lanes)]
+            return bias * rows
         for i in range(rows):
             if first_block and start.kind == "splat":
                 accs += [vector.broadcast(vtype, start.value)] * (nr // lanes)
             elif first_block and start.kind == "rows":
                 bias = vector.broadcast(vtype, tensor.extract(start.value, [_add(row, i)]))
                 accs += [bias] * (nr // lanes)
-            elif first_block and start.kind == "cols":
-                first_col = arith.muli(panel, _index(nr))
-                accs += [vector.transfer_read(vtype, start.value, [_add(first_col, v * lanes)],
-                                              ir.AffineMap.get_minor_identity(1, 1), zero, whole)
-                         for v in range(nr // lanes)]
             else:
                 accs += [vector.transfer_read(vtype, cblock, [_add(local_row, i), _add(col, v * lanes)],
                                               minor, zero, whole) for v in range(nr // lanes)]
