@@ -27,6 +27,7 @@ from mlir import ir
 from mlc.dialects.math_ops import OPS as MATH_OPS
 from mlc.passes.fold_batch_norm import float_constant, location_name, module_text
 from mlc.passes.linalg_builders import producer as _producer
+from mlc.passes.schedule import small_conv
 from mlc.passes.schedule.config import register_budget
 from mlc.passes.schedule.panel_gemm import owner_of
 from mlc.passes.weight_panels import panel_view, worth_padding
@@ -36,7 +37,7 @@ from mlc.weights import WeightStore
 TO_NHWC = [0, 2, 3, 1]
 TO_NCHW = [0, 3, 1, 2]
 FCHW_TO_HWCF = [2, 3, 1, 0]
-MIN_CHANNELS = 16  # fewer (an RGB stem): the im2col rows are shorter than a vector
+MIN_CHANNELS = 16  # fewer (an RGB stem): NHWC only for a KxK conv small_conv does not take
 ELEMENTWISE = {f"mlc.{op.name}" for op in MATH_OPS}
 
 
@@ -65,8 +66,12 @@ def conv_kind(conv) -> str | None:
     x_type = ir.RankedTensorType(conv.operands[0].type)
     w_shape = _shape(conv.operands[1])
     if x_type.rank != 4 or not x_type.has_static_shape or x_type.shape[0] != 1 \
-            or str(x_type.element_type) != "f32" or x_type.shape[1] < MIN_CHANNELS:
+            or str(x_type.element_type) != "f32":
         return None
+    channels, strides = x_type.shape[1], _ints(conv, "strides")
+    if channels < MIN_CHANNELS and (w_shape[2:] == [1, 1] or (
+            strides[1] > 1 and channels * w_shape[2] * w_shape[3] <= small_conv.MAX_TAPS)):
+        return None  # an RGB stem that `small_conv` computes directly, or a 1x1 on few channels
     if w_shape[2:] == [1, 1] and _ints(conv, "strides") == [1, 1] and not any(_ints(conv, "pads")):
         return "1x1"
     return "kxk"

@@ -1,13 +1,16 @@
 """Convolutions -> matmul kernels, on NHWC images (the common case) or NCHW ones.
 
-`mlc-nhwc-layout` moves each group-1 conv over 16+ channels to NHWC; for one image,
-`conv_2d_nhwc_hwcf` is Y[OH*OW, F] = col[OH*OW, KH*KW*C] @ W[KH*KW*C, F], the orientation
-the panel kernel is fast in (many rows, a constant right-hand side in column panels). A 1x1
-stride-1 conv needs no col (it is the input, collapsed), other strided convs build it one
-contiguous copy per tap, and a stride-1 KxK conv skips it (`ConvConfig.wide`): each tap's
-rows are a plain row slice of the padded input when output rows are computed as wide as
-padded input rows (see `_wide_rows_gemm`). The layout's edges, 4-D transposes between NCHW
-and NHWC, run as 2-D register-tile transposes (`layout_transpose`).
+`mlc-nhwc-layout` moves each group-1 conv over 16+ channels (and RGB stems that
+`small_conv` does not take) to NHWC; for one image, `conv_2d_nhwc_hwcf` is
+Y[OH*OW, F] = col[OH*OW, KH*KW*C] @ W[KH*KW*C, F], the orientation the panel kernel is fast
+in (many rows, a constant right-hand side in column panels). A 1x1 stride-1 conv needs no
+col (it is the input, collapsed); with the filter in panels, every other conv has the panel
+kernel gather col's rows from the padded input in place (`panel_gemm.ConvRows`: a kernel
+row's taps are one contiguous run of KW*C channels), so no conv builds an im2col copy or
+computes a pixel it drops, and each takes its consumer as the kernel's epilogue. A filter
+without panels falls back to wide rows for a stride-1 KxK conv (`_wide_rows_gemm`) or an
+im2col copy. The layout's edges, 4-D transposes between NCHW and NHWC, run as 2-D
+register-tile transposes (`layout_transpose`).
 
 The convs left NCHW (`conv_2d_nchw_fchw`: an RGB stem, 1x1 convs among NCHW-only ops) are
 Y[F, OH*OW] = W[F, C*KH*KW] @ col[C*KH*KW, OH*OW]: the filter is the left operand as it is
@@ -25,9 +28,9 @@ from mlir.dialects import arith, linalg, scf, tensor
 from mlc.passes import linalg_builders as lb
 from mlc.passes.schedule import depthwise, small_conv
 from mlc.passes.schedule.config import conv_config, runs_wide
-from mlc.passes.schedule.matmul import (fuse_into_consumer, matmul_pieces, packed_operand,
-                                        panel_kernel, static_f32_shape)
-from mlc.passes.schedule.panel_gemm import Start, find_epilogue
+from mlc.passes.schedule.matmul import (fuse_into_consumer, matmul_pieces, panels_behind,
+                                        static_f32_shape)
+from mlc.passes.schedule.panel_gemm import ConvRows, find_epilogue
 from mlc.passes.schedule.parallel import MIN_MATMUL_FLOPS, chunk_count, forall_blocks
 
 CONV_OPS = ("linalg.conv_2d_nchw_fchw", "linalg.conv_2d_nhwc_hwcf", "linalg.conv_2d_ngchw_gfchw")
@@ -271,16 +274,13 @@ def _wide_rows_gemm(xt, b, dims, block_rows, target, tags):
     (at least H*W + KW-1 rows, the last ones zeros): output pixel (y, x) of "wide" row
     p = y*W + x reads tap (i, j) from row p + i*W + j, so each tap's left operand is a plain
     row slice of xt, and Yw = sum over taps of xt[i*W + j :][:OH*W] @ B_tap[C, F]; the KW-1
-    last columns of each wide row wrap into the next input row and are garbage. With
-    panels, one kernel runs every tap in registers; else, with `block_rows`, an scf.for
+    last columns of each wide row wrap into the next input row and are garbage. (A filter
+    with panels takes `ConvRows` instead.) With `block_rows`, an scf.for
     runs every tap on one block of wide rows before the next."""
     kh, kw, wd, oh = dims
     c, f = lb.shape_of(xt)[1], lb.shape_of(b)[1]
     elem = lb.elem_of(xt)
     rows = oh * wd
-    panels = packed_operand(b)
-    if panels is not None:
-        return _wide_panel_gemm(xt, panels, rows, f, kh, kw, wd, target, tags)
     yw = lb.filled([rows, f], elem, lb.const(0, elem))
     block = block_rows or rows
     index = ir.IndexType.get()
@@ -311,20 +311,12 @@ def _wide_rows_gemm(xt, b, dims, block_rows, target, tags):
     return loop.results[0], pieces
 
 
-def _wide_panel_gemm(xt, panels, rows: int, f: int, kh: int, kw: int, wd: int, target, tags):
-    """Yw[rows, F] = sum over taps (i, j) of xt[p + i*W + j] @ B_tap, by the panel kernel with
-    the taps as row shifts: every tap accumulates in registers (no C reloads between taps)."""
-    k = lb.shape_of(panels)[1]
-    elem = lb.elem_of(xt)
-    return panel_kernel(xt, panels, lb.empty([rows, f], elem), k, target, tags,
-                        Start("splat", lb.const(0, elem)), taps=(kh, kw, wd))
-
-
 def nhwc_wide(op) -> bool:
-    """Whether the NHWC conv `op` reads wide rows of its input in place."""
+    """Whether the NHWC conv `op` reads wide rows of its input in place: a stride-1 KxK conv
+    whose filter has no column panels (with panels, the panel kernel gathers its rows)."""
     kh, kw = lb.shape_of(op.operands[1])[:2]
-    return runs_wide((kh, kw), lb.shape_of(op.operands[2])[2], _ints(op, "strides"),
-                     _ints(op, "dilations"))
+    return panels_behind(op.operands[1]) is None and runs_wide(
+        (kh, kw), lb.shape_of(op.operands[2])[2], _ints(op, "strides"), _ints(op, "dilations"))
 
 
 def _rows_with_zeros_below(x: ir.Value) -> ir.Value:
@@ -348,16 +340,19 @@ def _rows_with_zeros_below(x: ir.Value) -> ir.Value:
 def _nhwc_conv(op, target, tags) -> list:
     """One NHWC image's conv (x [1,H,W,C] padded, w [KH,KW,C,F], init [1,OH,OW,F]) as a GEMM
     with pixels for rows, Y[OH*OW, F] = col @ W[KH*KW*C, F], replacing `op` (and the
-    consumer it absorbs); returns the kernels. Stride-1 KxK convs read wide rows in place
-    (`_wide_rows_gemm`) and one pass drops the wrapped columns, adds init and applies the
-    consumer; 1x1 stride-1 convs read the input as it lies, others an im2col copy; both
-    take their consumer as the GEMM's epilogue when they can (`fuse_into_consumer`)."""
+    consumer it absorbs); returns the kernels. A 1x1 stride-1 conv reads the input as it
+    lies; with the filter in column panels, any other conv has the panel kernel gather its
+    rows from the input in place (`ConvRows`); both take their consumer as the GEMM's
+    epilogue when they can (`fuse_into_consumer`). Without panels, a stride-1 KxK conv reads
+    wide rows in place (`_wide_rows_gemm`) and one pass drops the wrapped columns, adds init
+    and applies the consumer; other convs build an im2col copy."""
     x, w, init = op.operands[0], op.operands[1], op.operands[2]
     _, h, wd, c = static_f32_shape(x)
     kh, kw, _, f = static_f32_shape(w)
     _, oh, ow, _ = static_f32_shape(init)
     strides, dilations = _ints(op, "strides"), _ints(op, "dilations")
     rows_of = [[0, 1, 2], [3]]
+    conv = None
     with ir.InsertionPoint(op), op.location:
         b = _collapse(w, [kh * kw * c, f], [[0, 1, 2], [3]])
         if nhwc_wide(op):
@@ -376,16 +371,19 @@ def _nhwc_conv(op, target, tags) -> list:
             return pieces
         if (kh, kw) == (1, 1) and strides == [1, 1] and (h, wd) == (oh, ow):
             a = _collapse(x, [oh * ow, c], rows_of)
+        elif panels_behind(w) is not None:
+            a = _collapse(x, [h * wd * c], [[0, 1, 2, 3]])
+            conv = ConvRows(ow, wd, c, (kh, kw), tuple(strides), tuple(dilations))
         else:
             xt = _collapse(x, [h, wd, c], [[0, 1], [2], [3]])
             a = _nhwc_columns(xt, kh, kw, oh, ow, strides, dilations)
         c2 = _collapse(init, [oh * ow, f], rows_of)
     found = find_epilogue(op.results[0], oh * ow, f)
-    fused = found and fuse_into_consumer(op, a, b, c2, target, tags, found)
+    fused = found and fuse_into_consumer(op, a, b, c2, target, tags, found, conv)
     if fused:
         return fused
     with ir.InsertionPoint(op), op.location:
-        result, pieces = matmul_pieces(a, b, c2, target, tags)
+        result, pieces = matmul_pieces(a, b, c2, target, tags, conv)
         result = _expand(result, [1, oh, ow, f], rows_of)
     op.results[0].replace_all_uses_with(result)
     op.erase()

@@ -13,6 +13,8 @@ mul+add without FMA), `hoist_matmul` lifts the C tile out of the k loop while st
 tensors, so the accumulators stay in registers across k.
 """
 
+from dataclasses import replace
+
 from mlir import ir
 from mlir.dialects import linalg, tensor, transform
 from mlir.dialects.transform import loop, structured
@@ -134,12 +136,14 @@ def _panels_for(b: ir.Value, m: int, n: int, budget) -> ir.Value | None:
 
 
 def panel_kernel(a, panels, dest, k: int, target, fresh_tag, start, epilogue=None,
-                 taps=None) -> tuple[ir.Value, list]:
+                 conv=None) -> tuple[ir.Value, list]:
     """One tagged `panel_gemm` kernel writing `dest` [M, N] (its config from M, N, K and the
     target): (its result, [(tag, config)])."""
     m, n = lb.shape_of(dest)
     config = panel_matmul_config(m, n, k, target)
-    out = panel_gemm(a, panels, dest, config, target.f32_lanes, start, epilogue, taps)
+    if conv is not None:
+        config = replace(config, kc=0)  # k runs by kernel rows, in one pass
+    out = panel_gemm(a, panels, dest, config, target.f32_lanes, start, epilogue, conv)
     tag = fresh_tag()
     out.owner.attributes[KERNEL_ATTR] = ir.StringAttr.get(tag)
     return out, [(tag, config)]
@@ -148,16 +152,16 @@ def panel_kernel(a, panels, dest, k: int, target, fresh_tag, start, epilogue=Non
 FUSED_ATTR = "mlc.fused"  # on a GEMM kernel: the ONNX nodes it computes, its epilogue's included
 
 
-def fuse_into_consumer(gemm, a, b, c, target, fresh_tag, found) -> list | None:
+def fuse_into_consumer(gemm, a, b, c, target, fresh_tag, found, conv=None) -> list | None:
     """Replaces the GEMM op `gemm` (C + A @ B) and `found`, its consumer (`find_epilogue`), by
     one panel kernel applying the consumer to the accumulators and writing the consumer's
     output; returns its [(tag, config)]. None, changing nothing, when B has no panels or C
-    holds data of its own (the consumer's output cannot stand in for it)."""
+    holds data of its own (the consumer's output cannot stand in for it). With `conv`, A is
+    a conv's flat input, read in place (`panel_gemm.ConvRows`)."""
     from mlc.passes.schedule.fusion import node_names
 
     consumer, inputs = found
-    m, k = static_f32_shape(a)
-    n = static_f32_shape(b)[1]
+    (m, n), k = static_f32_shape(c), static_f32_shape(b)[0]
     start = accumulator_start(c)
     if start.kind == "load":
         return None
@@ -166,7 +170,8 @@ def fuse_into_consumer(gemm, a, b, c, target, fresh_tag, found) -> list | None:
         if panels is None:
             return None
         epilogue = make_epilogue(consumer, inputs, m, n)
-        out, kernels = panel_kernel(a, panels, epilogue.dest, k, target, fresh_tag, start, epilogue)
+        out, kernels = panel_kernel(a, panels, epilogue.dest, k, target, fresh_tag, start, epilogue,
+                                   conv)
         value = lb.collapse_to(out, lb.shape_of(consumer.results[0]))
     names = node_names(gemm) + [name for name in node_names(consumer) if name not in node_names(gemm)]
     out.owner.attributes[FUSED_ATTR] = ir.StringAttr.get(" + ".join(names))
@@ -190,20 +195,22 @@ def _replace_consumer(consumer, value: ir.Value, gemm) -> None:
     gemm.erase()
 
 
-def matmul_pieces(a: ir.Value, b: ir.Value, c: ir.Value, target, fresh_tag) -> tuple[ir.Value, list]:
+def matmul_pieces(a: ir.Value, b: ir.Value, c: ir.Value, target, fresh_tag,
+                  conv=None) -> tuple[ir.Value, list]:
     """Builds C + A @ B as tile-divisible tagged matmuls; returns (result, [(tag, config)]).
 
     When B has column panels (a packed constant) or copying it into panels pays
     (`worth_packing`), one panel kernel instead, its accumulators starting from C's
-    initializer (which is then not even written)."""
-    m, k = static_f32_shape(a)
-    n = static_f32_shape(b)[1]
+    initializer (which is then not even written). `conv` (A a conv's flat input read in
+    place, `panel_gemm.ConvRows`) needs B's panels."""
+    (m, n), k = static_f32_shape(c), static_f32_shape(b)[0]
     budget = register_budget(target)
     panels = _panels_for(b, m, n, budget)
     if panels is not None:
         start = accumulator_start(c)
         dest = c if start.kind == "load" else lb.empty([m, n], lb.elem_of(c))
-        return panel_kernel(a, panels, dest, k, target, fresh_tag, start)
+        return panel_kernel(a, panels, dest, k, target, fresh_tag, start, conv=conv)
+    assert conv is None, "a conv read in place needs its filter's panels"
     rows, cols = split_points(m, n, budget)
     kernels, result = [], c
     for r0, rn in rows:

@@ -13,7 +13,8 @@ stored Bp[J, K, nr] (Bp[j, k, r] = B[k, j*nr + r]) and C [M, J*nr].
 
 Rows the tile does not divide end in one smaller tile; a last panel reaching past C's columns
 (B's zero padding) has its C reads and stores masked. The outermost m or panel loop runs in
-parallel chunks when the config says so (`forall_blocks`).
+parallel chunks when the config says so (`forall_blocks`). For a conv, A's rows are
+gathered from the padded input in place (`ConvRows`) and k runs by kernel rows.
 
 The accumulators start in registers from what C was initialized with (`Start`): zeros, a
 splat, one bias value per row (a conv's bias in the NCHW GEMM), or C's values; so no [M, N]
@@ -199,24 +200,41 @@ def _add(a: ir.Value, b: int | ir.Value) -> ir.Value:
 
 
 @dataclass(frozen=True)
-class Segment:
-    """A run of k: B's rows b_row .. b_row+length against A's columns a_col .. of the rows
-    `shift` below the output row (a conv tap: the same GEMM on shifted input rows). Offsets
-    are ints or index values."""
-    shift: object
-    a_col: object
-    b_row: object
-    length: int
+class ConvRows:
+    """A is an NHWC conv's padded input [Hp*Wp*C], flat, read in place (no im2col): GEMM row p
+    is output pixel (y, x) = divmod(p, OW), and its k-th element, k = (i*KW + j)*C + c (the
+    HWCF filter's row), is input[((y*sh + i*dh)*Wp + x*sw + j*dw)*C + c]. A kernel row's taps
+    are one run of KW*C contiguous elements when dw is 1."""
+    out_width: int
+    in_width: int
+    channels: int
+    kernel: tuple[int, int]
+    strides: tuple[int, int]
+    dilations: tuple[int, int]
+
+    def row_start(self, p: ir.Value) -> ir.Value:
+        """Where output pixel p's first tap starts in the flat input."""
+        (sh, sw), c = self.strides, self.channels
+        y, x = arith.divui(p, _index(self.out_width)), arith.remui(p, _index(self.out_width))
+        pixel = arith.addi(arith.muli(y, _index(sh * self.in_width)), arith.muli(x, _index(sw)))
+        return arith.muli(pixel, _index(c))
+
+    def runs(self) -> list[tuple[int, int, int]]:
+        """(offset in the flat input, first B row, length) of each contiguous run of k, for
+        kernel row 0 (row i is i*dh*Wp*C further on, its B rows i*KW*C further down)."""
+        kw, c, dw = self.kernel[1], self.channels, self.dilations[1]
+        if dw == 1:
+            return [(0, 0, kw * c)]
+        return [(j * dw * c, j * c, c) for j in range(kw)]
 
 
 def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig, lanes: int,
                start: Start, epilogue: Epilogue | None = None,
-               taps: tuple[int, int, int] | None = None) -> ir.Value:
+               conv: ConvRows | None = None) -> ir.Value:
     """C [M, J*nr] computed as above; returns the new C. With an `epilogue`, its consumer's
-    body is applied to each accumulator before the store, and `c` is its output. With `taps`
-    (KH, KW, W), B's K rows are KH*KW blocks of A's columns, block t = i*KW + j read from A's
-    rows i*W + j further down: C[p] = sum over taps of A[p + i*W + j] @ B_t, all of them
-    accumulated in registers (a stride-1 conv on rows of channels, with no im2col)."""
+    body is applied to each accumulator before the store, and `c` is its output. With `conv`,
+    A is a conv's flat padded input, its rows gathered in place (`ConvRows`): a kernel row's
+    taps at a time, all of them accumulated in registers."""
     m, k = lb.shape_of(c)[0], lb.shape_of(panels)[1]
     j_count, _, nr = lb.shape_of(panels)
     # The last panel reaches past C's columns: its reads and stores are masked.
@@ -246,43 +264,48 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
                                               minor, zero, whole) for v in range(nr // lanes)]
         return accs
 
-    def segment(accs, row, rows: int, panel, seg: Segment):
-        loop = scf.ForOp(_index(0), _index(seg.length), _index(1), accs)
+    def k_run(accs, a_at, rows: int, panel, b_row, length: int):
+        """acc[i] += A(i, kk) * Bp[panel, b_row + kk] for kk < length; a_at(i, kk) reads A."""
+        loop = scf.ForOp(_index(0), _index(length), _index(1), accs)
         with ir.InsertionPoint(loop.body):
             kk = loop.induction_variable
             acc = list(loop.inner_iter_args)
-            b = [vector.transfer_read(vtype, panels, [panel, _add(kk, seg.b_row), _index(v * lanes)],
+            b = [vector.transfer_read(vtype, panels, [panel, _add(kk, b_row), _index(v * lanes)],
                                       minor3, zero, [True]) for v in range(nr // lanes)]
             for i in range(rows):
-                x = vector.broadcast(vtype, tensor.extract(a, [_add(_add(row, i), seg.shift),
-                                                               _add(kk, seg.a_col)]))
+                x = vector.broadcast(vtype, a_at(i, kk))
                 for v in range(nr // lanes):
                     acc[i * (nr // lanes) + v] = math.fma(x, b[v], acc[i * (nr // lanes) + v])
             scf.YieldOp(acc)
         return list(loop.results)
 
-    def tap_loop(accs, row, rows: int, panel):
-        """The taps as a loop carrying the accumulators: tap t = i*KW + j reads B's rows
-        t*C .. and A's rows shifted by i*W + j."""
-        kh, kw, width = taps
-        channels = k // (kh * kw)
-        loop = scf.ForOp(_index(0), _index(kh * kw), _index(1), accs)
+    def kernel_rows(accs, row, rows: int, panel):
+        """A conv's taps, a loop over kernel rows carrying the accumulators: kernel row i
+        reads the input i*dh*Wp*C further on, and B's rows from i*KW*C."""
+        starts = [conv.row_start(_add(row, i)) for i in range(rows)]
+        kh, kw = conv.kernel
+        step = conv.dilations[0] * conv.in_width * conv.channels
+        loop = scf.ForOp(_index(0), _index(kh), _index(1), accs)
         with ir.InsertionPoint(loop.body):
-            t = loop.induction_variable
-            shift = arith.addi(arith.muli(arith.divui(t, _index(kw)), _index(width)),
-                               arith.remui(t, _index(kw)))
-            scf.YieldOp(segment(list(loop.inner_iter_args), row, rows, panel,
-                                Segment(shift, 0, arith.muli(t, _index(channels)), channels)))
+            i_row = loop.induction_variable
+            at = [arith.addi(s, arith.muli(i_row, _index(step))) for s in starts]
+            b_first = arith.muli(i_row, _index(kw * conv.channels))
+            acc = list(loop.inner_iter_args)
+            for offset, b_row, length in conv.runs():
+                acc = k_run(acc, lambda i, kk, offset=offset: tensor.extract(a, [_add(_add(at[i], offset), kk)]),
+                            rows, panel, _add(b_first, b_row), length)
+            scf.YieldOp(acc)
         return list(loop.results)
 
     # The passes over k, each `run(accs, row, rows, panel) -> accs` between a load (or the
-    # start) and a store of the C tile: the taps, or blocks of kc.
-    if taps:
-        passes = [tap_loop]
+    # start) and a store of the C tile: the kernel rows, or blocks of kc.
+    if conv:
+        passes = [kernel_rows]
     else:
         kc = config.kc or k
-        passes = [lambda accs, row, rows, panel, k0=k0: segment(
-            accs, row, rows, panel, Segment(0, k0, k0, min(kc, k - k0))) for k0 in range(0, k, kc)]
+        passes = [lambda accs, row, rows, panel, k0=k0: k_run(
+            accs, lambda i, kk, row=row, k0=k0: tensor.extract(a, [_add(row, i), _add(kk, k0)]),
+            rows, panel, _index(k0), min(kc, k - k0)) for k0 in range(0, k, kc)]
 
     def tile(row, local_row, rows: int, panel, col, cblock, run, first: bool, last: bool):
         """Rows row .. row+rows of C (global), local_row .. of cblock, panel `panel`

@@ -51,6 +51,16 @@ CONV_CASES = [
     ((1, 24, 11, 11), (8, 24, 3, 3), {"dilations": [2, 2], "pads": [1, 1, 1, 1]}, False),
     ((1, 16, 12, 12), (33, 16, 1, 1), {"strides": [2, 2]}, True),  # strided 1x1
     ((1, 20, 9, 9), (16, 20, 5, 3), {"strides": [2, 1], "pads": [2, 1, 2, 1]}, True),
+    # F in column panels (32, 64, or 48 padded to 64): the panel kernel gathers its rows from
+    # the padded input in place (panel_gemm.ConvRows); per-tap runs when dilated; RGB stems
+    # that small_conv does not take (7x7, or stride 1) too.
+    ((1, 16, 9, 7), (64, 16, 3, 3), {"pads": [1, 1, 1, 1]}, True),
+    ((1, 32, 10, 11), (48, 32, 3, 3), {"strides": [2, 2], "pads": [1, 1, 0, 0]}, True),
+    ((1, 24, 11, 11), (32, 24, 3, 3), {"dilations": [2, 2], "pads": [1, 1, 1, 1]}, False),
+    ((1, 16, 12, 12), (32, 16, 1, 1), {"strides": [2, 2]}, True),
+    ((1, 20, 9, 9), (32, 20, 5, 3), {"strides": [2, 1], "dilations": [1, 2], "pads": [2, 1, 2, 1]}, True),
+    ((1, 3, 20, 18), (32, 3, 7, 7), {"strides": [2, 2], "pads": [3, 3, 3, 3]}, True),
+    ((1, 3, 9, 9), (64, 3, 3, 3), {"pads": [1, 1, 1, 1]}, False),
     # Depthwise on one image: one fused kernel (mlc.passes.schedule.depthwise); width strides
     # through column phases, odd widths (a phase one column short), dilations, a 5x5 kernel.
     ((1, 24, 9, 9), (24, 1, 3, 3), {"group": 24, "strides": [2, 2], "pads": [1, 1, 1, 1]}, True),

@@ -30,18 +30,34 @@ func.func @chain(%x: tensor<1x16x6x6xf32>) -> tensor<1x32x6x6xf32> {
 
 // -----
 
-// A 1x1 conv with no KxK conv in its region (here, next to a max pool) and a conv over
-// an RGB image (too few channels for NHWC rows) stay NCHW: nothing changes.
+// A 1x1 conv with no KxK conv in its region (here, next to a max pool) and a strided 3x3
+// conv over an RGB image (27 taps: small_conv computes it directly) stay NCHW: nothing
+// changes.
 // CHECK-LABEL: func.func @kept
 // CHECK-NOT: mlc.transpose
 // CHECK-NOT: mlc.conv_nhwc
-func.func @kept(%x: tensor<1x16x5x5xf32>, %rgb: tensor<1x3x5x5xf32>) -> (tensor<1x2x2x2xf32>, tensor<1x2x3x3xf32>) {
+func.func @kept(%x: tensor<1x16x5x5xf32>, %rgb: tensor<1x3x5x5xf32>) -> (tensor<1x2x2x2xf32>, tensor<1x2x2x2xf32>) {
   %w1 = "mlc.constant"() {value = dense<0.5> : tensor<2x16x1x1xf32>} : () -> tensor<2x16x1x1xf32>
   %0 = "mlc.conv"(%x, %w1) {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x16x5x5xf32>, tensor<2x16x1x1xf32>) -> tensor<1x2x5x5xf32>
   %1 = "mlc.max_pool"(%0) {dilations = array<i64: 1, 1>, kernel = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x2x5x5xf32>) -> tensor<1x2x2x2xf32>
   %w3 = "mlc.constant"() {value = dense<0.5> : tensor<2x3x3x3xf32>} : () -> tensor<2x3x3x3xf32>
-  %2 = "mlc.conv"(%rgb, %w3) {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x3x5x5xf32>, tensor<2x3x3x3xf32>) -> tensor<1x2x3x3xf32>
-  return %1, %2 : tensor<1x2x2x2xf32>, tensor<1x2x3x3xf32>
+  %2 = "mlc.conv"(%rgb, %w3) {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x3x5x5xf32>, tensor<2x3x3x3xf32>) -> tensor<1x2x2x2xf32>
+  return %1, %2 : tensor<1x2x2x2xf32>, tensor<1x2x2x2xf32>
+}
+
+// -----
+
+// An RGB stem with more taps than small_conv takes (7x7, 147) or a stride of 1 goes NHWC.
+// CHECK-LABEL: func.func @stems
+// CHECK: "mlc.transpose"(%arg0) {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x3x16x16xf32>) -> tensor<1x16x16x3xf32>
+// CHECK: "mlc.conv_nhwc"({{.*}}) {{.*}} : (tensor<1x16x16x3xf32>, tensor<7x7x3x2xf32>) -> tensor<1x5x5x2xf32>
+// CHECK: "mlc.conv_nhwc"({{.*}}) {{.*}} : (tensor<1x16x16x3xf32>, tensor<3x3x3x2xf32>) -> tensor<1x14x14x2xf32>
+func.func @stems(%rgb: tensor<1x3x16x16xf32>) -> (tensor<1x2x5x5xf32>, tensor<1x2x14x14xf32>) {
+  %w7 = "mlc.constant"() {value = dense<0.5> : tensor<2x3x7x7xf32>} : () -> tensor<2x3x7x7xf32>
+  %0 = "mlc.conv"(%rgb, %w7) {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x3x16x16xf32>, tensor<2x3x7x7xf32>) -> tensor<1x2x5x5xf32>
+  %w3 = "mlc.constant"() {value = dense<0.5> : tensor<2x3x3x3xf32>} : () -> tensor<2x3x3x3xf32>
+  %1 = "mlc.conv"(%rgb, %w3) {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x3x16x16xf32>, tensor<2x3x3x3xf32>) -> tensor<1x2x14x14xf32>
+  return %0, %1 : tensor<1x2x5x5xf32>, tensor<1x2x14x14xf32>
 }
 
 // -----

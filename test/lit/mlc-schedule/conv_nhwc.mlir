@@ -1,22 +1,24 @@
 // RUN: mlc opt %s -p mlc-schedule --split-input-file | FileCheck %s
 
-// A stride-1 3x3 conv on an NHWC image with its filter in column panels: the pad is rebuilt
-// one image row taller (so the last taps' wide rows read in bounds) and read in place as
-// rows of channels [11*10, 16], one panel kernel runs the 9 taps as a loop carrying the
-// accumulators, and one pass keeps each wide row's first 8 columns and adds the bias,
-// reading the bias vector itself. No transposes, no im2col.
-// CHECK-LABEL: func.func @wide
+// A stride-1 3x3 conv on an NHWC image with its filter in column panels: the panel kernel
+// gathers its rows from the padded input in place, flat [10*10*16]: output pixel p = (y, x)
+// = divmod(p, 8) starts at (y*10 + x)*16, and a loop over the 3 kernel rows carrying the
+// accumulators runs each row's 3 taps as one contiguous run of 3*16 channels. The
+// accumulators start from the bias vector; no transposes, no im2col, no output pass.
+// CHECK-LABEL: func.func @gathered
 // CHECK-NOT: linalg.transpose
-// CHECK: tensor.empty() : tensor<1x11x10x16xf32>
-// CHECK: tensor.insert_slice %arg0 into %{{.*}}[0, 1, 1, 0] [1, 8, 8, 16] [1, 1, 1, 1] : tensor<1x8x8x16xf32> into tensor<1x11x10x16xf32>
-// CHECK: tensor.collapse_shape {{.*}} : tensor<1x11x10x16xf32> into tensor<110x16xf32>
-// CHECK: scf.for %{{.*}} = %c0 to %c9 step %c1
-// CHECK: math.fma
-// CHECK: tensor.extract_slice {{.*}} [1, 8, 8, 16] [1, 1, 1, 1] : tensor<1x8x10x16xf32> to tensor<1x8x8x16xf32>
+// CHECK: tensor.collapse_shape {{.*}} : tensor<1x10x10x16xf32> into tensor<1600xf32>
 // CHECK: vector.transfer_read %arg1
+// CHECK: arith.divui %{{.*}}, %c8
+// CHECK: arith.remui %{{.*}}, %c8
+// CHECK: scf.for %{{.*}} = %c0 to %c3 step %c1
+// CHECK: scf.for %{{.*}} = %c0 to %c48 step %c1
+// CHECK: math.fma
+// CHECK-NOT: linalg.generic
 // CHECK-NOT: linalg.transpose
+// CHECK: return
 module attributes {mlc.target = "x86-64-v3"} {
-  func.func @wide(%x: tensor<1x8x8x16xf32>, %bias: tensor<16xf32>) -> tensor<1x8x8x16xf32> {
+  func.func @gathered(%x: tensor<1x8x8x16xf32>, %bias: tensor<16xf32>) -> tensor<1x8x8x16xf32> {
     %zero = arith.constant 0.0 : f32
     %panels = arith.constant dense<0.5> : tensor<1x144x16xf32>
     %pe = tensor.empty() : tensor<144x1x16xf32>
