@@ -166,28 +166,24 @@ def _column_pieces(size: int, lanes: int) -> list[tuple[int, int]]:
     return [(o, n) for o, n in ((0, main), (main, size - main)) if n]
 
 
-def _transposed(src, dst, lanes: int, body, extra=(), axis: int = 1):
-    """dst[i, j] = body(src[j, i], *extra, dst[i, j]) over 2-D tensors, in pieces along dst's
-    `axis` of whole vectors and then the rest, so each piece's tiles are square register
-    transposes (see `elementwise_config`); `extra` are (value, per_row) pairs: a tensor shaped
-    like dst, or (per_row) a vector of dst's dim 0 broadcast along dim 1."""
-    shape = lb.shape_of(dst)
+def _transposed(src, dst, lanes: int):
+    """dst[i, j] = src[j, i] over 2-D tensors, in pieces of whole vectors along both dims and
+    then the rests, so that every piece but the thin edges is made of square register-tile
+    transposes (see `elementwise_config`); a dim that vectors do not divide would otherwise
+    leave the whole transpose to strided gathers."""
     result = dst
-    for start, length in _column_pieces(shape[axis], lanes):
-        offsets, sizes = [0, 0], list(shape)
-        offsets[axis], sizes[axis] = start, length
-        part_src = _slice(src, offsets[::-1], sizes[::-1], sizes[::-1])
-        part_out = _slice(result, offsets, sizes, sizes)
-        ins, maps = [part_src], [lb.dims_map(2, [1, 0])]
-        for value, per_row in extra:
-            ins.append(value if per_row else _slice(value, offsets, sizes, sizes))
-            maps.append(lb.dims_map(2, [0]) if per_row else lb.identity_map(2))
-        done = lb.generic(ins, [part_out], maps + [lb.identity_map(2)], ["parallel"] * 2, body)
-        result = _insert(done, result, offsets, sizes)
+    rows, cols = lb.shape_of(dst)
+    for r0, rn in _column_pieces(rows, lanes):
+        for c0, cn in _column_pieces(cols, lanes):
+            part_src = _slice(src, [c0, r0], [cn, rn], [cn, rn])
+            part_out = _slice(result, [r0, c0], [rn, cn], [rn, cn])
+            done = lb.generic([part_src], [part_out], [lb.dims_map(2, [1, 0]), lb.identity_map(2)],
+                              ["parallel"] * 2, lambda v, _: v)
+            result = _insert(done, result, [r0, c0], [rn, cn])
     return result
 
 
-LAYOUT_PERMS = {(0, 2, 3, 1): 0, (0, 3, 1, 2): 1}  # NCHW -> NHWC, NHWC -> NCHW: `_transposed` axis
+LAYOUT_PERMS = ((0, 2, 3, 1), (0, 3, 1, 2))  # NCHW -> NHWC, NHWC -> NCHW
 
 
 def layout_transpose(op, lanes: int) -> bool:
@@ -210,8 +206,7 @@ def layout_transpose(op, lanes: int) -> bool:
             src = _collapse(op.operands[0], [shape[1] * shape[2], shape[3]], [[0, 1, 2], [3]])
             dst = [shape[3], shape[1] * shape[2]]
             out_groups = [[0, 1], [2, 3]]
-        moved = _transposed(src, lb.empty(dst, lb.elem_of(src)), lanes, lambda v, _: v,
-                            axis=LAYOUT_PERMS[perm])
+        moved = _transposed(src, lb.empty(dst, lb.elem_of(src)), lanes)
         result = _expand(moved, out_shape, out_groups)
     op.results[0].replace_all_uses_with(result)
     op.erase()
@@ -319,21 +314,31 @@ def nhwc_wide(op) -> bool:
         (kh, kw), lb.shape_of(op.operands[2])[2], _ints(op, "strides"), _ints(op, "dilations"))
 
 
+def _own_pad(x: ir.Value, rows_below: int = 0) -> ir.Value | None:
+    """When x [1, H, W, C] is a pad (a slice inserted into a filled tensor), the same pad,
+    `rows_below` image rows taller, on a fill of its own; else None. CSE merges the fills of
+    equal-shaped pads, and a shared fill is copied whole before each insert: a fill each is
+    written in place."""
+    op = lb.producer(x)
+    fill = op is not None and op.name == "tensor.insert_slice" and lb.producer(op.operands[1])
+    if not fill or fill.name != "linalg.fill" or len(op.operands) != 2:
+        return None
+    _, h, wd, c = lb.shape_of(x)
+    source = op.operands[0]
+    offsets = list(ir.DenseI64ArrayAttr(op.attributes["static_offsets"]))
+    return tensor.insert_slice(source, lb.filled([1, h + rows_below, wd, c], lb.elem_of(x),
+                                                 fill.operands[0]),
+                               [], [], [], offsets, lb.shape_of(source), [1, 1, 1, 1])
+
+
 def _rows_with_zeros_below(x: ir.Value) -> ir.Value:
     """x [1, H, W, C] (padded) as rows of channels [(H+1)*W, C], one image row more below,
-    so that the wide GEMM's last taps read in bounds. When x is a pad (a slice inserted into
-    a filled tensor), the taller one is built instead of it, with no extra copy."""
+    so that the wide GEMM's last taps read in bounds. When x is a pad, the taller one is
+    built instead of it, with no extra copy."""
     _, h, wd, c = lb.shape_of(x)
-    elem = lb.elem_of(x)
-    op = lb.producer(x)
-    fill = op and op.name == "tensor.insert_slice" and lb.producer(op.operands[1])
-    if fill and fill.name == "linalg.fill" and len(op.operands) == 2:
-        source = op.operands[0]
-        offsets = list(ir.DenseI64ArrayAttr(op.attributes["static_offsets"]))
-        taller = tensor.insert_slice(source, lb.filled([1, h + 1, wd, c], elem, fill.operands[0]),
-                                     [], [], [], offsets, lb.shape_of(source), [1, 1, 1, 1])
-    else:
-        taller = lb.pad(x, [0, 0, 0, 0], [0, 1, 0, 0], lb.const(0, elem))
+    taller = _own_pad(x, 1)
+    if taller is None:
+        taller = lb.pad(x, [0, 0, 0, 0], [0, 1, 0, 0], lb.const(0, lb.elem_of(x)))
     return _collapse(taller, [(h + 1) * wd, c], [[0, 1, 2], [3]])
 
 
@@ -372,7 +377,7 @@ def _nhwc_conv(op, target, tags) -> list:
         if (kh, kw) == (1, 1) and strides == [1, 1] and (h, wd) == (oh, ow):
             a = _collapse(x, [oh * ow, c], rows_of)
         elif panels_behind(w) is not None:
-            a = _collapse(x, [h * wd * c], [[0, 1, 2, 3]])
+            a = _collapse(_own_pad(x) or x, [h * wd * c], [[0, 1, 2, 3]])
             conv = ConvRows(ow, wd, c, (kh, kw), tuple(strides), tuple(dilations))
         else:
             xt = _collapse(x, [h, wd, c], [[0, 1], [2], [3]])
