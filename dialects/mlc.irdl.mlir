@@ -574,6 +574,18 @@ irdl.dialect @mlc {
     irdl.operands(input: %in0)
     irdl.results(result: %out0)
   }
+  // 2-D max pooling of NHWC images; the NHWC result. Made by mlc-nhwc-layout, not by the importer
+  irdl.operation @max_pool_nhwc {
+    %in0 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_kernel = irdl.base "#builtin.dense_array"
+    %a_strides = irdl.base "#builtin.dense_array"
+    %a_pads = irdl.base "#builtin.dense_array"
+    %a_dilations = irdl.base "#builtin.dense_array"
+    irdl.attributes {"kernel" = %a_kernel, "strides" = %a_strides, "pads" = %a_pads, "dilations" = %a_dilations}
+    irdl.operands(input: %in0)
+    irdl.results(result: %out0)
+  }
   // Max pooling and the flat index of each maximum in the unpadded input (storage_order 1: spatial dims column-major)
   irdl.operation @max_pool_with_indices {
     %in0 = irdl.base "!builtin.tensor"

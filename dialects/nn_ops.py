@@ -17,6 +17,8 @@ OPS = [
           ("input", "filter", "bias?"),
           attrs={"strides": "ints", "pads": "ints", "dilations": "ints"}),
     OpDef("max_pool", "Max pooling over a window (padding never wins)", ("input",), attrs=_WINDOW),
+    OpDef("max_pool_nhwc", "2-D max pooling of NHWC images; the NHWC result. Made by "
+          "mlc-nhwc-layout, not by the importer", ("input",), attrs=_WINDOW),
     OpDef("max_pool_with_indices", "Max pooling and the flat index of each maximum in the "
           "unpadded input (storage_order 1: spatial dims column-major)", ("input",),
           ("result", "indices"), attrs={**_WINDOW, "storage_order": "int"}),

@@ -13,12 +13,13 @@ with W_hwcf a new HWCF constant (column panels of the target's register tile wid
 that wastes little; see `weight_panels.worth_padding`). Then the transposes to
 NCHW sink through what does not care about layout: elementwise ops (their other operands
 transposed too, or per-channel constants re-laid), binary concats (along the permuted axis),
-and transposes (composed; a pair that cancels goes). A chain conv -> ReLU -> conv -> add ->
-... keeps one transpose at each end.
+2-D max pools (which become `mlc.max_pool_nhwc`) and transposes (composed; a pair that
+cancels goes). A chain conv -> ReLU -> conv -> add -> pool -> ... keeps one transpose at
+each end.
 
 Which convs: every KxK or strided conv (it pays the transposes either way), and the 1x1
-stride-1 convs that share a region of elementwise ops and concats with one; a 1x1 conv among
-NCHW-only ops (a depthwise conv's neighbours) stays a plain NCHW GEMM.
+stride-1 convs that share a region of elementwise ops, concats and max pools with one; a
+1x1 conv among NCHW-only ops (a depthwise conv's neighbours) stays a plain NCHW GEMM.
 """
 
 import numpy as np
@@ -195,6 +196,8 @@ def _absorbable(user, perm: list[int], store) -> bool:
     many transposes as it takes away, and the layout goes on spreading past it)."""
     if user.name == "mlc.transpose":
         return True
+    if user.name == "mlc.max_pool":
+        return len(_shape(user.results[0])) == 4 and _is_transpose(user.operands[0], perm)
     if user.name not in ELEMENTWISE | {"mlc.concat"} or len(_shape(user.results[0])) != 4:
         return False
     for value in user.operands:
@@ -222,11 +225,12 @@ def _sink_into(user, perm: list[int], store) -> None:
             inverse = list(np.argsort(perm))
             elem = ir.RankedTensorType(user.results[0].type).element_type
             attributes = {name: user.attributes[name] for name in user.attributes}
+            name = {"mlc.max_pool": "mlc.max_pool_nhwc"}.get(user.name, user.name)
             if user.name == "mlc.concat":
                 axis = ir.IntegerAttr(user.attributes["axis"]).value
                 attributes["axis"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), perm[axis])
             new = ir.Operation.create(
-                user.name, results=[ir.RankedTensorType.get([shape[i] for i in inverse], elem)],
+                name, results=[ir.RankedTensorType.get([shape[i] for i in inverse], elem)],
                 operands=operands, attributes=attributes, loc=loc)
             result = _transpose(new.result, perm, loc)
     old = list(user.operands)
@@ -259,8 +263,9 @@ def to_nhwc(module_op, store: WeightStore, target: Target) -> tuple[int, int]:
     """Runs the layout change; returns (convs now NHWC, transposes left)."""
     nr = register_budget(target).cols
     ops = []
-    module_op.walk(lambda op: (ops.append(op) if op.name in ELEMENTWISE | {"mlc.concat", "mlc.conv"}
-                               else None, ir.WalkResult.ADVANCE)[1])
+    joining = ELEMENTWISE | {"mlc.concat", "mlc.conv", "mlc.max_pool"}
+    module_op.walk(lambda op: (ops.append(op) if op.name in joining else None,
+                               ir.WalkResult.ADVANCE)[1])
     kinds = {op: conv_kind(op) for op in ops if op.name == "mlc.conv"}
     region_of = _regions(ops)
     wanted = {region_of[op] for op, kind in kinds.items() if kind == "kxk"}

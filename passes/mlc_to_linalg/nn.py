@@ -225,6 +225,17 @@ def lower_max_pool(op):
     return _pool("max", x, kernel, init, strides, dilations)
 
 
+def lower_max_pool_nhwc(op):
+    """out[n, y, x, c] = max over (i, j) of x_pad[n, y*sh + i*dh, x*sw + j*dw, c]."""
+    kernel = _ints(op, "kernel")
+    result = _result(op)
+    elem = result.element_type
+    x, strides, dilations = _padded_input(op, kernel, lb.lowest(elem), channels_last=True)
+    init = lb.filled(list(result.shape), elem, lb.lowest(elem))
+    return linalg.pooling_nhwc_max(x, lb.empty(kernel, elem), outs=[init], strides=strides,
+                                   dilations=dilations)
+
+
 def lower_max_pool_with_indices(op):
     """Max pooling whose reduction also carries the flat input index of the best tap: the
     first maximum in window order wins, and -inf padding never does."""
@@ -349,6 +360,7 @@ def lower_global_avg_pool(op):
 PATTERNS = {
     "mlc.conv": lower_conv,
     "mlc.conv_nhwc": lower_conv_nhwc,
+    "mlc.max_pool_nhwc": lower_max_pool_nhwc,
     "mlc.max_pool": lower_max_pool,
     "mlc.avg_pool": lower_avg_pool,
     "mlc.global_avg_pool": lower_global_avg_pool,

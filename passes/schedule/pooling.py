@@ -8,7 +8,9 @@ vectorizes the row pass (its rows are contiguous) and the window costs KH + KW o
 output instead of KH * KW. A column pass with a width stride would read every sw-th column (no
 vector load does that): stride 2 reads its rows as column pairs (`_paired_columns`), other
 strides read the rows' column phases (`depthwise.column_phases`), both unit-stride. The
-`linalg.pooling_nchw_*` op, which no schedule matches, is gone.
+`linalg.pooling_nchw_*` op, which no schedule matches, is gone. An NHWC image's max pool
+(`mlc-nhwc-layout`'s) takes the same two passes over [H, W, C], where every tap's rows of
+channels are contiguous whatever the stride.
 """
 
 import numpy as np
@@ -19,7 +21,8 @@ from mlc.passes import linalg_builders as lb
 from mlc.passes.schedule.depthwise import column_phases
 from mlc.passes.schedule.matmul import static_f32_shape
 
-POOLING_OPS = {"linalg.pooling_nchw_max": lb.maximum, "linalg.pooling_nchw_sum": lb.add}
+POOLING_OPS = {"linalg.pooling_nchw_max": lb.maximum, "linalg.pooling_nchw_sum": lb.add,
+               "linalg.pooling_nhwc_max": lb.maximum}
 
 
 def _ints(op, name: str) -> list[int]:
@@ -82,6 +85,26 @@ def _paired_columns(init3: ir.Value, rows: ir.Value, kw: int, ow: int, fill: ir.
                       ["parallel"] * 3 + ["reduction"], body)
 
 
+def _channels_last(op, combine) -> None:
+    """One NHWC image's pooling as its two passes over [H, W, C]: every tap is a strided
+    slice whose rows of channels are contiguous, so both passes vectorize along C."""
+    x, window, init = op.operands
+    (_, h, w, c), (_, oh, ow, _) = static_f32_shape(x), static_f32_shape(init)
+    kh, kw = lb.shape_of(window)
+    (sh, sw), (dh, dw) = _ints(op, "strides"), _ints(op, "dilations")
+    with ir.InsertionPoint(op), op.location:
+        elem = lb.elem_of(x)
+        x3 = tensor.collapse_shape(lb.tensor_of([h, w, c], elem), x, [[0, 1], [2], [3]])
+        init3 = tensor.collapse_shape(lb.tensor_of([oh, ow, c], elem), init, [[0, 1], [2], [3]])
+        rows = _taps(lb.empty([oh, w, c], elem), x3, lambda i: [i * dh, 0, 0], [oh, w, c],
+                     [sh, 1, 1], kh, combine, fresh=True)
+        out = _taps(init3, rows, lambda j: [0, j * dw, 0], [oh, ow, c], [1, sw, 1], kw, combine)
+        result = tensor.expand_shape(ir.RankedTensorType(op.results[0].type), out,
+                                     [[0, 1], [2], [3]], [], [1, oh, ow, c])
+    op.results[0].replace_all_uses_with(result)
+    op.erase()
+
+
 def rewrite_pooling(op, lanes: int = 16) -> bool:
     """Replaces a static f32 2-D pooling op by its two passes; False when it is not one."""
     combine = POOLING_OPS.get(op.name)
@@ -89,6 +112,11 @@ def rewrite_pooling(op, lanes: int = 16) -> bool:
     shapes = [static_f32_shape(v) for v in (x, init)]
     if combine is None or any(s is None for s in shapes):
         return False
+    if op.name == "linalg.pooling_nhwc_max":
+        if shapes[0][0] != 1:
+            return False
+        _channels_last(op, combine)
+        return True
     (n, c, _, w), (_, _, oh, ow) = shapes
     kh, kw = lb.shape_of(window)
     (sh, sw), (dh, dw) = _ints(op, "strides"), _ints(op, "dilations")

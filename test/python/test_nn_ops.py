@@ -434,3 +434,29 @@ def test_conv_epilogue(check_against_ort, tail):
                        initializers=[numpy_helper.from_array(_random(rng, (16, 16, 3, 3), 0.1), "w"),
                                      numpy_helper.from_array(_random(rng, (16,)), "b")])
     check_against_ort(model, {"x": _random(rng, (1, 16, 9, 9))})
+
+
+@pytest.mark.parametrize("pool", [
+    {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]},
+    {"kernel_shape": [2, 2], "strides": [2, 2]},
+    {"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1},
+    {"kernel_shape": [3, 3], "strides": [1, 1], "pads": [1, 1, 1, 1]},
+    {"kernel_shape": [2, 3], "strides": [1, 2], "dilations": [2, 1], "pads": [0, 1, 1, 0]},
+])
+def test_max_pool_between_nhwc_convs(check_against_ort, pool):
+    """conv 3x3 -> ReLU -> MaxPool -> conv 1x1: mlc-nhwc-layout runs the pool on the NHWC
+    image (mlc.max_pool_nhwc, two passes along the channels) between the NHWC convs."""
+    rng = np.random.default_rng(17)
+    nodes = [helper.make_node("Conv", ["x", "w1"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c"], ["r"]),
+             helper.make_node("MaxPool", ["r"], ["p"], **pool),
+             helper.make_node("Conv", ["p", "w2"], ["y"])]
+    inits = [numpy_helper.from_array(_random(rng, (32, 16, 3, 3), 0.1), "w1"),
+             numpy_helper.from_array(_random(rng, (32, 32, 1, 1), 0.1), "w2")]
+    x = _random(rng, (1, 16, 11, 10))
+    probe = make_model(nodes, [tensor("x", np.float32, x.shape)],
+                       [helper.make_tensor_value_info("y", 1, None)], initializers=inits, check=False)
+    shape = ort_run(probe, {"x": x})[0].shape
+    model = make_model(nodes, [tensor("x", np.float32, x.shape)], [tensor("y", np.float32, shape)],
+                       initializers=inits)
+    check_against_ort(model, {"x": x})

@@ -92,3 +92,17 @@ func.func @conv_nhwc(%x: tensor<1x5x5x16xf32>, %w: tensor<3x3x16x8xf32>, %b: ten
   %0 = "mlc.conv_nhwc"(%x, %w, %b) {dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x5x5x16xf32>, tensor<3x3x16x8xf32>, tensor<8xf32>) -> tensor<1x3x3x8xf32>
   return %0 : tensor<1x3x3x8xf32>
 }
+
+// -----
+
+// An NHWC max pool (made by mlc-nhwc-layout): the image padded with -inf in H and W only,
+// linalg's NHWC pooling.
+// CHECK-LABEL: func.func @max_pool_nhwc
+// CHECK: %[[NEG_INF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK: linalg.fill ins(%[[NEG_INF]] : f32) {{.*}} -> tensor<1x7x7x16xf32>
+// CHECK: tensor.insert_slice %arg0 into %{{.*}}[0, 1, 1, 0] [1, 5, 5, 16] [1, 1, 1, 1]
+// CHECK: linalg.pooling_nhwc_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%{{.*}}, %{{.*}} : tensor<1x7x7x16xf32>, tensor<3x3xf32>) outs(%{{.*}} : tensor<1x3x3x16xf32>)
+func.func @max_pool_nhwc(%x: tensor<1x5x5x16xf32>) -> tensor<1x3x3x16xf32> {
+  %0 = "mlc.max_pool_nhwc"(%x) {dilations = array<i64: 1, 1>, kernel = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x5x5x16xf32>) -> tensor<1x3x3x16xf32>
+  return %0 : tensor<1x3x3x16xf32>
+}
