@@ -9,7 +9,7 @@ never sees a partial tile.
 
 from dataclasses import dataclass
 
-from mlc.passes.schedule.parallel import MIN_MATMUL_FLOPS, best_split
+from mlc.passes.schedule.parallel import MIN_MATMUL_BYTES, MIN_MATMUL_FLOPS, best_split
 from mlc.target import Target
 
 
@@ -103,8 +103,14 @@ def _block(size: int, limit: int, tile: int = 1) -> int:
 def _parallel(m: int, n: int, k: int, m_unit: int, n_unit: int) -> tuple[int, int]:
     """(parallel_dim, parallel_chunk): chunks of whole m_unit rows or n_unit columns, for a
     matmul worth a fork; (0, 0) for none."""
-    split = best_split([(0, m, m_unit), (1, n, n_unit)]) if 2 * m * n * k >= MIN_MATMUL_FLOPS else None
+    split = best_split([(0, m, m_unit), (1, n, n_unit)]) if worth_fork(m, n, k) else None
     return split or (0, 0)
+
+
+def worth_fork(m: int, n: int, k: int) -> bool:
+    """Whether an M x N x K matmul is large enough to run on several threads: by its
+    arithmetic, or by the B it reads (a GEMV's cost)."""
+    return 2 * m * n * k >= MIN_MATMUL_FLOPS or 4 * k * n >= MIN_MATMUL_BYTES
 
 
 def matmul_config(m: int, n: int, k: int, target: Target) -> MatmulConfig:
@@ -134,7 +140,7 @@ def panel_matmul_config(m: int, n: int, k: int, target: Target) -> MatmulConfig:
     mr, nr = min(m, budget.rows), budget.cols  # the kernel ends in one smaller tile
     mc = _block(m - m % mr, PANEL_MC, mr)
     # Each chunk of columns reads all of A again: rows are split when there are more.
-    worth = 2 * m * n * k >= MIN_MATMUL_FLOPS
+    worth = worth_fork(m, n, k)
     rows = best_split([(0, m, mc or mr), (0, m, mr)]) if worth and m >= n else None
     dim, chunk = rows or _parallel(m, n, k, mc or mr, nr)
     return MatmulConfig(mr, nr, mc, 0, _block(k, PANEL_KC), parallel_dim=dim, parallel_chunk=chunk,

@@ -1,6 +1,7 @@
 """Which kernels run their outermost tile loop in parallel, and in how many chunks.
 
-A kernel large enough to be worth a fork (`MIN_MATMUL_FLOPS`, `MIN_ELEMENTS`) gets an
+A kernel large enough to be worth a fork (`MIN_MATMUL_FLOPS` or `MIN_MATMUL_BYTES`,
+`MIN_ELEMENTS`) gets an
 `scf.forall` around its schedule over one dimension, cut into chunks its inner tiles divide
 (vectorization never sees a partial tile). The thread count is a runtime option, so the chunk
 count does not depend on it: `MAX_CHUNKS` at most, an even count when there is one, so that 2
@@ -17,6 +18,9 @@ from mlc.passes import linalg_builders as lb
 # About 5 us of work on one core. Between the regions of a run the pool's workers spin, so a
 # fork and join costs about a microsecond, and a worker that comes late takes fewer slots.
 MIN_MATMUL_FLOPS = 1_000_000
+# A matmul of few rows (a GEMV) is bound by reading B: worth a fork once B is this large,
+# each thread streaming its share of the panels (from its own core's L2 when it fits there).
+MIN_MATMUL_BYTES = 262_144
 MIN_ELEMENTS = 32_768
 MAX_CHUNKS = 16
 

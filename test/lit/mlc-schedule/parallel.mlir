@@ -17,7 +17,21 @@ module attributes {mlc.target = "x86-64-v3"} {
 
 // -----
 
-// A small one (under 1 MFLOP) stays on one thread: no forall.
+// A matrix-vector product (0.5 MFLOP) is bound by reading its B (1 MiB): worth a fork, each
+// thread streaming its chunk of B's columns.
+// CHECK: k1 = "reg 1x256 (n,m), cache m0 n0 k0, parallel n256"
+// CHECK-LABEL: func.func @gemv
+// CHECK: scf.forall (%{{.*}}) in (2)
+module attributes {mlc.target = "x86-64-v4"} {
+  func.func @gemv(%a: tensor<1x512xf32>, %b: tensor<512x512xf32>, %acc: tensor<1x512xf32>) -> tensor<1x512xf32> {
+    %0 = linalg.matmul ins(%a, %b : tensor<1x512xf32>, tensor<512x512xf32>) outs(%acc : tensor<1x512xf32>) -> tensor<1x512xf32>
+    return %0 : tensor<1x512xf32>
+  }
+}
+
+// -----
+
+// A small one (under 1 MFLOP, and a B of 8 KiB) stays on one thread: no forall.
 // CHECK-LABEL: func.func @small_matmul
 // CHECK-NOT: scf.forall
 // CHECK: vector.contract
