@@ -58,7 +58,7 @@ def panels_behind(value: ir.Value) -> ir.Value | None:
     op = behind_reshapes(value)
     if op is not None and op.name == "tensor.extract_slice" and _leading_slice(op):
         op = behind_reshapes(op.operands[0])  # the zero columns of a padded last panel cut off
-    return op.operands[0] if op is not None and is_panel_view(op) else None
+    return _panel_source(op) if op is not None else None
 
 
 def _leading_slice(op) -> bool:
@@ -81,13 +81,29 @@ def packed_operand(b: ir.Value) -> ir.Value | None:
 
 def is_panel_view(op) -> bool:
     """Whether `op` is the transpose that views constant panels Bp[N/nr, K, nr] as [K, N/nr, nr]."""
+    return _panel_source(op) is not None
+
+
+def _panel_source(op) -> ir.Value | None:
+    """Bp when `op` is a transpose viewing constant panels Bp[N/nr, K, nr] as [K, N/nr, nr]:
+    permutation [1, 0, 2], or the same on Bp with its dims split (an expand_shape, which
+    reshape propagation makes when it spreads K over two dims: [1, 2, 0, 3] for K split in
+    two); else None."""
     if op.name != "linalg.transpose":
-        return False
-    if list(ir.DenseI64ArrayAttr(op.attributes["permutation"])) != [1, 0, 2]:
-        return False
-    source = lb.producer(op.operands[0])
-    return source is not None and source.name == "arith.constant" and \
-        static_f32_shape(op.operands[0]) is not None
+        return None
+    perm = list(ir.DenseI64ArrayAttr(op.attributes["permutation"]))
+    source = op.operands[0]
+    groups = [[0], [1], [2]]
+    split = lb.producer(source)
+    if split is not None and split.name == "tensor.expand_shape":
+        groups = [[int(d) for d in ir.ArrayAttr(g)] for g in ir.ArrayAttr(split.attributes["reassociation"])]
+        source = split.operands[0]
+    producer = lb.producer(source)
+    if len(groups) != 3 or perm != groups[1] + groups[0] + groups[2]:
+        return None
+    if producer is None or producer.name != "arith.constant" or static_f32_shape(source) is None:
+        return None
+    return source
 
 
 def _from_constant(value: ir.Value) -> bool:

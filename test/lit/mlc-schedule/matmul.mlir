@@ -233,3 +233,35 @@ module attributes {mlc.target = "x86-64-v3"} {
     return %0 : tensor<20x64xf32>
   }
 }
+
+// -----
+
+// The second of two chained matmuls on panels, as linalg-fuse-elementwise-ops leaves it: reshape
+// propagation spread its K (32) over two dims (4 x 8), so its B is the panels with K split
+// (an expand_shape) and transposed by [1, 2, 0, 3]. They are the same panels: the panel
+// kernel reads them, and nothing copies them.
+// CHECK: k1 = "panel GEMM reg 6x16, cache m0 k0"
+// CHECK-LABEL: func.func @split_k_panels
+// CHECK-NOT: linalg.transpose
+// CHECK-NOT: linalg.generic
+// CHECK: math.fma
+// CHECK: return
+module attributes {mlc.target = "x86-64-v3"} {
+  func.func @split_k_panels(%a: tensor<20x4x8xf32>) -> tensor<20x64xf32> {
+    %zero = arith.constant 0.0 : f32
+    %panels = arith.constant dense<0.5> : tensor<4x32x16xf32>
+    %split = tensor.expand_shape %panels [[0], [1, 2], [3]] output_shape [4, 4, 8, 16] : tensor<4x32x16xf32> into tensor<4x4x8x16xf32>
+    %empty = tensor.empty() : tensor<4x8x4x16xf32>
+    %b = linalg.transpose ins(%split : tensor<4x4x8x16xf32>) outs(%empty : tensor<4x8x4x16xf32>) permutation = [1, 2, 0, 3]
+    %init = tensor.empty() : tensor<20x4x16xf32>
+    %acc = linalg.fill ins(%zero : f32) outs(%init : tensor<20x4x16xf32>) -> tensor<20x4x16xf32>
+    %0 = linalg.generic {indexing_maps = [affine_map<(m, j, r, k1, k2) -> (m, k1, k2)>, affine_map<(m, j, r, k1, k2) -> (k1, k2, j, r)>, affine_map<(m, j, r, k1, k2) -> (m, j, r)>], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%a, %b : tensor<20x4x8xf32>, tensor<4x8x4x16xf32>) outs(%acc : tensor<20x4x16xf32>) {
+    ^bb0(%x: f32, %y: f32, %out: f32):
+      %p = arith.mulf %x, %y : f32
+      %s = arith.addf %out, %p : f32
+      linalg.yield %s : f32
+    } -> tensor<20x4x16xf32>
+    %c = tensor.collapse_shape %0 [[0], [1, 2]] : tensor<20x4x16xf32> into tensor<20x64xf32>
+    return %c : tensor<20x64xf32>
+  }
+}
