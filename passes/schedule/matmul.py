@@ -96,7 +96,8 @@ def _panel_source(op) -> ir.Value | None:
     groups = [[0], [1], [2]]
     split = lb.producer(source)
     if split is not None and split.name == "tensor.expand_shape":
-        groups = [[int(d) for d in ir.ArrayAttr(g)] for g in ir.ArrayAttr(split.attributes["reassociation"])]
+        reassociation = ir.ArrayAttr(split.attributes["reassociation"])
+        groups = [[int(d) for d in ir.ArrayAttr(g)] for g in reassociation]
         source = split.operands[0]
     producer = lb.producer(source)
     if len(groups) != 3 or perm != groups[1] + groups[0] + groups[2]:

@@ -292,8 +292,9 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
             b_first = arith.muli(i_row, _index(kw * conv.channels))
             acc = list(loop.inner_iter_args)
             for offset, b_row, length in conv.runs():
-                acc = k_run(acc, lambda i, kk, offset=offset: tensor.extract(a, [_add(_add(at[i], offset), kk)]),
-                            rows, panel, _add(b_first, b_row), length)
+                def a_at(i, kk, offset=offset):
+                    return tensor.extract(a, [_add(_add(at[i], offset), kk)])
+                acc = k_run(acc, a_at, rows, panel, _add(b_first, b_row), length)
             scf.YieldOp(acc)
         return list(loop.results)
 
