@@ -7,10 +7,14 @@ page per row (a TLB miss each) and over a few cache sets. Stored as panels
 Bp[N/nr, K, nr] (Bp[j, k, r] = B[k, j*nr + r]) each register tile reads one contiguous
 stream, the layout BLAS libraries copy B into on every call; for a constant B it is free.
 
-Output: for each `mlc.matmul` of at least `rows` rows (batch dims of A counted) whose B is a
-2-D float32 constant with N a multiple of nr, B becomes `mlc.reshape(mlc.transpose(Bp) {perm = [1, 0, 2]})`: the same
-value, so every lowering stays correct, and the schedule finds the panels behind it
-(`packed_operand`). nr and rows are the target's register tile (`register_budget`).
+Output: for each `mlc.matmul` of at least `rows` rows (batch dims of A counted), or of fewer
+with a B of MIN_MATMUL_BYTES or more (a matrix-vector product, bound by reading B: a panel is
+one contiguous stream, where rows of B would be read in strided pieces), whose B is a 2-D
+float32 constant with N worth panels of nr (`worth_padding`: the last panel padded with zero
+columns), B becomes `mlc.reshape(mlc.transpose(Bp) {perm = [1, 0, 2]})` (sliced back to N
+when padded): the same value, so every lowering stays correct, and the schedule finds the
+panels behind it (`packed_operand`). nr and rows are the target's register tile
+(`register_budget`).
 """
 
 import math
@@ -20,7 +24,8 @@ from mlir import ir
 
 from mlc.passes.fold_batch_norm import float_constant, location_name, module_text
 from mlc.passes.schedule.config import register_budget
-from mlc.passes.weight_panels import panel_view, replace_operand
+from mlc.passes.schedule.parallel import MIN_MATMUL_BYTES
+from mlc.passes.weight_panels import panel_view, replace_operand, worth_padding
 from mlc.target import Target, of_module
 from mlc.weights import WeightStore
 
@@ -30,10 +35,14 @@ def _shape(value: ir.Value) -> list[int] | None:
 
 
 def _wants_panels(matmul, nr: int, rows: int) -> bool:
+    """Enough rows of A to fill the register tile, or (a matrix-vector product, bound by
+    reading B) a B worth streaming panel by panel rather than in strided pieces of rows;
+    and N worth panels of nr (`worth_padding`)."""
     a, b = (_shape(v) for v in matmul.operands)
     if a is None or b is None or len(a) < 2 or len(b) != 2:
         return False
-    return math.prod(a[:-1]) >= rows and b[1] % nr == 0 and b[1] > nr
+    many_rows = math.prod(a[:-1]) >= rows or 4 * b[0] * b[1] >= MIN_MATMUL_BYTES
+    return many_rows and b[1] > nr and worth_padding(b[1], nr)
 
 
 def pack_matmul_weights(module_op, store: WeightStore, target: Target) -> int:
