@@ -246,6 +246,23 @@ def producer(value: ir.Value):
 
 
 # -- linalg.generic ---------------------------------------------------------------------------
+def broadcast_source(value: ir.Value) -> tuple[ir.Value, ir.AffineMap]:
+    """(source, map) when `value` is a broadcast, a linalg.generic whose body only yields its
+    one input and whose output map is the identity (a conv's bias spread over N, H and W):
+    reading the source by its map wherever `value` would be read spares writing the
+    broadcast. Else (value, the identity)."""
+    op = producer(value)
+    rank = len(shape_of(value))
+    if op is not None and op.name == "linalg.generic" and len(op.operands) == 2:
+        block = op.regions[0].blocks[0]
+        body = list(block.operations)
+        maps = [ir.AffineMapAttr(m).value for m in ir.ArrayAttr(op.attributes["indexing_maps"])]
+        if len(body) == 1 and body[0].operands[0] == block.arguments[0] \
+                and maps[1] == identity_map(rank):
+            return op.operands[0], maps[0]
+    return value, identity_map(rank)
+
+
 def affine_map(rank: int, exprs: Sequence[ir.AffineExpr]) -> ir.AffineMap:
     return ir.AffineMap.get(rank, 0, list(exprs))
 

@@ -149,36 +149,27 @@ def panel_matmul_config(m: int, n: int, k: int, target: Target) -> MatmulConfig:
 
 @dataclass(frozen=True)
 class ConvConfig:
-    """How an NHWC conv GEMM gets its left operand. `wide`: a stride-1 conv reads it in place
-    from the padded input, one GEMM per filter tap over "wide" output rows (each as long as
-    a padded input row, the last KW-1 columns computed and dropped); else one im2col copy
-    per tap and a single GEMM."""
-    wide: bool
+    """The schedule of a wide-rows NHWC conv (`runs_wide`: a stride-1 KxK conv whose filter
+    has no column panels reads its input in place, one GEMM per filter tap over "wide" output
+    rows, each as long as a padded input row, the last KW-1 columns computed and dropped)."""
     # Wide rows per block: all taps run on one block of output rows before the next, so the
     # block's accumulators stay in L2 across the taps; 0 = one block.
     block_rows: int = 0
 
-    def describe(self) -> str:
-        if not self.wide:
-            return "im2col"
-        return "wide rows, in place" + (f", blocks of {self.block_rows}" if self.block_rows else "")
-
 
 def runs_wide(kernel: tuple[int, int], ow: int, strides, dilations) -> bool:
-    """Whether a conv's GEMM reads wide rows in place (`ConvConfig.wide`)."""
+    """Whether a conv's GEMM can read wide rows in place (`ConvConfig`)."""
     kh, kw = kernel
     unit = list(strides) == [1, 1] and list(dilations) == [1, 1]
     return unit and kh * kw > 1 and (kw - 1) / ow <= MAX_WIDE_WASTE
 
 
-def conv_config(kernel: tuple[int, int], out_shape: tuple[int, int, int], strides, dilations,
+def conv_config(kernel: tuple[int, int], out_shape: tuple[int, int, int],
                 target: Target) -> ConvConfig:
-    """`out_shape`: (F, OH, OW) of the output."""
+    """The config of a conv that `runs_wide`; `out_shape`: (F, OH, OW) of the output."""
     (kh, kw), (f, oh, ow) = kernel, out_shape
-    if not runs_wide(kernel, ow, strides, dilations):
-        return ConvConfig(False)
     width = ow + kw - 1  # a padded input row
     # Blocks of whole output rows whose accumulators fill at most half of L2.
     fits = max(1, target.l2_bytes // 2 // (4 * f * width))
     rows = _largest_divisor(oh, fits)
-    return ConvConfig(True, 0 if rows == oh else rows * width)
+    return ConvConfig(0 if rows == oh else rows * width)

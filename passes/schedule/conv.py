@@ -213,14 +213,14 @@ def layout_transpose(op, lanes: int) -> bool:
     return True
 
 
-def _through_consumer(y, y_map, init, epilogue):
-    """One pass: init + y (read by `y_map` over the output's dims), through the absorbed
-    consumer when there is one (built at the consumer, whose output it writes)."""
+def _through_consumer(y, init, epilogue):
+    """One pass: init + y (both shaped like the output), through the absorbed consumer when
+    there is one (built at the consumer, whose output it writes)."""
     shape, elem = lb.shape_of(init), lb.elem_of(init)
     identity = lb.identity_map(len(shape))
-    init, init_map = _broadcast_source(init)
+    init, init_map = lb.broadcast_source(init)
     if epilogue is None:
-        return lb.generic([y, init], [lb.empty(shape, elem)], [y_map, init_map, identity],
+        return lb.generic([y, init], [lb.empty(shape, elem)], [identity, init_map, identity],
                           ["parallel"] * len(shape), lambda v, bias, _: lb.add(bias, v))
     consumer, index = epilogue
     n_inputs = len(consumer.operands) - 1
@@ -238,21 +238,8 @@ def _through_consumer(y, y_map, init, epilogue):
     with ir.InsertionPoint(consumer), consumer.location:
         return lb.generic([y, init, *[consumer.operands[i] for i in others]],
                           [consumer.operands[n_inputs]],
-                          [y_map, init_map, *[maps[i] for i in others], maps[-1]],
+                          [identity, init_map, *[maps[i] for i in others], maps[-1]],
                           ["parallel"] * len(shape), body)
-
-
-def _broadcast_source(init: ir.Value) -> tuple:
-    """(value, map) reading `init` where it comes from: the vector a bias broadcast (a
-    generic yielding its one input) reads, so the broadcast need not be written; else init."""
-    op = lb.producer(init)
-    if op is not None and op.name == "linalg.generic" and len(op.operands) == 2:
-        block = op.regions[0].blocks[0]
-        if list(block.operations)[-1].operands[0] == block.arguments[0]:
-            maps = ir.ArrayAttr(op.attributes["indexing_maps"])
-            if ir.AffineMapAttr(maps[1]).value == lb.identity_map(len(lb.shape_of(init))):
-                return op.operands[0], ir.AffineMapAttr(maps[0]).value
-    return init, lb.identity_map(len(lb.shape_of(init)))
 
 
 DYNAMIC = ir.ShapedType.get_dynamic_stride_or_offset()
@@ -362,12 +349,12 @@ def _nhwc_conv(op, target, tags) -> list:
         b = _collapse(w, [kh * kw * c, f], [[0, 1, 2], [3]])
         if nhwc_wide(op):
             epilogue = nhwc_epilogue(op)
-            config = conv_config((kh, kw), (f, oh, ow), strides, dilations, target)
+            config = conv_config((kh, kw), (f, oh, ow), target)
             yw, pieces = _wide_rows_gemm(_rows_with_zeros_below(x), b, (kh, kw, wd, oh),
                                          config.block_rows, target, tags)
             yw4 = _expand(yw, [1, oh, wd, f], rows_of)
             kept = _slice(yw4, [0, 0, 0, 0], [1, oh, ow, f], [1, oh, ow, f])
-            result = _through_consumer(kept, lb.identity_map(4), init, epilogue)
+            result = _through_consumer(kept, init, epilogue)
             replaced = epilogue[0] if epilogue else op
             replaced.results[0].replace_all_uses_with(result)
             if epilogue:

@@ -56,7 +56,7 @@ def is_depthwise(op) -> bool:
 def describe_fusion(op) -> str:
     """What `rewrite_depthwise` will fuse, for `mlc compile --report`."""
     parts = ["taps fused into one elementwise kernel (one write of the output)"]
-    if _bias(op.operands[2])[0] != op.operands[2]:
+    if lb.broadcast_source(op.operands[2])[0] != op.operands[2]:
         parts.append("bias fused (the sum starts from it)")
     if elementwise_consumer(op) is not None:
         parts.append("its elementwise consumer fused (the kernel's nodes name it)")
@@ -78,19 +78,6 @@ def elementwise_consumer(op) -> tuple | None:
     if index >= len(user.operands) - 1 or maps[index] != identity or maps[-1] != identity:
         return None
     return user, index
-
-
-def _bias(init) -> tuple[ir.Value, ir.AffineMap]:
-    """What the sum starts from, as a generic input and its map: the per-channel vector that
-    `init` broadcasts when it is such a broadcast, else `init` itself."""
-    op = lb.producer(init)
-    if _is_parallel_generic(op) and len(op.operands) == 2:
-        body = list(op.regions[0].blocks[0].operations)
-        block = op.regions[0].blocks[0]
-        if len(body) == 1 and body[0].operands[0] == block.arguments[0] \
-                and _maps(op)[1] == lb.identity_map(RANK):
-            return op.operands[0], _maps(op)[0]
-    return init, lb.identity_map(RANK)
 
 
 def _padded_in_place(x: ir.Value, fill_columns: bool = True) -> tuple[int, int] | None:
@@ -215,7 +202,7 @@ def rewrite_depthwise(op, target) -> None:
     if epilogue is not None:
         last = consumer[0] if consumer else op
         with ir.InsertionPoint(last), last.location:
-            bias, bias_map = _bias(init)
+            bias, bias_map = lb.broadcast_source(init)
             out = last.operands[1] if consumer else lb.empty(lb.shape_of(init), lb.elem_of(init))
             result = depthwise_rows.row_kernel(x, w, init, bias, bias_map, out, strides,
                                                dilations, epilogue, target.f32_lanes,
@@ -228,7 +215,7 @@ def rewrite_depthwise(op, target) -> None:
         # is a plain load (a [G] column of stride KH*KW would be a one-element strided read).
         weights = [_slice(w, [0, 0, 0, i, j], [g, 1, 1, 1, 1], [g, 1, 1, 1, 1])
                    for i in range(kh) for j in range(kw)]
-        bias, bias_map = _bias(init)
+        bias, bias_map = lb.broadcast_source(init)
     k = kh * kw
     identity = lb.identity_map(RANK)
     zero = ir.AffineConstantExpr.get(0)

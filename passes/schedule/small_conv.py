@@ -31,18 +31,9 @@ def _maps(op) -> list[ir.AffineMap]:
 
 
 def _filter_bias(init):
-    """The [F] vector `init` broadcasts (linalg.generic yielding its input read at (d1)), or
-    None."""
-    op = lb.producer(init)
-    if op is None or op.name != "linalg.generic" or len(op.operands) != 2:
-        return None
-    block = op.regions[0].blocks[0]
-    body = list(block.operations)
-    if len(body) != 1 or body[0].operands[0] != block.arguments[0]:
-        return None
-    if _maps(op) != [lb.dims_map(4, [1]), lb.identity_map(4)]:
-        return None
-    return op.operands[0]
+    """The [F] vector `init` broadcasts (read at (d1)), or None."""
+    source, read_at = lb.broadcast_source(init)
+    return source if read_at == lb.dims_map(4, [1]) else None
 
 
 def applies(op) -> bool:
