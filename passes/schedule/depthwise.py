@@ -17,7 +17,9 @@ first split into its s column phases, phase p holding columns p, p+s, p+2s, ...
 (`column_phases`: per row, one vector load and s shuffles), and tap (i, j) reads phase
 (j*dw) mod s from column ow + (j*dw) div s. Row strides stay slice strides.
 
-Either way the padded input is rebuilt with only its border filled, before the op that
+The row kernel reads a zero-padded input where it lies, unpadded (`_unpadded`): the padding
+is never built, so the op producing the input writes a plain tensor and nothing copies it.
+The generic's padded input is rebuilt with only its border filled, before the op that
 produces its interior, so that op writes straight into it (`_padded_in_place`).
 """
 
@@ -80,43 +82,47 @@ def elementwise_consumer(op) -> tuple | None:
     return user, index
 
 
-def _padded_in_place(x: ir.Value, fill_columns: bool = True) -> tuple[int, int] | None:
-    """When `x` is a padded tensor built as `insert_slice(src into fill(c))` (lb.pad), builds
-    it instead as a tensor of its own whose border alone is filled, defined before `src`'s
-    producer: the producer then writes its result straight into the interior
-    (eliminate-empty-tensors), which saves a fill of the whole buffer and a copy of `src`
-    into it. Without `fill_columns`, a zero border's left and right columns stay unwritten
-    (a reader that masks them out needs no store per row); returns the columns that hold
-    data, (first, end), then."""
+def _pad_of(x: ir.Value):
+    """(insert_slice, fill, its constant) when `x` is a padded tensor built as the expanded
+    `insert_slice(src into fill(c))` (lb.pad) of static 4-D shapes, the pad on H and W only;
+    None otherwise."""
     reshape = lb.producer(x)
     insert = lb.producer(reshape.operands[0]) if reshape is not None \
         and reshape.name == "tensor.expand_shape" else None
-    if insert is None or insert.name != "tensor.insert_slice" or len(list(insert.results[0].uses)) != 1:
+    if insert is None or insert.name != "tensor.insert_slice" or len(insert.operands) != 2:
         return None
     fill = lb.producer(insert.operands[1])
-    src_op = lb.producer(insert.operands[0])
-    if fill is None or fill.name != "linalg.fill" or src_op is None or src_op.name != "linalg.generic":
-        return None
-    if len(insert.operands) != 2:  # dynamic offsets or sizes
-        return None
-    if len(list(insert.operands[0].uses)) != 1:  # read elsewhere too: bufferization would copy
-        return None
-    value = lb.producer(fill.operands[0])
-    if value is None or value.name != "arith.constant":
-        return None
+    value = lb.producer(fill.operands[0]) if fill is not None and fill.name == "linalg.fill" \
+        else None
     offsets = list(ir.DenseI64ArrayAttr(insert.attributes["static_offsets"]))
     strides = list(ir.DenseI64ArrayAttr(insert.attributes["static_strides"]))
-    inner, outer = lb.shape_of(insert.operands[0]), lb.shape_of(insert.operands[1])
-    if strides != [1] * len(strides) or len(outer) != 4 or offsets[:2] != [0, 0]:
+    if value is None or value.name != "arith.constant" or strides != [1] * len(strides) \
+            or len(offsets) != 4 or offsets[:2] != [0, 0]:
         return None
+    return insert, fill, value
+
+
+def _padded_in_place(x: ir.Value) -> None:
+    """When `x` is a padded tensor (`_pad_of`), builds it instead as a tensor of its own
+    whose border alone is filled, defined before `src`'s producer: the producer then writes
+    its result straight into the interior (eliminate-empty-tensors), which saves a fill of
+    the whole buffer and a copy of `src` into it."""
+    pad = _pad_of(x)
+    if pad is None:
+        return
+    insert, fill, value = pad
+    src_op = lb.producer(insert.operands[0])
+    if src_op is None or src_op.name != "linalg.generic" or len(list(insert.results[0].uses)) != 1:
+        return
+    if len(list(insert.operands[0].uses)) != 1:  # read elsewhere too: bufferization would copy
+        return
+    offsets = list(ir.DenseI64ArrayAttr(insert.attributes["static_offsets"]))
+    inner, outer = lb.shape_of(insert.operands[0]), lb.shape_of(insert.operands[1])
     (_, g, h, w), (_, _, hp, wp), (top, left) = inner, outer, offsets[2:]
     elem = lb.elem_of(x)
     # (offsets, sizes) of the border: rows above and below, columns left and right.
-    border = [([0, 0, 0, 0], [1, g, top, wp]), ([0, 0, top + h, 0], [1, g, hp - top - h, wp])]
-    skip_columns = not fill_columns and ir.FloatAttr(value.attributes["value"]).value == 0.0
-    if not skip_columns:
-        border += [([0, 0, top, 0], [1, g, h, left]),
-                   ([0, 0, top, left + w], [1, g, h, wp - left - w])]
+    border = [([0, 0, 0, 0], [1, g, top, wp]), ([0, 0, top + h, 0], [1, g, hp - top - h, wp]),
+              ([0, 0, top, 0], [1, g, h, left]), ([0, 0, top, left + w], [1, g, h, wp - left - w])]
     with ir.InsertionPoint(src_op), insert.location:
         # The producer's own output tensor: an empty shared with other ops would be replaced
         # for all of them, and bufferization would copy around the conflicts.
@@ -129,12 +135,21 @@ def _padded_in_place(x: ir.Value, fill_columns: bool = True) -> tuple[int, int] 
                                              sizes, [1] * 4)
     with ir.InsertionPoint(insert), insert.location:
         result = tensor.insert_slice(insert.operands[0], padded, [], [], [], offsets, inner,
-                                     strides)
+                                     [1] * 4)
     insert.results[0].replace_all_uses_with(result)
     insert.erase()
     if not list(fill.results[0].uses):  # CSE may have shared one fill between two pads
         fill.erase()
-    return (left, left + w) if skip_columns else None
+
+
+def _unpadded(x: ir.Value) -> tuple[ir.Value, tuple[int, int]]:
+    """(src, (top, left)) when `x` is `src` padded with zeros at (top, left) (`_pad_of`);
+    (x, (0, 0)) otherwise."""
+    pad = _pad_of(x)
+    if pad is None or ir.FloatAttr(pad[2].attributes["value"]).value != 0.0:
+        return x, (0, 0)
+    offsets = list(ir.DenseI64ArrayAttr(pad[0].attributes["static_offsets"]))
+    return pad[0].operands[0], (offsets[2], offsets[3])
 
 
 def _index(i: int) -> ir.Value:
@@ -198,17 +213,18 @@ def rewrite_depthwise(op, target) -> None:
     dilations = [int(v) for v in ir.DenseIntElementsAttr(op.attributes["dilations"])]
     consumer = elementwise_consumer(op)
     epilogue = depthwise_rows.vector_epilogue(consumer, consumer[1] if consumer else 0)
-    columns = _padded_in_place(x, fill_columns=epilogue is None)
     if epilogue is not None:
         last = consumer[0] if consumer else op
         with ir.InsertionPoint(last), last.location:
             bias, bias_map = lb.broadcast_source(init)
             out = last.operands[1] if consumer else lb.empty(lb.shape_of(init), lb.elem_of(init))
-            result = depthwise_rows.row_kernel(x, w, init, bias, bias_map, out, strides,
-                                               dilations, epilogue, target.f32_lanes,
-                                               op.location, columns)
+            source, pads = _unpadded(x)
+            result = depthwise_rows.row_kernel(source, pads, w, init, bias, bias_map, out,
+                                               strides, dilations, epilogue, target.f32_lanes,
+                                               op.location)
         depthwise_rows.replace_conv(op, last, result, init)
         return
+    _padded_in_place(x)
     with ir.InsertionPoint(op), op.location:
         taps = _taps(x, kh, kw, oh, ow, strides, dilations, target.f32_lanes)
         # Unreduced [G, 1, 1, 1, 1] slices: the innermost dim keeps stride 1, so each weight

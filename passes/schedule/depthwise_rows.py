@@ -14,8 +14,10 @@ strided loads and no deinterleaved copy:
         y[g, oh, c : c + n] = epilogue(acc)
 
 A row whose width is not a multiple of the vector ends in one vector of the next power-of-two
-length whose reads and store are masked. The epilogue is the conv's elementwise consumer (a
-Clip), its scalar body applied to whole vectors.
+length whose reads and store are masked. Zero padding is not stored: a kernel row that falls
+in it is skipped (the output rows that meet it, one or two at each end, are unrolled), and the
+columns before the input's first are shifted into the row's first read as zeros. The epilogue
+is the conv's elementwise consumer (a Clip), its scalar body applied to whole vectors.
 """
 
 from mlir import ir
@@ -93,24 +95,6 @@ def _runs(chunks, plain) -> list[list[tuple[int, int]]]:
     return runs
 
 
-def _zero_padding_free(start: int, length: int, columns) -> bool:
-    return columns is None or (columns[0] <= start and start + length <= columns[1])
-
-
-def _zero_padding(wide: ir.Value, start: int, columns) -> ir.Value:
-    """`wide` (columns start, start+1, ...) with zeros outside `columns` (first, end)."""
-    length = ir.VectorType(wide.type).shape[0]
-    valid = [columns is None or columns[0] <= start + k < columns[1] for k in range(length)]
-    if all(valid):
-        return wide
-    flags = ir.VectorType.get([length], ir.IntegerType.get_signless(1))
-    mask = arith.constant(flags, ir.Attribute.parse(
-        f"dense<[{', '.join('true' if v else 'false' for v in valid)}]> : {flags}"))
-    zeros = arith.constant(wide.type, ir.DenseElementsAttr.get_splat(
-        wide.type, ir.FloatAttr.get(ir.VectorType(wide.type).element_type, 0.0)))
-    return arith.select(mask, wide, zeros)
-
-
 def _channel_bias(bias, bias_map, groups: int, ch):
     """The scalar channel `ch`'s sums start from, when `bias` is per channel ([G, 1...] read
     at (g, 0...)); else None."""
@@ -121,24 +105,57 @@ def _channel_bias(bias, bias_map, groups: int, ch):
     return None
 
 
-def row_kernel(x, w, init, bias, bias_map, out, strides, dilations, epilogue, lanes,
-               location, columns=None) -> ir.Value:
-    """y [1,G,1,OH,OW] of the depthwise conv (x [1,G,1,Hp,Wp] padded, w [G,1,1,KH,KW]),
-    its sums started from `bias` (per channel) or read from `init`, through `epilogue`,
-    written into `out`. `columns` (first, end): only these columns of x hold data, the
-    others are zero padding never written, so reads select zeros there."""
-    _, g, _, hp, wp = lb.shape_of(x)
+def _row_ranges(oh: int, height: int, sh: int, dh: int, kh: int, top: int):
+    """(first, end, border): output rows first .. end read an input row for every kernel row;
+    `border` lists each other output row with the kernel rows that land inside the input."""
+    def inside(y):
+        return [i for i in range(kh) if 0 <= y * sh + i * dh - top < height]
+    full = [y for y in range(oh) if len(inside(y)) == kh]
+    first, end = (full[0], full[-1] + 1) if full else (0, 0)
+    return first, end, [(y, inside(y)) for y in range(oh) if not first <= y < end]
+
+
+def row_kernel(x, pads, w, init, bias, bias_map, out, strides, dilations, epilogue, lanes,
+               location) -> ir.Value:
+    """y [1,G,1,OH,OW] of the depthwise conv of x [1,G,(1,)H,W] padded by `pads` (top, left)
+    zeros (w [G,1,1,KH,KW]), its sums started from `bias` (per channel) or read from `init`,
+    through `epilogue`, written into `out`. The padding is never built: a kernel row that
+    falls in it is skipped (the first and last output rows are unrolled for that), and a
+    read reaching into it selects zeros (masked past the end, shifted in at the start)."""
+    g, height, width = lb.shape_of(x)[1], lb.shape_of(x)[-2], lb.shape_of(x)[-1]
     _, _, _, kh, kw = lb.shape_of(w)
     _, _, _, oh, ow = lb.shape_of(out)
-    (sh, sw), (dh, dw) = strides, dilations
+    (sh, sw), (dh, dw), (top, left) = strides, dilations, pads
     elem = lb.elem_of(x)
-    x3 = tensor.collapse_shape(lb.tensor_of([g, hp, wp], elem), x, [[0, 1, 2], [3], [4]])
+    x3 = lb.collapse_to(x, [g, height, width])
     w2 = tensor.collapse_shape(lb.tensor_of([g, kh * kw], elem), w, [[0, 1, 2], [3, 4]])
     init3 = tensor.collapse_shape(lb.tensor_of([g, oh, ow], elem), init, [[0, 1, 2], [3], [4]])
     out3 = tensor.collapse_shape(lb.tensor_of([g, oh, ow], elem), out, [[0, 1, 2], [3], [4]])
     zero = lb.const(0, elem)
     chunks = row_chunks(ow, lanes)
     minor = ir.AffineMap.get_minor_identity(3, 1)
+    span = (kw - 1) * dw  # input columns a chunk reads past its strided outputs
+
+    def plain(c, n):
+        """Whole, in bounds, clear of the padding: one step of a loop over chunks."""
+        return n == lanes and c + n <= ow and sw * c >= left and sw * (c + n) + span - left <= width
+
+    def input_row(ch, row, c, at, length):
+        """Input columns sw*c - left .. + length of `row` (zeros outside the input)."""
+        vtype = ir.VectorType.get([length], elem)
+        if at is not None:  # a plain chunk
+            col = arith.subi(arith.muli(at, _index(sw)), _index(left))
+            return vector.transfer_read(vtype, x3, [ch, row, col], minor, zero, [True])
+        if sw * c >= left:  # masked where it reaches past the end
+            return vector.transfer_read(vtype, x3, [ch, row, _index(sw * c - left)], minor, zero,
+                                        [sw * c - left + length <= width])
+        lead = left - sw * c  # columns of padding before the input's first
+        if lead >= length:
+            return None
+        rest = vector.transfer_read(ir.VectorType.get([length - lead], elem), x3,
+                                    [ch, row, _index(0)], minor, zero, [length - lead <= width])
+        zeros = vector.broadcast(ir.VectorType.get([lead], elem), zero)
+        return vector.shuffle(zeros, rest, list(range(length)))
 
     def channel(ch, local, result):
         """Computes channel `ch` into row block `local` of `result`."""
@@ -147,48 +164,54 @@ def row_kernel(x, w, init, bias, bias_map, out, strides, dilations, epilogue, la
         weights = {n: [vector.broadcast(ir.VectorType.get([n], elem), v) for v in scalars]
                    for n in sorted({n for _, n in chunks})}
         start = _channel_bias(bias, bias_map, g, ch)
-        rows = scf.ForOp(_index(0), _index(oh), _index(1), [result])
-        with ir.InsertionPoint(rows.body):
-            y, acc_t = rows.induction_variable, rows.inner_iter_args[0]
-            def chunk(c, n, acc_t, at=None):
-                """Outputs c .. c+n of row y (at: the index c as a loop value, when the chunk
-                is one step of a loop over plain chunks)."""
-                at = at if at is not None else _index(c)
-                vtype = ir.VectorType.get([n], elem)
-                if start is not None:
-                    acc = vector.broadcast(vtype, start)
-                else:
-                    acc = vector.transfer_read(vtype, init3, [ch, y, at], minor, zero,
-                                               [c + n <= ow])
-                for i in range(kh):
-                    row = arith.addi(arith.muli(y, _index(sh)), _index(i * dh))
-                    length = sw * n + (kw - 1) * dw
-                    col = arith.muli(at, _index(sw)) if sw != 1 else at
-                    wide = vector.transfer_read(ir.VectorType.get([length], elem), x3,
-                                                [ch, row, col], minor, zero,
-                                                [sw * c + length <= wp])
-                    wide = _zero_padding(wide, sw * c, columns)
-                    for j in range(kw):
-                        tap = vector.shuffle(wide, wide, [j * dw + sw * k for k in range(n)])
-                        acc = math.fma(tap, weights[n][i * kw + j], acc)
-                return vector.transfer_write(acc_t.type, epilogue(acc), acc_t, [local, y, at],
-                                             minor, [c + n <= ow])
 
-            for group in _runs(chunks, lambda c, n: n == lanes and c + n <= ow
-                               and sw * c + sw * n + (kw - 1) * dw <= wp
-                               and _zero_padding_free(sw * c, sw * n + (kw - 1) * dw, columns)):
-                if len(group) < 2:
-                    acc_t = chunk(*group[0], acc_t)
+        def chunk(y, kernel_rows, c, n, acc_t, at=None):
+            """Outputs c .. c+n of row y (at: the index c as a loop value, when the chunk is
+            one step of a loop over plain chunks)."""
+            vtype = ir.VectorType.get([n], elem)
+            if start is not None:
+                acc = vector.broadcast(vtype, start)
+            else:
+                acc = vector.transfer_read(vtype, init3, [ch, y, _index(c) if at is None else at], minor, zero,
+                                           [c + n <= ow])
+            for i in kernel_rows:
+                row = arith.addi(arith.muli(y, _index(sh)), _index(i * dh - top))
+                wide = input_row(ch, row, c, at, sw * n + span)
+                if wide is None:
                     continue
-                # Plain chunks (whole, in bounds, no padding to mask): one loop step each.
+                for j in range(kw):
+                    tap = vector.shuffle(wide, wide, [j * dw + sw * k for k in range(n)])
+                    acc = math.fma(tap, weights[n][i * kw + j], acc)
+            return vector.transfer_write(acc_t.type, epilogue(acc), acc_t,
+                                         [local, y, _index(c) if at is None else at], minor, [c + n <= ow])
+
+        def output_row(y, kernel_rows, acc_t):
+            for group in _runs(chunks, plain):
+                if len(group) < 2:
+                    acc_t = chunk(y, kernel_rows, *group[0], acc_t)
+                    continue
                 first_c, last_c = group[0][0], group[-1][0]
                 loop = scf.ForOp(_index(first_c), _index(last_c + lanes), _index(lanes), [acc_t])
                 with ir.InsertionPoint(loop.body):
-                    scf.YieldOp([chunk(first_c, lanes, loop.inner_iter_args[0],
+                    scf.YieldOp([chunk(y, kernel_rows, first_c, lanes, loop.inner_iter_args[0],
                                        loop.induction_variable)])
                 acc_t = loop.results[0]
-            scf.YieldOp([acc_t])
-        return rows.results[0]
+            return acc_t
+
+        first, end, border = _row_ranges(oh, height, sh, dh, kh, top)
+        for y, kernel_rows in border:
+            if y < first:
+                result = output_row(_index(y), kernel_rows, result)
+        if end > first:
+            rows = scf.ForOp(_index(first), _index(end), _index(1), [result])
+            with ir.InsertionPoint(rows.body):
+                scf.YieldOp([output_row(rows.induction_variable, range(kh),
+                                        rows.inner_iter_args[0])])
+            result = rows.results[0]
+        for y, kernel_rows in border:
+            if y >= end:
+                result = output_row(_index(y), kernel_rows, result)
+        return result
 
     def channels(first, count, result):
         loop = scf.ForOp(_index(0), _index(count), _index(1), [result])

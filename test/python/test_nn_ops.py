@@ -398,8 +398,8 @@ def test_global_average_pool_then_gemm(check_against_ort):
                                          (1, [2, 0, 0, 3])])
 def test_depthwise_bn_clip(check_against_ort, stride, pads):
     """MobileNet's depthwise block: conv, BatchNorm (folded into the bias) and Clip(0, 6) in
-    one fused kernel. The input comes from an elementwise op (a ReLU), which writes straight
-    into the padded buffer; the kernel masks out the padding columns, which stay unwritten."""
+    one fused kernel, which reads its input (a ReLU's result) unpadded: kernel rows in the
+    padding are skipped, columns in it read as zeros."""
     rng = np.random.default_rng(14)
     c = 24
     nodes = [helper.make_node("Relu", ["x"], ["r"]),
@@ -417,6 +417,33 @@ def test_depthwise_bn_clip(check_against_ort, stride, pads):
                        [tensor("y", np.float32, (1, c, out_h, out_w))],
                        initializers=[numpy_helper.from_array(v, k) for k, v in inits.items()])
     check_against_ort(model, {"x": _random(rng, (1, c, 19, 19))})
+
+
+@pytest.mark.parametrize("size,kernel,stride,dilation,pads", [
+    ((3, 3), 3, 1, 1, [1, 1, 1, 1]),     # every output row a border row
+    ((40, 37), 3, 1, 1, [1, 1, 1, 1]),   # loops over whole vectors between the edges
+    ((21, 45), 5, 2, 1, [2, 2, 2, 2]),
+    ((17, 17), 3, 1, 2, [2, 2, 2, 2]),   # dilated: two border rows each side
+    ((9, 9), 3, 1, 1, [3, 3, 3, 3]),     # rows and columns wholly in the padding
+    ((12, 20), 3, 2, 1, [0, 1, 1, 0]),   # an odd padding: one side only
+])
+def test_depthwise_unpadded(check_against_ort, size, kernel, stride, dilation, pads):
+    """A depthwise conv and its Clip read a padded input where it lies unpadded, in every
+    shape of border: rows skipped, the first columns shifted in as zeros, the last masked."""
+    rng = np.random.default_rng(15)
+    c, (h, w) = 8, size
+    nodes = [helper.make_node("Relu", ["x"], ["r"]),
+             helper.make_node("Conv", ["r", "w", "b"], ["c"], group=c, strides=[stride] * 2,
+                              dilations=[dilation] * 2, pads=pads),
+             helper.make_node("Clip", ["c", "lo", "hi"], ["y"])]
+    span = dilation * (kernel - 1) + 1
+    out = [(h + pads[0] + pads[2] - span) // stride + 1, (w + pads[1] + pads[3] - span) // stride + 1]
+    inits = {"w": _random(rng, (c, 1, kernel, kernel)), "b": _random(rng, (c,)),
+             "lo": np.array(0, np.float32), "hi": np.array(6, np.float32)}
+    model = make_model(nodes, [tensor("x", np.float32, (1, c, h, w))],
+                       [tensor("y", np.float32, (1, c, *out))],
+                       initializers=[numpy_helper.from_array(v, k) for k, v in inits.items()])
+    check_against_ort(model, {"x": _random(rng, (1, c, h, w))})
 
 
 @pytest.mark.parametrize("tail", [["Relu"], ["Add", "Relu"], ["Sigmoid"]])

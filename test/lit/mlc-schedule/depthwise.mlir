@@ -81,3 +81,43 @@ module attributes {mlc.target = "x86-64-v3"} {
     return %sum : tensor<1x8x1x8x8xf32>
   }
 }
+
+// -----
+
+// A zero-padded input is never built: the kernel reads the unpadded tensor. The first and
+// last output rows are unrolled with the kernel rows that fall inside it (two of three);
+// the first vector of a row reads 9 columns and shifts in the padding zero; rows 1..14
+// form the loop.
+// CHECK-LABEL: func.func @depthwise_padded
+// CHECK-NOT: linalg.fill
+// CHECK-NOT: tensor.insert_slice
+// CHECK: vector.transfer_read {{.*}} vector<9xf32>
+// CHECK: vector.shuffle {{.*}} : vector<1xf32>, vector<9xf32>
+// CHECK: vector.transfer_read {{.*}} vector<9xf32>
+// CHECK: vector.shuffle {{.*}} : vector<1xf32>, vector<9xf32>
+// CHECK-NOT: vector.transfer_read {{.*}} vector<9xf32>
+// CHECK: vector.transfer_write
+// CHECK: scf.for %{{.*}} = %c1{{.*}} to %c15
+module attributes {mlc.target = "x86-64-v3"} {
+  func.func @depthwise_padded(%src: tensor<1x8x16x16xf32>, %w: tensor<8x1x1x3x3xf32>, %b: tensor<8x1xf32>) -> tensor<1x8x1x16x16xf32> {
+    %zero = arith.constant 0.0 : f32
+    %six = arith.constant 6.0 : f32
+    %p = tensor.empty() : tensor<1x8x18x18xf32>
+    %filled = linalg.fill ins(%zero : f32) outs(%p : tensor<1x8x18x18xf32>) -> tensor<1x8x18x18xf32>
+    %padded = tensor.insert_slice %src into %filled[0, 0, 1, 1] [1, 8, 16, 16] [1, 1, 1, 1] : tensor<1x8x16x16xf32> into tensor<1x8x18x18xf32>
+    %x = tensor.expand_shape %padded [[0], [1, 2], [3], [4]] output_shape [1, 8, 1, 18, 18] : tensor<1x8x18x18xf32> into tensor<1x8x1x18x18xf32>
+    %e = tensor.empty() : tensor<1x8x1x16x16xf32>
+    %bias = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d1, d2)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%b : tensor<8x1xf32>) outs(%e : tensor<1x8x1x16x16xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      linalg.yield %in : f32
+    } -> tensor<1x8x1x16x16xf32>
+    %conv = linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x8x1x18x18xf32>, tensor<8x1x1x3x3xf32>) outs(%bias : tensor<1x8x1x16x16xf32>) -> tensor<1x8x1x16x16xf32>
+    %clip = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%conv : tensor<1x8x1x16x16xf32>) outs(%e : tensor<1x8x1x16x16xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      %0 = arith.maximumf %in, %zero : f32
+      %1 = arith.minimumf %0, %six : f32
+      linalg.yield %1 : f32
+    } -> tensor<1x8x1x16x16xf32>
+    return %clip : tensor<1x8x1x16x16xf32>
+  }
+}
