@@ -156,6 +156,18 @@ def pad(value: ir.Value, low: Sequence[int], high: Sequence[int], fill: ir.Value
     return tensor.insert_slice(value, border, [], [], [], list(low), inner, [1] * len(shape))
 
 
+def update_slice(value: ir.Value, dim: int, offset: int, size: int, update) -> ir.Value:
+    """`value` with its slice offset .. offset+size along `dim` replaced by `update(slice)`
+    (static shapes; bufferization writes it in place)."""
+    shape = shape_of(value)
+    offsets = [offset if d == dim else 0 for d in range(len(shape))]
+    sizes = [size if d == dim else n for d, n in enumerate(shape)]
+    ones = [1] * len(shape)
+    piece = tensor.extract_slice(tensor_of(sizes, elem_of(value)), value, [], [], [], offsets,
+                                 sizes, ones)
+    return tensor.insert_slice(update(piece), value, [], [], [], offsets, sizes, ones)
+
+
 def collapse_to(value: ir.Value, shape: Sequence[int]) -> ir.Value:
     """Reshape by collapsing everything to 1-D and expanding to `shape` (static shapes); with
     dynamic dims, each stays and only the static dims between them are regrouped."""

@@ -9,7 +9,8 @@ never sees a partial tile.
 
 from dataclasses import dataclass
 
-from mlc.passes.schedule.parallel import MIN_MATMUL_BYTES, MIN_MATMUL_FLOPS, best_split
+from mlc.passes.schedule.parallel import (MIN_MATMUL_BYTES, MIN_MATMUL_FLOPS, best_split,
+                                            split_with_rest)
 from mlc.target import Target
 
 
@@ -139,12 +140,27 @@ def panel_matmul_config(m: int, n: int, k: int, target: Target) -> MatmulConfig:
     budget = register_budget(target)
     mr, nr = min(m, budget.rows), budget.cols  # the kernel ends in one smaller tile
     mc = _block(m - m % mr, PANEL_MC, mr)
-    # Each chunk of columns reads all of A again: rows are split when there are more.
-    worth = worth_fork(m, n, k)
-    rows = best_split([(0, m, mc or mr), (0, m, mr)]) if worth and m >= n else None
-    dim, chunk = rows or _parallel(m, n, k, mc or mr, nr)
+    dim, chunk = _panel_split(m, n, k, mc or mr, mr, nr)
     return MatmulConfig(mr, nr, mc, 0, _block(k, PANEL_KC), parallel_dim=dim, parallel_chunk=chunk,
                         panels=True)
+
+
+def _panel_split(m: int, n: int, k: int, mc: int, mr: int, nr: int) -> tuple[int, int]:
+    """(parallel_dim, parallel_chunk) of a GEMM on panels, for one worth a fork: chunks of
+    rows (blocks of mc, or tiles) when there are as many rows as columns, since each chunk of
+    columns reads all of A again; else of columns (whole panels). The rows or panels the
+    chunks leave go after them (`split_with_rest`). The other dim when one has no split."""
+    if not worth_fork(m, n, k):
+        return 0, 0
+    rows = [(0, m, mc), (0, m, mr)]
+    columns = [(1, n, nr)]
+    for options in (rows, columns) if m >= n else (columns, rows):
+        splits = [(size - size // chunk * chunk, dim, chunk) for dim, size, unit in options
+                  if (chunk := split_with_rest(size, unit))]
+        if splits:
+            _, dim, chunk = min(splits, key=lambda s: s[0])
+            return dim, chunk
+    return 0, 0
 
 
 @dataclass(frozen=True)

@@ -359,13 +359,26 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
                                                               rows - full))
         return cblock
 
-    if config.parallel_chunk:
-        dim = config.parallel_dim
-        size = lb.shape_of(c)[dim]
-        parts = size // config.parallel_chunk
-        if dim == 0:
-            return forall_blocks(c, 0, parts, lambda first, block: compute(
-                first, config.parallel_chunk, _index(0), j_count, block))
-        return forall_blocks(c, 1, parts, lambda first, block: compute(
-            _index(0), m, arith.divui(first, _index(nr)), config.parallel_chunk // nr, block))
-    return compute(_index(0), m, _index(0), j_count, c)
+    if not config.parallel_chunk:
+        return compute(_index(0), m, _index(0), j_count, c)
+    # Equal chunks in parallel, then what they leave (fewer rows or panels than a chunk).
+    dim, chunk = config.parallel_dim, config.parallel_chunk
+    size = lb.shape_of(c)[dim]
+    parts = size // chunk
+    split = parts * chunk
+    if dim == 0:
+        def block_of(first, block):
+            return compute(first, chunk, _index(0), j_count, block)
+
+        def rest(block):
+            return compute(_index(split), size - split, _index(0), j_count, block)
+    else:
+        def block_of(first, block):
+            return compute(_index(0), m, arith.divui(first, _index(nr)), chunk // nr, block)
+
+        def rest(block):
+            return compute(_index(0), m, _index(split // nr), j_count - split // nr, block)
+    if split == size:
+        return forall_blocks(c, dim, parts, block_of)
+    c = lb.update_slice(c, dim, 0, split, lambda head: forall_blocks(head, dim, parts, block_of))
+    return lb.update_slice(c, dim, split, size - split, rest)

@@ -50,6 +50,20 @@ def best_split(candidates: list[tuple[int, int, int]]) -> tuple[int, int] | None
     return best
 
 
+def split_with_rest(size: int, unit: int) -> int | None:
+    """A chunk (whole units) for cutting `size` into an even number of equal chunks, what is
+    left (shorter than a chunk) done after them, alone: the chunk that leaves the least to
+    that rest, then the smallest; None when under two units. (169 rows in tiles of 8: ten
+    chunks of 16, 9 rows after, where exact chunks would be seven of 24, 4:3 on two threads.)"""
+    units, best = size // unit, None
+    for count in range(2, min(MAX_CHUNKS, units) + 1, 2):
+        chunk = units // count * unit
+        rest = size - count * chunk
+        if rest < chunk and (best is None or rest <= best[0]):
+            best = (rest, chunk)
+    return best and best[1]
+
+
 def forall_blocks(out: ir.Value, dim: int, parts: int, body) -> ir.Value:
     """`out` rewritten in `parts` equal blocks along `dim` by an scf.forall: `body(first,
     block)` gets the block's first index along `dim` (an index value) and the block of `out`,

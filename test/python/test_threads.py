@@ -24,6 +24,15 @@ def _matmul_model() -> onnx.ModelProto:
                       initializers=[numpy_helper.from_array(w, "w")], name="matmul")
 
 
+def _odd_matmul_model(m: int, k: int, n: int) -> onnx.ModelProto:
+    """x @ w whose rows (or panels of columns) the parallel chunks do not divide: the rows or
+    columns they leave are computed after them."""
+    w = np.random.default_rng(4).standard_normal((k, n)).astype(np.float32)
+    return make_model([helper.make_node("MatMul", ["x", "w"], ["y"])],
+                      [tensor("x", np.float32, (m, k))], [tensor("y", np.float32, (m, n))],
+                      initializers=[numpy_helper.from_array(w, "w")], name="odd_matmul")
+
+
 def _conv_model() -> onnx.ModelProto:
     """relu(conv3x3(x) + b) on 64x64 images: a parallel GEMM and a parallel elementwise op."""
     rng = np.random.default_rng(2)
@@ -59,7 +68,9 @@ def _feeds(model: mlc.runtime.Model, seed=0) -> dict:
     return {s.name: rng.standard_normal(s.shape).astype(s.dtype) for s in model.inputs}
 
 
-MODELS = {"matmul": _matmul_model, "conv": _conv_model, "grouped": _grouped_conv_model,
+MODELS = {"matmul": _matmul_model, "odd_rows": lambda: _odd_matmul_model(203, 256, 96),
+          "odd_columns": lambda: _odd_matmul_model(40, 256, 1000),
+          "conv": _conv_model, "grouped": _grouped_conv_model,
           "softmax": _softmax_model,
           "squeezenet": lambda: light_case("squeezenet").model}
 

@@ -2,12 +2,17 @@
 
 // A large matmul's outermost tile loop is an scf.forall over chunks of m or n (the register
 // tiles divide each chunk); the schedule records the split. Its B is copied into panels
-// first (256 rows of A reuse them), and the hand-built panel kernel computes the chunks.
-// CHECK: mlc.schedule = {k1 = "panel GEMM reg 6x16, cache m42 k0, parallel n16"
+// first (256 rows of A reuse them), and the hand-built panel kernel computes the chunks:
+// six of 42 rows (seven 6-row tiles each), then the 4 rows they leave.
+// CHECK: mlc.schedule = {k1 = "panel GEMM reg 6x16, cache m42 k0, parallel m42"
 // CHECK-LABEL: func.func @big_matmul
-// CHECK: scf.forall (%{{.*}}) in (4)
+// CHECK: tensor.extract_slice %{{.*}}[0, 0] [252, 64]
+// CHECK: scf.forall (%{{.*}}) in (6)
 // CHECK: math.fma
 // CHECK: scf.forall.in_parallel
+// CHECK: tensor.extract_slice %{{.*}}[252, 0] [4, 64]
+// CHECK: math.fma {{.*}} : vector<8xf32>
+// CHECK: tensor.insert_slice %{{.*}}[252, 0] [4, 64]
 module attributes {mlc.target = "x86-64-v3"} {
   func.func @big_matmul(%a: tensor<256x128xf32>, %b: tensor<128x64xf32>, %acc: tensor<256x64xf32>) -> tensor<256x64xf32> {
     %0 = linalg.matmul ins(%a, %b : tensor<256x128xf32>, tensor<128x64xf32>) outs(%acc : tensor<256x64xf32>) -> tensor<256x64xf32>
