@@ -237,6 +237,7 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
     taps at a time, all of them accumulated in registers."""
     m, k = lb.shape_of(c)[0], lb.shape_of(panels)[1]
     j_count, _, nr = lb.shape_of(panels)
+    width = config.nr // nr  # panels a register tile spans (one, or two side by side)
     # The last panel reaches past C's columns: its reads and stores are masked.
     whole = [j_count * nr == lb.shape_of(c)[1]]
     elem = lb.elem_of(c)
@@ -245,37 +246,41 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
     minor3 = ir.AffineMap.get_minor_identity(3, 1)
     zero = lb.const(0, elem)
 
-    def initial(row, first_block: bool, rows: int, panel, col, cblock, local_row):
+    def initial(row, first_block: bool, rows: int, panel, col, cblock, local_row, vecs: int):
+        """The accumulators of a tile of `rows` x `vecs` vectors."""
         accs = []
         if first_block and start.kind == "cols":
             first_col = arith.muli(panel, _index(nr))
             bias = [vector.transfer_read(vtype, start.value, [_add(first_col, v * lanes)],
                                          ir.AffineMap.get_minor_identity(1, 1), zero, whole)
-                    for v in range(nr // lanes)]
+                    for v in range(vecs)]
             return bias * rows
         for i in range(rows):
             if first_block and start.kind == "splat":
-                accs += [vector.broadcast(vtype, start.value)] * (nr // lanes)
+                accs += [vector.broadcast(vtype, start.value)] * vecs
             elif first_block and start.kind == "rows":
                 bias = vector.broadcast(vtype, tensor.extract(start.value, [_add(row, i)]))
-                accs += [bias] * (nr // lanes)
+                accs += [bias] * vecs
             else:
                 accs += [vector.transfer_read(vtype, cblock, [_add(local_row, i), _add(col, v * lanes)],
-                                              minor, zero, whole) for v in range(nr // lanes)]
+                                              minor, zero, whole) for v in range(vecs)]
         return accs
 
     def k_run(accs, a_at, rows: int, panel, b_row, length: int):
-        """acc[i] += A(i, kk) * Bp[panel, b_row + kk] for kk < length; a_at(i, kk) reads A."""
+        """acc[i] += A(i, kk) * Bp[panel.., b_row + kk] for kk < length (the panels the tile
+        spans, side by side); a_at(i, kk) reads A."""
+        vecs = len(accs) // rows
         loop = scf.ForOp(_index(0), _index(length), _index(1), accs)
         with ir.InsertionPoint(loop.body):
             kk = loop.induction_variable
             acc = list(loop.inner_iter_args)
-            b = [vector.transfer_read(vtype, panels, [panel, _add(kk, b_row), _index(v * lanes)],
-                                      minor3, zero, [True]) for v in range(nr // lanes)]
+            b = [vector.transfer_read(vtype, panels, [_add(panel, v * lanes // nr), _add(kk, b_row),
+                                                      _index(v * lanes % nr)],
+                                      minor3, zero, [True]) for v in range(vecs)]
             for i in range(rows):
                 x = vector.broadcast(vtype, a_at(i, kk))
-                for v in range(nr // lanes):
-                    acc[i * (nr // lanes) + v] = math.fma(x, b[v], acc[i * (nr // lanes) + v])
+                for v in range(vecs):
+                    acc[i * vecs + v] = math.fma(x, b[v], acc[i * vecs + v])
             scf.YieldOp(acc)
         return list(loop.results)
 
@@ -308,13 +313,15 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
             accs, lambda i, kk, row=row, k0=k0: tensor.extract(a, [_add(row, i), _add(kk, k0)]),
             rows, panel, _index(k0), min(kc, k - k0)) for k0 in range(0, k, kc)]
 
-    def tile(row, local_row, rows: int, panel, col, cblock, run, first: bool, last: bool):
-        """Rows row .. row+rows of C (global), local_row .. of cblock, panel `panel`
-        (global) written at column `col` of cblock; `run`: the pass over k."""
-        out = run(initial(row, first, rows, panel, col, cblock, local_row), row, rows, panel)
+    def tile(row, local_row, rows: int, panel, tile_panels: int, col, cblock, run, first: bool,
+             last: bool):
+        """Rows row .. row+rows of C (global), local_row .. of cblock, panels `panel` ..
+        (global) written from column `col` of cblock; `run`: the pass over k."""
+        vecs = tile_panels * nr // lanes
+        out = run(initial(row, first, rows, panel, col, cblock, local_row, vecs), row, rows, panel)
         for i in range(rows):
-            for v in range(nr // lanes):
-                value = out[i * (nr // lanes) + v]
+            for v in range(vecs):
+                value = out[i * vecs + v]
                 if last and epilogue is not None:
                     value = epilogue.apply(value, _add(row, i),
                                            _add(arith.muli(panel, _index(nr)), v * lanes), whole)
@@ -338,25 +345,33 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
         for b, run in enumerate(passes):
             first, last = b == 0, b == len(passes) - 1
 
-            def panel_body(jj, cb, m_lo, m_count, tile_rows):
-                """Tiles of rows m_lo .. m_lo+m_count (m_lo an index value) of panel jj."""
+            def panel_body(jj, cb, m_lo, m_count, tile_rows, tile_panels):
+                """Tiles of rows m_lo .. m_lo+m_count (m_lo an index value) of panels jj ..
+                jj+tile_panels."""
                 panel = arith.addi(panel0, jj)
                 col = arith.muli(jj, _index(nr))
 
                 def tile_body(t, cb2):
-                    return tile(arith.addi(row0, t), t, tile_rows, panel, col, cb2, run,
-                                first, last)
+                    return tile(arith.addi(row0, t), t, tile_rows, panel, tile_panels, col, cb2,
+                                run, first, last)
                 return for_range(m_lo, _add(m_lo, m_count), tile_rows, cb, tile_body)
 
+            def panels_of(cb, m_lo, m_count, tile_rows):
+                """The tiles of rows m_lo .. m_lo+m_count, `width` panels at a time, then the
+                odd panel left."""
+                paired = panels_here - panels_here % width
+                if paired:
+                    cb = for_range(0, paired, width, cb, lambda jj, cb2: panel_body(
+                        jj, cb2, m_lo, m_count, tile_rows, width))
+                if paired < panels_here:
+                    cb = panel_body(_index(paired), cb, m_lo, m_count, tile_rows, 1)
+                return cb
+
             if full:
-                def m_block(mb, cb):
-                    return for_range(0, panels_here, 1, cb,
-                                     lambda jj, cb2: panel_body(jj, cb2, mb, mc, config.mr))
-                cblock = for_range(0, full, mc, cblock, m_block)
+                cblock = for_range(0, full, mc, cblock,
+                                   lambda mb, cb: panels_of(cb, mb, mc, config.mr))
             if rows > full:
-                cblock = for_range(0, panels_here, 1, cblock,
-                                   lambda jj, cb2: panel_body(jj, cb2, _index(full), rows - full,
-                                                              rows - full))
+                cblock = panels_of(cblock, _index(full), rows - full, rows - full)
         return cblock
 
     if not config.parallel_chunk:

@@ -37,10 +37,12 @@ def _model(rows: tuple, k: int, n: int, tail: str):
 
 # n of 49 and 70: B is copied into panels whose last one is partly zero, its stores masked.
 # One row with a B of 1.2 MB (300 x 1000): a matrix-vector product on padded column panels.
+# n of 96 and 160 (AVX-512): tiles two panels wide, then one odd panel; 37 and 45 rows end in
+# a smaller tile.
 @pytest.mark.parametrize("rows, k, n, tail", [((37,), 70, 96, "relu"), ((2, 24), 64, 64, "residual"),
                                               ((128,), 600, 256, "tanh"), ((1, 40), 32, 128, "relu"),
                                               ((64,), 50, 49, "residual"), ((96,), 40, 70, "relu"),
-                                              ((1,), 300, 1000, "relu")])
+                                              ((1,), 300, 1000, "relu"), ((45,), 64, 160, "residual")])
 def test_epilogue_matches_onnxruntime(check_against_ort, rows, k, n, tail):
     check_against_ort(*_model(rows, k, n, tail), rtol=1e-4, atol=1e-4)
 

@@ -265,3 +265,31 @@ module attributes {mlc.target = "x86-64-v3"} {
     return %c : tensor<20x64xf32>
   }
 }
+
+// -----
+
+// On AVX-512 a register tile spans two panels side by side: 6 rows x 64 columns, 24
+// accumulators fed per k by four contiguous loads (two from each panel) and six broadcasts.
+// A third, odd panel ends the row block in a tile one panel wide (12 accumulators).
+// CHECK: k1 = "panel GEMM reg 6x64, cache m0 k0"
+// CHECK-LABEL: func.func @paired_panels
+// CHECK: scf.for {{.*}} -> ({{((vector<16xf32>, ){23})}}vector<16xf32>)
+// CHECK-COUNT-4: vector.transfer_read {{.*}} : tensor<3x32x32xf32>, vector<16xf32>
+// CHECK-COUNT-24: math.fma
+// CHECK: scf.for {{.*}} -> ({{((vector<16xf32>, ){11})}}vector<16xf32>)
+// CHECK-COUNT-2: vector.transfer_read {{.*}} : tensor<3x32x32xf32>, vector<16xf32>
+// CHECK-COUNT-12: math.fma
+// CHECK: return
+module attributes {mlc.target = "x86-64-v4"} {
+  func.func @paired_panels(%a: tensor<12x32xf32>) -> tensor<12x96xf32> {
+    %zero = arith.constant 0.0 : f32
+    %panels = arith.constant dense<0.5> : tensor<3x32x32xf32>
+    %empty = tensor.empty() : tensor<32x3x32xf32>
+    %rows = linalg.transpose ins(%panels : tensor<3x32x32xf32>) outs(%empty : tensor<32x3x32xf32>) permutation = [1, 0, 2]
+    %b = tensor.collapse_shape %rows [[0], [1, 2]] : tensor<32x3x32xf32> into tensor<32x96xf32>
+    %init = tensor.empty() : tensor<12x96xf32>
+    %acc = linalg.fill ins(%zero : f32) outs(%init : tensor<12x96xf32>) -> tensor<12x96xf32>
+    %0 = linalg.matmul ins(%a, %b : tensor<12x32xf32>, tensor<32x96xf32>) outs(%acc : tensor<12x96xf32>) -> tensor<12x96xf32>
+    return %0 : tensor<12x96xf32>
+  }
+}

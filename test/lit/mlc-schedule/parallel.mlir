@@ -3,11 +3,11 @@
 // A large matmul's outermost tile loop is an scf.forall over chunks of m or n (the register
 // tiles divide each chunk); the schedule records the split. Its B is copied into panels
 // first (256 rows of A reuse them), and the hand-built panel kernel computes the chunks:
-// six of 42 rows (seven 6-row tiles each), then the 4 rows they leave.
-// CHECK: mlc.schedule = {k1 = "panel GEMM reg 6x16, cache m42 k0, parallel m42"
+// fourteen of 18 rows (three 6-row tiles each), then the 4 rows they leave.
+// CHECK: mlc.schedule = {k1 = "panel GEMM reg 6x16, cache m0 k0, parallel m18"
 // CHECK-LABEL: func.func @big_matmul
 // CHECK: tensor.extract_slice %{{.*}}[0, 0] [252, 64]
-// CHECK: scf.forall (%{{.*}}) in (6)
+// CHECK: scf.forall (%{{.*}}) in (14)
 // CHECK: math.fma
 // CHECK: scf.forall.in_parallel
 // CHECK: tensor.extract_slice %{{.*}}[252, 0] [4, 64]
