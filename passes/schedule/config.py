@@ -156,18 +156,27 @@ def panel_matmul_config(m: int, n: int, k: int, target: Target) -> MatmulConfig:
 
 def _panel_split(m: int, n: int, k: int, mc: int, mr: int, nr: int) -> tuple[int, int]:
     """(parallel_dim, parallel_chunk) of a GEMM on panels, for one worth a fork: chunks of
-    rows (blocks of mc, or tiles) when there are as many rows as columns, since each chunk of
-    columns reads all of A again; else of columns (whole panels). The rows or panels the
-    chunks leave go after them (`split_with_rest`). The other dim when one has no split."""
+    rows (blocks of mc, or tiles) or of columns (whole tiles of panels), the rows or panels
+    they leave done after them (`split_with_rest`). Preferred: a rest within the kernel's
+    last, partial tile (a longer one repeats the kernel's code); then rows when there are
+    as many rows as columns, since each chunk of columns reads all of A again, else columns;
+    then a rest of at most a sixteenth, and the most chunks."""
     if not worth_fork(m, n, k):
         return 0, 0
+    tile = {0: mr, 1: nr}
+    splits = [(size % chunk < tile[dim], dim == (0 if m >= n else 1), size % chunk <= size // 16,
+               size // chunk, dim, chunk)
+              for dim, size, unit in [(0, m, mc), (0, m, mr), (1, n, nr)]
+              if (chunk := split_with_rest(size, unit, tile[dim]))]
+    return max(splits)[-2:] if splits else (0, 0)
     rows = [(0, m, mc), (0, m, mr)]
     columns = [(1, n, nr)]
     for options in (rows, columns) if m >= n else (columns, rows):
-        splits = [(size % chunk <= size // 16, size // chunk, dim, chunk)
-                  for dim, size, unit in options if (chunk := split_with_rest(size, unit))]
+        tile = {0: mr, 1: nr}
+        splits = [(size % chunk < tile[dim], size % chunk <= size // 16, size // chunk, dim, chunk)
+                  for dim, size, unit in options if (chunk := split_with_rest(size, unit, tile[dim]))]
         if splits:
-            return max(splits)[2:]
+            return max(splits)[-2:]
     return 0, 0
 
 

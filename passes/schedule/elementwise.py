@@ -132,4 +132,4 @@ def schedule_elementwise(op: ir.Value, config: ElementwiseConfig) -> None:
     if config.parallel:
         op = structured.TileUsingForallOp(op, tile_sizes=list(config.parallel)).tiled_op
     tiled = structured.TileUsingForOp(op, sizes=list(config.tile))
-    structured.VectorizeOp(tiled.tiled_linalg_op)
+    structured.VectorizeOp(tiled.tiled_linalg_op, vectorize_nd_extract=True)

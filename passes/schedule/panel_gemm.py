@@ -319,15 +319,21 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
         (global) written from column `col` of cblock; `run`: the pass over k."""
         vecs = tile_panels * nr // lanes
         out = run(initial(row, first, rows, panel, col, cblock, local_row, vecs), row, rows, panel)
+        # One store of the whole tile (rows x vecs*lanes; lowered to a store per vector): one
+        # tensor op for bufferization to analyze, not one per accumulator.
+        tile_type = ir.VectorType.get([rows, vecs, lanes], elem)
+        value = arith.constant(tile_type, ir.DenseElementsAttr.get_splat(
+            tile_type, ir.FloatAttr.get(elem, 0.0)))
         for i in range(rows):
             for v in range(vecs):
-                value = out[i * vecs + v]
+                acc = out[i * vecs + v]
                 if last and epilogue is not None:
-                    value = epilogue.apply(value, _add(row, i),
-                                           _add(arith.muli(panel, _index(nr)), v * lanes), whole)
-                cblock = vector.transfer_write(cblock.type, value, cblock,
-                                               [_add(local_row, i), _add(col, v * lanes)], minor, whole)
-        return cblock
+                    acc = epilogue.apply(acc, _add(row, i),
+                                         _add(arith.muli(panel, _index(nr)), v * lanes), whole)
+                value = vector.insert(acc, value, [], [i, v])
+        flat = vector.shape_cast(ir.VectorType.get([rows, vecs * lanes], elem), value)
+        return vector.transfer_write(cblock.type, flat, cblock, [local_row, col],
+                                     ir.AffineMap.get_minor_identity(2, 2), [True, whole[0]])
 
     def for_range(lo: int | ir.Value, hi: int | ir.Value, step: int, init, body):
         lo = _index(lo) if isinstance(lo, int) else lo
@@ -340,38 +346,50 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
     def compute(row0, rows: int, panel0, panels_here: int, cblock):
         """Rows row0 .. row0+rows (global) and panels panel0 .. (global) into cblock (local
         coordinates); row0/panel0 are index values."""
-        full = rows - rows % config.mr
+        mr = config.mr
+        full = rows - rows % mr
         mc = config.mc if config.mc and full % config.mc == 0 else full
+        # Rows the tiles leave: a last whole tile ending at the last row, recomputing rows
+        # already done (the same values: one pass from a fresh start), in the loop's one
+        # body; else a smaller tile of its own, which is as much code again.
+        overlap = full < rows and full and start.kind != "load" and len(passes) == 1
         for b, run in enumerate(passes):
             first, last = b == 0, b == len(passes) - 1
 
-            def panel_body(jj, cb, m_lo, m_count, tile_rows, tile_panels):
-                """Tiles of rows m_lo .. m_lo+m_count (m_lo an index value) of panels jj ..
-                jj+tile_panels."""
+            def panel_body(jj, cb, m_lo, m_hi, tile_rows, tile_panels):
+                """Tiles of rows m_lo .. m_hi (index values) of panels jj .. jj+tile_panels."""
                 panel = arith.addi(panel0, jj)
                 col = arith.muli(jj, _index(nr))
 
                 def tile_body(t, cb2):
+                    if overlap:
+                        t = arith.minui(t, _index(rows - mr))
                     return tile(arith.addi(row0, t), t, tile_rows, panel, tile_panels, col, cb2,
                                 run, first, last)
-                return for_range(m_lo, _add(m_lo, m_count), tile_rows, cb, tile_body)
+                return for_range(m_lo, m_hi, tile_rows, cb, tile_body)
 
-            def panels_of(cb, m_lo, m_count, tile_rows):
-                """The tiles of rows m_lo .. m_lo+m_count, `width` panels at a time, then the
-                odd panel left."""
+            def panels_of(cb, m_lo, m_hi, tile_rows):
+                """The tiles of rows m_lo .. m_hi, `width` panels at a time, then the odd
+                panel left."""
                 paired = panels_here - panels_here % width
                 if paired:
                     cb = for_range(0, paired, width, cb, lambda jj, cb2: panel_body(
-                        jj, cb2, m_lo, m_count, tile_rows, width))
+                        jj, cb2, m_lo, m_hi, tile_rows, width))
                 if paired < panels_here:
-                    cb = panel_body(_index(paired), cb, m_lo, m_count, tile_rows, 1)
+                    cb = panel_body(_index(paired), cb, m_lo, m_hi, tile_rows, 1)
                 return cb
 
+            def m_block(mb, cb):
+                end = _add(mb, mc)
+                if overlap:  # the last block takes the overlapping tile too
+                    at_end = arith.cmpi(arith.CmpIPredicate.eq, end, _index(full))
+                    end = arith.select(at_end, _index(full + mr), end)
+                return panels_of(cb, mb, end, mr)
+
             if full:
-                cblock = for_range(0, full, mc, cblock,
-                                   lambda mb, cb: panels_of(cb, mb, mc, config.mr))
-            if rows > full:
-                cblock = panels_of(cblock, _index(full), rows - full, rows - full)
+                cblock = for_range(0, full, mc, cblock, m_block)
+            if rows > full and not overlap:
+                cblock = panels_of(cblock, _index(full), _index(rows), rows - full)
         return cblock
 
     if not config.parallel_chunk:

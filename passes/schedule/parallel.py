@@ -50,19 +50,21 @@ def best_split(candidates: list[tuple[int, int, int]]) -> tuple[int, int] | None
     return best
 
 
-def split_with_rest(size: int, unit: int) -> int | None:
+def split_with_rest(size: int, unit: int, tile: int = 1) -> int | None:
     """A chunk (whole units) for cutting `size` into an even number of equal chunks, what is
-    left (shorter than a chunk) done after them, alone: the most chunks that leave at most a
-    sixteenth to that rest, else the least rest; None when under two units. (169 rows in
-    tiles of 8: ten chunks of 16 and 9 rows after, where exact chunks would be seven of 24,
-    4:3 on two threads.)"""
+    left (shorter than a chunk) done after them, alone. Preferred: a rest shorter than `tile`
+    (a kernel's last, partial tile, whose code it has anyway; a longer rest repeats the
+    chunk's code), then the most chunks that leave at most a sixteenth, else the least rest;
+    None when under two units. (169 rows in tiles of 8: ten chunks of 16 and 9 rows after,
+    where exact chunks would be seven of 24, 4:3 on two threads.)"""
     units, options = size // unit, []
     for count in range(2, min(MAX_CHUNKS, units) + 1, 2):
         chunk = units // count * unit
         rest = size - count * chunk
         if rest < chunk:
-            options.append((rest <= size // 16, count if rest <= size // 16 else -rest, chunk))
-    return max(options)[2] if options else None
+            small = rest <= size // 16
+            options.append((rest < tile, small, count if small else -rest, chunk))
+    return max(options)[-1] if options else None
 
 
 def forall_blocks(out: ir.Value, dim: int, parts: int, body) -> ir.Value:
