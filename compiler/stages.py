@@ -47,6 +47,10 @@ STAGES = [
         # Results are written straight into the caller's output buffers; constants become
         # memref.globals.
         "one-shot-bufferize{bufferize-function-boundaries}",
+        # An inserted slice computed in place bufferizes to a copy of a subview onto an equal
+        # subview: CSE makes them one value, and canonicalization drops the self-copy.
+        "cse",
+        "canonicalize",
         # Frees every intermediate buffer (the .so is called repeatedly); the deallocs land at
         # the end of the block, so they say nothing of liveness: mlc-plan-memory works that out.
         "buffer-deallocation-pipeline",

@@ -151,6 +151,11 @@ def make_epilogue(consumer, inputs: list, m: int, n: int) -> Epilogue:
         size = {"tile": [m, n], "row": [m], "col": [n]}.get(kind)
         flat.append((kind, None if size is None else lb.collapse_to(value, size)))
     dest = consumer.operands[len(consumer.operands) - 1]
+    if (op := lb.producer(dest)) is not None and op.name == "tensor.empty":
+        # An [M, N] output of its own: eliminate-empty-tensors may then make it a slice of
+        # where the result goes (a concat's), which it cannot do through a reshape or for an
+        # empty shared with others.
+        return Epilogue(consumer, tuple(flat), lb.empty([m, n], lb.elem_of(dest)))
     return Epilogue(consumer, tuple(flat), lb.collapse_to(dest, [m, n]))
 
 
