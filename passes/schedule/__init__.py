@@ -16,9 +16,10 @@ transform interpreter:
   3. per matmul, the accumulator tile hoisted out of its k loop;
   4. once, canonicalization and 1-D vector cleanup.
 The script runs on a copy first; when it fails, each kernel is tried alone, and one whose
-schedule does not apply keeps the naive path. Last, concats of GEMM results along the last dim
-are rebuilt so that each GEMM can write its slice in place (`_concat_in_place`). The decisions are recorded on the module as
-`mlc.schedule` (kernel -> config, or why it fell back).
+schedule does not apply keeps the naive path. Last, concats of GEMM results along the last
+dim are rebuilt so that each GEMM can write its slice in place (`_concat_in_place`). The
+decisions are recorded on the module as `mlc.schedule` (kernel -> config, or why it fell
+back).
 """
 
 from dataclasses import dataclass
@@ -28,8 +29,8 @@ from mlir.dialects import tensor, transform
 from mlir.dialects.transform import interpreter, structured, vector
 
 from mlc.passes import linalg_builders as lb
-from mlc.passes.schedule.panel_gemm import owner_of
 from mlc.passes.schedule import contraction, conv, elementwise, fusion, matmul, pooling, reduction
+from mlc.passes.schedule.panel_gemm import owner_of
 from mlc.target import Target, of_module
 
 REPORT_ATTR = "mlc.schedule"

@@ -2,8 +2,8 @@
 
 A tuner searches these; the schedules only read them. `MatmulConfig` describes the
 register tile (`mr` x `nr` accumulators, k stepped by one; on B's column panels, `nr` may
-span two panels) and the cache tiles around it
-(`mc`, `nc`, `kc`; 0 = that dimension is not cache-tiled). Every size divides its dimension:
+span two panels) and the cache tiles around it (`mc`, `nc`, `kc`; 0 = that dimension is not
+cache-tiled). Every size divides its dimension:
 `split_matmul` cuts a matmul into pieces whose shapes the tiles divide, so vectorization
 never sees a partial tile.
 """
@@ -144,7 +144,8 @@ def panel_matmul_config(m: int, n: int, k: int, target: Target) -> MatmulConfig:
     # four B vectors and a broadcast): per k, ten loads feed 24 FMAs, where an 8-row tile of
     # one panel's ten feed 16. Measured 9-11% faster on 1x1 and 3x3 conv chains.
     pair = target.vector_registers >= 32 and n > budget.cols
-    mr = min(m, PAIR_ROWS if pair else budget.rows)  # the kernel ends in one smaller tile
+    # Rows the tiles leave: a last tile moved back to overlap (panel_gemm), or a smaller one.
+    mr = min(m, PAIR_ROWS if pair else budget.rows)
     nr = budget.cols * (2 if pair else 1)
     mc = _block(m - m % mr, PANEL_MC, mr)
     dim, chunk = _panel_split(m, n, k, mc or mr, mr, nr)
@@ -169,15 +170,6 @@ def _panel_split(m: int, n: int, k: int, mc: int, mr: int, nr: int) -> tuple[int
               for dim, size, unit in [(0, m, mc), (0, m, mr), (1, n, nr)]
               if (chunk := split_with_rest(size, unit, tile[dim]))]
     return max(splits)[-2:] if splits else (0, 0)
-    rows = [(0, m, mc), (0, m, mr)]
-    columns = [(1, n, nr)]
-    for options in (rows, columns) if m >= n else (columns, rows):
-        tile = {0: mr, 1: nr}
-        splits = [(size % chunk < tile[dim], size % chunk <= size // 16, size // chunk, dim, chunk)
-                  for dim, size, unit in options if (chunk := split_with_rest(size, unit, tile[dim]))]
-        if splits:
-            return max(splits)[-2:]
-    return 0, 0
 
 
 @dataclass(frozen=True)

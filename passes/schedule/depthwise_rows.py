@@ -169,10 +169,11 @@ def row_kernel(x, pads, w, init, bias, bias_map, out, strides, dilations, epilog
             """Outputs c .. c+n of row y (at: the index c as a loop value, when the chunk is
             one step of a loop over plain chunks)."""
             vtype = ir.VectorType.get([n], elem)
+            col = _index(c) if at is None else at
             if start is not None:
                 acc = vector.broadcast(vtype, start)
             else:
-                acc = vector.transfer_read(vtype, init3, [ch, y, _index(c) if at is None else at], minor, zero,
+                acc = vector.transfer_read(vtype, init3, [ch, y, col], minor, zero,
                                            [c + n <= ow])
             for i in kernel_rows:
                 row = arith.addi(arith.muli(y, _index(sh)), _index(i * dh - top))
@@ -183,7 +184,7 @@ def row_kernel(x, pads, w, init, bias, bias_map, out, strides, dilations, epilog
                     tap = vector.shuffle(wide, wide, [j * dw + sw * k for k in range(n)])
                     acc = math.fma(tap, weights[n][i * kw + j], acc)
             return vector.transfer_write(acc_t.type, epilogue(acc), acc_t,
-                                         [local, y, _index(c) if at is None else at], minor, [c + n <= ow])
+                                         [local, y, col], minor, [c + n <= ow])
 
         def output_row(y, kernel_rows, acc_t):
             for group in _runs(chunks, plain):
