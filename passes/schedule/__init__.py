@@ -17,7 +17,7 @@ transform interpreter:
   4. once, canonicalization and 1-D vector cleanup.
 The script runs on a copy first; when it fails, each kernel is tried alone, and one whose
 schedule does not apply keeps the naive path. Last, concats of GEMM results along the last
-dim are rebuilt so that each GEMM can write its slice in place (`_concat_in_place`). The
+dim are rebuilt so that each GEMM can write its slice in place (`concat`). The
 decisions are recorded on the module as `mlc.schedule` (kernel -> config, or why it fell
 back).
 """
@@ -25,12 +25,11 @@ back).
 from dataclasses import dataclass
 
 from mlir import ir
-from mlir.dialects import tensor, transform
+from mlir.dialects import transform
 from mlir.dialects.transform import interpreter, structured, vector
 
-from mlc.passes import linalg_builders as lb
-from mlc.passes.schedule import contraction, conv, elementwise, fusion, matmul, pooling, reduction
-from mlc.passes.schedule.panel_gemm import owner_of
+from mlc.passes.schedule import (concat, contraction, conv, elementwise, fusion, matmul, pooling,
+                                 reduction)
 from mlc.target import Target, of_module
 
 REPORT_ATTR = "mlc.schedule"
@@ -249,66 +248,6 @@ def _erase_unused_tensor_ops(module_op) -> None:
             op.erase()
 
 
-def _concat_piece(op) -> bool:
-    """Whether insert_slice `op` puts a reshaped [rows, c] tensor (expand_shape of its
-    leading dims) at an offset of the last dim, covering every other dim."""
-    source = lb.producer(op.operands[0])
-    offsets = list(ir.DenseI64ArrayAttr(op.attributes["static_offsets"]))
-    sizes = list(ir.DenseI64ArrayAttr(op.attributes["static_sizes"]))
-    shape = lb.shape_of(op.results[0])
-    return len(op.operands) == 2 and source is not None and source.name == "tensor.expand_shape" \
-        and not any(offsets[:-1]) and sizes[:-1] == shape[:-1] \
-        and len(lb.shape_of(source.operands[0])) == 2 \
-        and lb.shape_of(source.operands[0])[1] == sizes[-1]
-
-
-def _concat_chain(insert) -> list | None:
-    """The insert_slices of a concat along the last dim that starts with `insert`, each a
-    `_concat_piece`; None when one is not."""
-    chain, op = [], insert
-    while True:
-        if not _concat_piece(op):
-            return None
-        chain.append(op)
-        users = [owner_of(u) for u in op.results[0].uses]
-        if len(users) != 1 or users[0].name != "tensor.insert_slice" \
-                or users[0].operands[1] != op.results[0]:
-            return chain
-        op = users[0]
-
-
-def _concat_in_place(module_op) -> None:
-    """Concats along the last dim of slices that are reshaped [rows, c] results (GEMMs')
-    become inserts into a [rows, C] tensor of their own, made at the top of the function,
-    reshaped once after: eliminate-empty-tensors, which needs the destination to dominate
-    the slices' producers and no reshape between, then has each producer write its slice in
-    place (rows strided by C) rather than into a tensor that is then copied. (Liveness, and
-    so the arena, runs from a buffer's first use, not from where it is allocated.)"""
-    chains = []
-    for insert in _walk(module_op, lambda op: op.name == "tensor.insert_slice"):
-        empty = lb.producer(insert.operands[1])
-        if empty is not None and empty.name == "tensor.empty" and not len(empty.operands) \
-                and empty.parent.name == "func.func" and (chain := _concat_chain(insert)):
-            chains.append((empty, chain))
-    for empty, chain in chains:  # (disjoint: each starts at its own insert into an empty)
-        shape, elem = lb.shape_of(empty.results[0]), lb.elem_of(empty.results[0])
-        rows = lb.shape_of(lb.producer(chain[0].operands[0]).operands[0])[0]
-        with ir.InsertionPoint.at_block_begin(empty.parent.regions[0].blocks[0]), empty.location:
-            flat = lb.empty([rows, shape[-1]], elem)
-        last = chain[-1]
-        with ir.InsertionPoint(last), last.location:
-            for op in chain:
-                source = lb.producer(op.operands[0]).operands[0]
-                offset = list(ir.DenseI64ArrayAttr(op.attributes["static_offsets"]))[-1]
-                size = lb.shape_of(source)[1]
-                flat = tensor.insert_slice(source, flat, [], [], [], [0, offset], [rows, size],
-                                           [1, 1])
-            result = lb.collapse_to(flat, shape)
-        last.results[0].replace_all_uses_with(result)
-        for op in reversed(chain):
-            op.erase()
-
-
 def run(module_op, pass_) -> None:
     target = of_module(module_op)
     tags = _Tags()
@@ -343,7 +282,7 @@ def run(module_op, pass_) -> None:
     for kernel in kernels:
         report[kernel.tag] = kernel.config.describe()
     _apply_with_fallback(module_op, [k for k in kernels if not k.built_by_hand], report)
-    _concat_in_place(module_op)
+    concat.write_in_place(module_op)
     _strip_marks(module_op)
     module_op.attributes[REPORT_ATTR] = ir.DictAttr.get(
         {k: ir.StringAttr.get(v) for k, v in report.items()})

@@ -83,9 +83,9 @@ def elementwise_consumer(op) -> tuple | None:
 
 
 def _pad_of(x: ir.Value):
-    """(insert_slice, fill, its constant) when `x` is a padded tensor built as the expanded
-    `insert_slice(src into fill(c))` (lb.pad) of static 4-D shapes, the pad on H and W only;
-    None otherwise."""
+    """(insert_slice, fill, its constant, (top, left)) when `x` is a padded tensor built as
+    the expanded `insert_slice(src into fill(c))` (lb.pad) of static 4-D shapes, the pad on H
+    and W only, `src` at (top, left); None otherwise."""
     reshape = lb.producer(x)
     insert = lb.producer(reshape.operands[0]) if reshape is not None \
         and reshape.name == "tensor.expand_shape" else None
@@ -99,7 +99,7 @@ def _pad_of(x: ir.Value):
     if value is None or value.name != "arith.constant" or strides != [1] * len(strides) \
             or len(offsets) != 4 or offsets[:2] != [0, 0]:
         return None
-    return insert, fill, value
+    return insert, fill, value, (offsets[2], offsets[3])
 
 
 def _padded_in_place(x: ir.Value) -> None:
@@ -110,15 +110,14 @@ def _padded_in_place(x: ir.Value) -> None:
     pad = _pad_of(x)
     if pad is None:
         return
-    insert, fill, value = pad
+    insert, fill, value, (top, left) = pad
     src_op = lb.producer(insert.operands[0])
     if src_op is None or src_op.name != "linalg.generic" or len(list(insert.results[0].uses)) != 1:
         return
     if len(list(insert.operands[0].uses)) != 1:  # read elsewhere too: bufferization would copy
         return
-    offsets = list(ir.DenseI64ArrayAttr(insert.attributes["static_offsets"]))
     inner, outer = lb.shape_of(insert.operands[0]), lb.shape_of(insert.operands[1])
-    (_, g, h, w), (_, _, hp, wp), (top, left) = inner, outer, offsets[2:]
+    (_, g, h, w), (_, _, hp, wp) = inner, outer
     elem = lb.elem_of(x)
     # (offsets, sizes) of the border: rows above and below, columns left and right.
     border = [([0, 0, 0, 0], [1, g, top, wp]), ([0, 0, top + h, 0], [1, g, hp - top - h, wp]),
@@ -134,8 +133,8 @@ def _padded_in_place(x: ir.Value) -> None:
                 padded = tensor.insert_slice(lb.filled(sizes, elem, c), padded, [], [], [], at,
                                              sizes, [1] * 4)
     with ir.InsertionPoint(insert), insert.location:
-        result = tensor.insert_slice(insert.operands[0], padded, [], [], [], offsets, inner,
-                                     [1] * 4)
+        result = tensor.insert_slice(insert.operands[0], padded, [], [], [], [0, 0, top, left],
+                                     inner, [1] * 4)
     insert.results[0].replace_all_uses_with(result)
     insert.erase()
     if not list(fill.results[0].uses):  # CSE may have shared one fill between two pads
@@ -148,8 +147,7 @@ def _unpadded(x: ir.Value) -> tuple[ir.Value, tuple[int, int]]:
     pad = _pad_of(x)
     if pad is None or ir.FloatAttr(pad[2].attributes["value"]).value != 0.0:
         return x, (0, 0)
-    offsets = list(ir.DenseI64ArrayAttr(pad[0].attributes["static_offsets"]))
-    return pad[0].operands[0], (offsets[2], offsets[3])
+    return pad[0].operands[0], pad[3]
 
 
 def _index(i: int) -> ir.Value:

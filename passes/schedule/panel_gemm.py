@@ -404,19 +404,18 @@ def panel_gemm(a: ir.Value, panels: ir.Value, c: ir.Value, config: MatmulConfig,
     size = lb.shape_of(c)[dim]
     parts = size // chunk
     split = parts * chunk
-    if dim == 0:
-        def block_of(first, block):
-            return compute(first, chunk, _index(0), j_count, block)
 
-        def rest(block):
-            return compute(_index(split), size - split, _index(0), j_count, block)
-    else:
-        def block_of(first, block):
-            return compute(_index(0), m, arith.divui(first, _index(nr)), chunk // nr, block)
+    def part(first, count: int, block):
+        """Rows (dim 0) or columns (dim 1) first .. first+count of C into `block`."""
+        if dim == 0:
+            return compute(first, count, _index(0), j_count, block)
+        return compute(_index(0), m, arith.divui(first, _index(nr)), -(-count // nr), block)
 
-        def rest(block):
-            return compute(_index(0), m, _index(split // nr), j_count - split // nr, block)
+    def block_of(first, block):
+        return part(first, chunk, block)
+
     if split == size:
         return forall_blocks(c, dim, parts, block_of)
     c = lb.update_slice(c, dim, 0, split, lambda head: forall_blocks(head, dim, parts, block_of))
-    return lb.update_slice(c, dim, split, size - split, rest)
+    return lb.update_slice(c, dim, split, size - split,
+                           lambda block: part(_index(split), size - split, block))
