@@ -69,7 +69,7 @@ def _feeds(model: mlc.runtime.Model, seed=0) -> dict:
 
 
 MODELS = {"matmul": _matmul_model, "odd_rows": lambda: _odd_matmul_model(203, 256, 96),
-          "odd_columns": lambda: _odd_matmul_model(40, 256, 1000),
+          "odd_columns": lambda: _odd_matmul_model(4, 512, 1000),
           "conv": _conv_model, "grouped": _grouped_conv_model,
           "softmax": _softmax_model,
           "squeezenet": lambda: light_case("squeezenet").model}
