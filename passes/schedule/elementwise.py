@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 
 from mlir import ir
+from mlir.dialects import transform
 from mlir.dialects.transform import structured
 
 from mlc.passes.linalg_builders import dims_map, generic, identity_map
@@ -30,9 +31,10 @@ class ElementwiseConfig:
     op_name: str
     tile: tuple[int, ...]
     parallel: tuple[int, ...] = ()  # tile sizes of an outer parallel loop (0: not tiled)
+    flat: bool = False  # all dims collapsed into one first (`_flattens`); tiles are 1-D
 
     def describe(self) -> str:
-        text = f"elementwise {self.op_name} tile {'x'.join(map(str, self.tile))}"
+        text = f"elementwise {self.op_name}{' flat' if self.flat else ''} tile {'x'.join(map(str, self.tile))}"
         if self.parallel:
             text += f", parallel {'x'.join(map(str, self.parallel))}"
         return text
@@ -96,6 +98,9 @@ def elementwise_config(op, target) -> ElementwiseConfig | None:
     if not out or math.prod(out) < MIN_ELEMENTS:
         return None
     lanes = target.f32_lanes
+    flat = _flattens(op, out, lanes)
+    if flat:
+        out = [math.prod(out)]
     if _swaps_inner_dims(op) and out[-1] % lanes == 0 and out[-2] % lanes == 0:
         tile = [1] * (len(out) - 2) + [lanes, lanes]  # one register transpose a tile
     else:
@@ -105,7 +110,29 @@ def elementwise_config(op, target) -> ElementwiseConfig | None:
         split = best_split([(d, size, unit) for d, (size, unit) in enumerate(zip(out, tile))])
         if split:
             parallel = tuple(split[1] if d == split[0] else 0 for d in range(len(out)))
-    return ElementwiseConfig(name, tuple(tile), parallel)
+    return ElementwiseConfig(name, tuple(tile), parallel, flat)
+
+
+def _flattens(op, out: list[int], lanes: int) -> bool:
+    """Whether the generic `op` runs better on its operands flattened to 1-D: its rows are
+    not whole vectors (an NCHW op over 14x14 or 7x7 images moves rows of 14 or 7 floats,
+    in pieces of 8, 4, 2 and 1), every operand is read with the identity map (collapsing
+    them is then a free view), and none is a slice of another tensor (one that is may not
+    be contiguous, and its collapse would be a copy)."""
+    if op.name != "linalg.generic" or len(out) < 2 or out[-1] % lanes == 0:
+        return False
+    maps = [ir.AffineMapAttr(m).value for m in ir.ArrayAttr(op.attributes["indexing_maps"])]
+    if any(m != identity_map(len(out)) for m in maps):
+        return False
+    return not any(_producer_name(v) in ("tensor.extract_slice", "tensor.insert_slice")
+                   for v in op.operands)
+
+
+def _producer_name(value: ir.Value) -> str:
+    owner = value.owner
+    if not isinstance(owner, ir.Operation) and hasattr(owner, "operation"):
+        owner = owner.operation
+    return getattr(owner, "name", "")
 
 
 def rows_transpose_as_generic(op) -> bool:
@@ -129,6 +156,8 @@ def rows_transpose_as_generic(op) -> bool:
 
 
 def schedule_elementwise(op: ir.Value, config: ElementwiseConfig) -> None:
+    if config.flat:
+        op = structured.FlattenElementwiseLinalgOp(transform.AnyOpType.get(), op).transformed
     if config.parallel:
         op = structured.TileUsingForallOp(op, tile_sizes=list(config.parallel)).tiled_op
     tiled = structured.TileUsingForOp(op, sizes=list(config.tile))
