@@ -1,7 +1,8 @@
 """Graph-level optimization of the imported mlc module, with the weights' bytes at hand.
 
 Runs in the driver right after import (and on a `.mlir` input at the mlc stage), before the
-linalg stage: BatchNorms folded into conv weights (`mlc-fold-batch-norm`), then duplicate and
+linalg stage: BatchNorms and per-channel scales and shifts folded into conv weights
+(`mlc-fold-batch-norm`), then duplicate and
 dead mlc ops removed (`mlc-cse`), then convs moved to NHWC images, their filters stored HWCF as
 column panels, with the layout spread through their neighbours (`mlc-nhwc-layout`), then
 matmul weights stored as column panels (`mlc-pack-matmul-weights`).
@@ -20,6 +21,7 @@ from mlc.weights import WeightStore
 def optimize(module: ir.Module, store: WeightStore) -> None:
     with module.context, ir.Location.unknown():
         records = fold_batch_norm.fold_batch_norms(module.operation, store)
+        records.update(fold_batch_norm.fold_scale_shifts(module.operation, store))
         records.update(mlc_cse.eliminate(module.operation))
         target = of_module(module.operation)
         convs, left = nhwc_layout.to_nhwc(module.operation, store, target)

@@ -6,7 +6,10 @@ filter, bias (if any), scale, bias, mean and variance are all `mlc.constant`s, f
     W' = W * s[:, None, ...]             (output channel is the filter's first dim)
     b' = (b - mean) * s + bias           (b = 0 when the conv has none)
 Output: one `mlc.conv` with new constants (made by the `WeightStore`, so large ones stay
-binary resource blobs), the BatchNorm gone. Arithmetic is done in float64 and stored in the
+binary resource blobs), the BatchNorm gone. A per-channel scale or shift after a conv (an
+`mlc.mul` or `mlc.add` by a constant that varies along the channels only, as exporters
+write a BatchNorm's affine part, or as a BatchNorm left unfolded becomes) folds the same
+way: W' = W * s[:, None, ...] and b' = b * s; b' = b + t. Arithmetic is done in float64 and stored in the
 filter's dtype. Splat constants (`dense<0.02>`) are read as splats.
 
 Each folding, and each BatchNorm left alone with the reason, is returned as a record and kept
@@ -154,6 +157,77 @@ def fold_batch_norms(module_op, store: WeightStore) -> dict[str, str]:
     return records
 
 
+def _per_channel(value: ir.Value, out_type, store: WeightStore) -> np.ndarray | None:
+    """A constant that, broadcast against an NCHW conv output of `out_type`, varies along
+    the channels only: as a vector over the channels (float64); None otherwise."""
+    source = value
+    while (op := producer(source)) is not None and op.name == "mlc.reshape":
+        source = op.operands[0]  # an Unsqueeze of a constant the importer did not fold
+    array = float_constant(source, store)
+    if array is not None:
+        array = array.reshape(ir.RankedTensorType(value.type).shape)
+    shape = list(out_type.shape)
+    if array is None or array.ndim > len(shape):
+        return None
+    dims = [1] * (len(shape) - array.ndim) + list(array.shape)
+    if any(d != 1 for i, d in enumerate(dims) if i != 1) or dims[1] not in (1, shape[1]):
+        return None
+    return np.broadcast_to(array.astype(np.float64).reshape(-1), (shape[1],))
+
+
+def _fold_scale_shift(op, store: WeightStore) -> str | None:
+    """Folds `op` (an mlc.mul or mlc.add of a conv used by it alone and a per-channel
+    constant) into a new conv; returns the new conv's name, or None when it does not fold."""
+    for index in (0, 1):
+        conv = producer(op.operands[index])
+        if conv is not None and conv.name == "mlc.conv":
+            break
+    else:
+        return None
+    out_type = ir.RankedTensorType(conv.results[0].type)
+    if len(list(op.operands[index].uses)) != 1 or op.results[0].type != out_type:
+        return None
+    vector = _per_channel(op.operands[1 - index], out_type, store)
+    consts = _floats(list(conv.operands[1:]), store)
+    if vector is None or consts is None or consts[0].dtype != np.float32:
+        return None
+    filt, bias = consts[0], consts[1].astype(np.float64).reshape(-1) if len(consts) > 1 else None
+    if op.name == "mlc.mul":
+        filt = filt.astype(np.float64) * vector.reshape((-1,) + (1,) * (filt.ndim - 1))
+        bias = None if bias is None else bias * vector
+    else:
+        bias = vector if bias is None else bias + vector
+    name = location_name(conv.location)
+    with ir.InsertionPoint(conv), conv.location:
+        operands = [conv.operands[0], store.constant(filt.astype(np.float32), f"{name}_w", conv.location)]
+        if bias is not None:
+            operands.append(store.constant(bias.astype(np.float32), f"{name}_b", conv.location))
+        new_conv = ir.Operation.create("mlc.conv", results=[out_type], operands=operands,
+                                       attributes={n: conv.attributes[n] for n in conv.attributes},
+                                       loc=conv.location)
+    op.results[0].replace_all_uses_with(new_conv.result)
+    old = list(conv.operands[1:]) + [op.operands[1 - index]]
+    op.erase()
+    conv.erase()
+    _erase_unused(old)
+    return name
+
+
+def fold_scale_shifts(module_op, store: WeightStore) -> dict[str, str]:
+    """Folds every per-channel mul and add after a conv, in order (a mul, then the add after
+    it); returns {op location: what happened} for those folded."""
+    ops = []
+    module_op.walk(lambda op: (ops.append(op) if op.name in ("mlc.mul", "mlc.add") else None,
+                               ir.WalkResult.ADVANCE)[1])
+    records = {}
+    for op in ops:
+        key = f"{op.name} at {location_name(op.location)}"
+        folded = _fold_scale_shift(op, store)
+        if folded:
+            records[key] = f"folded into mlc.conv at {folded}"
+    return records
+
+
 def location_name(location: ir.Location) -> str:
     """A location's name (`loc("conv1")` -> conv1), or its text."""
     text = str(location)
@@ -177,7 +251,9 @@ def record(module_op, records: dict[str, str]) -> None:
 def run(module_op, pass_) -> None:
     # Outside the driver the weights are only in the module's resource section.
     store = WeightStore.from_mlir_text(module_text(module_op))
-    record(module_op, fold_batch_norms(module_op, store))
+    records = fold_batch_norms(module_op, store)
+    records.update(fold_scale_shifts(module_op, store))
+    record(module_op, records)
 
 
 def module_text(module_op) -> str:

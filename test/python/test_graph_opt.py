@@ -55,6 +55,49 @@ def test_batch_norm_without_conv(check_against_ort):
     check_against_ort(model, {"x": x}, rtol=1e-4, atol=1e-5)
 
 
+def _conv_scale_shift_model(rng, scale_shape, unsqueeze):
+    """conv -> Mul(scale) -> Add(shift) -> Relu, the affine part of a BatchNorm as Inception-v2
+    exports it; the scale an Unsqueeze of a [C] initializer when `unsqueeze`."""
+    c, x_shape = 8, (1, 4, 6, 6)
+    weights = {"w": rng.standard_normal((c, 4, 3, 3)) * 0.3, "b": rng.standard_normal(c),
+               "scale": rng.uniform(0.5, 1.5, (c,) if unsqueeze else scale_shape),
+               "shift": rng.standard_normal((c, 1, 1)), "axes": np.array([1, 2])}
+    inits = [numpy_helper.from_array(np.asarray(v, np.int64 if k == "axes" else np.float32), k)
+             for k, v in weights.items()]
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1], name="conv")]
+    if unsqueeze:
+        nodes.append(helper.make_node("Unsqueeze", ["scale", "axes"], ["s"]))
+    nodes += [helper.make_node("Mul", ["c", "s" if unsqueeze else "scale"], ["m"], name="mul"),
+              helper.make_node("Add", ["shift", "m"], ["a"], name="add"),
+              helper.make_node("Relu", ["a"], ["y"])]
+    model = make_model(nodes, [tensor("x", np.float32, x_shape)],
+                       [tensor("y", np.float32, (1, c, 6, 6))], initializers=inits)
+    return model, {"x": np.asarray(rng.standard_normal(x_shape), np.float32)}
+
+
+@pytest.mark.parametrize("scale_shape, unsqueeze", [((8, 1, 1), False), ((1, 8, 1, 1), False),
+                                                    (None, True), ((1, 1, 6, 6), False)])
+def test_conv_scale_shift(check_against_ort, scale_shape, unsqueeze):
+    """A per-channel Mul and Add after a conv fold into its weights and bias (the last
+    case's scale varies along the image, which does not fold: its Add still does not)."""
+    model, feeds = _conv_scale_shift_model(np.random.default_rng(3), scale_shape, unsqueeze)
+    check_against_ort(model, feeds, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("scale_shape, folded", [((8, 1, 1), True), ((1, 1, 6, 6), False)])
+def test_scale_shift_folding_is_recorded(tmp_path, scale_shape, folded):
+    model, _ = _conv_scale_shift_model(np.random.default_rng(0), scale_shape, False)
+    onnx.save(model, tmp_path / "m.onnx")
+    result = compile_model(tmp_path / "m.onnx", CompileOptions(resolve("native")), "linalg",
+                           tmp_path / "m.linalg.mlir")
+    graph = result.report.graph
+    if folded:
+        assert graph["mlc.mul at mul"] == "folded into mlc.conv at conv"
+        assert graph["mlc.add at add"] == "folded into mlc.conv at conv"
+    else:
+        assert "mlc.mul at mul" not in graph and "mlc.add at add" not in graph
+
+
 def test_folding_is_recorded(tmp_path):
     model, _ = _conv_bn_model(np.random.default_rng(0), 8, 1, False)
     onnx.save(model, tmp_path / "m.onnx")

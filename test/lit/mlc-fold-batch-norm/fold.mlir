@@ -68,3 +68,30 @@ func.func @shared_conv(%x: tensor<1x4x3x3xf32>) -> (tensor<1x2x3x3xf32>, tensor<
   %y = "mlc.batch_norm"(%c, %s, %s, %s, %s) {epsilon = 0.0 : f32} : (tensor<1x2x3x3xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2x3x3xf32>
   return %c, %y : tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>
 }
+
+// -----
+
+// A per-channel scale and shift after a conv (Inception-v2's BatchNorm tail: Mul and Add by
+// [C, 1, 1] constants, the scale behind a reshape) fold into its filter and bias:
+// W' = W * s = [2, 3] * 1, b' = b * s + t = [1 * 2 + 0.5, 1 * 3 - 1].
+// CHECK: "mlc.add at add" = "folded into mlc.conv at conv", "mlc.mul at mul" = "folded into mlc.conv at conv"
+// CHECK-LABEL: func.func @scale_shift
+// CHECK: "mlc.constant"() {value = dense<{{\[\[\[\[}}2.000000e+00{{.*}}3.000000e+00{{.*}}> : tensor<2x4x1x1xf32>}
+// CHECK: %[[B:.*]] = "mlc.constant"() {value = dense<[2.500000e+00, 2.000000e+00]> : tensor<2xf32>}
+// CHECK: "mlc.conv"(%arg0, %{{.*}}, %[[B]])
+// CHECK-NOT: mlc.mul
+// CHECK-NOT: mlc.add
+// CHECK: return
+module {
+  func.func @scale_shift(%x: tensor<1x4x3x3xf32>) -> tensor<1x2x3x3xf32> {
+    %w = "mlc.constant"() {value = dense<1.0> : tensor<2x4x1x1xf32>} : () -> tensor<2x4x1x1xf32>
+    %b = "mlc.constant"() {value = dense<1.0> : tensor<2xf32>} : () -> tensor<2xf32>
+    %c = "mlc.conv"(%x, %w, %b) {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x4x3x3xf32>, tensor<2x4x1x1xf32>, tensor<2xf32>) -> tensor<1x2x3x3xf32> loc("conv")
+    %s0 = "mlc.constant"() {value = dense<[2.0, 3.0]> : tensor<2xf32>} : () -> tensor<2xf32>
+    %s = "mlc.reshape"(%s0) : (tensor<2xf32>) -> tensor<2x1x1xf32>
+    %m = "mlc.mul"(%c, %s) : (tensor<1x2x3x3xf32>, tensor<2x1x1xf32>) -> tensor<1x2x3x3xf32> loc("mul")
+    %t = "mlc.constant"() {value = dense<[[[0.5]], [[-1.0]]]> : tensor<2x1x1xf32>} : () -> tensor<2x1x1xf32>
+    %y = "mlc.add"(%t, %m) : (tensor<2x1x1xf32>, tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32> loc("add")
+    return %y : tensor<1x2x3x3xf32>
+  }
+}
