@@ -98,6 +98,19 @@ irdl.dialect @mlc {
     irdl.operands(input: %in0)
     irdl.results(result: %out0)
   }
+  // 2-D average pooling of NHWC images; the NHWC result. Made by mlc-nhwc-layout, not by the importer
+  irdl.operation @avg_pool_nhwc {
+    %in0 = irdl.base "!builtin.tensor"
+    %out0 = irdl.base "!builtin.tensor"
+    %a_kernel = irdl.base "#builtin.dense_array"
+    %a_strides = irdl.base "#builtin.dense_array"
+    %a_pads = irdl.base "#builtin.dense_array"
+    %a_dilations = irdl.base "#builtin.dense_array"
+    %a_count_include_pad = irdl.base "#builtin.integer"
+    irdl.attributes {"kernel" = %a_kernel, "strides" = %a_strides, "pads" = %a_pads, "dilations" = %a_dilations, "count_include_pad" = %a_count_include_pad}
+    irdl.operands(input: %in0)
+    irdl.results(result: %out0)
+  }
   // Inference batch normalization with running statistics
   irdl.operation @batch_norm {
     %in0 = irdl.base "!builtin.tensor"

@@ -24,6 +24,9 @@ OPS = [
           ("result", "indices"), attrs={**_WINDOW, "storage_order": "int"}),
     OpDef("avg_pool", "Average pooling; count_include_pad chooses the divisor at the borders",
           ("input",), attrs={**_WINDOW, "count_include_pad": "int"}),
+    OpDef("avg_pool_nhwc", "2-D average pooling of NHWC images; the NHWC result. Made by "
+          "mlc-nhwc-layout, not by the importer", ("input",),
+          attrs={**_WINDOW, "count_include_pad": "int"}),
     OpDef("global_avg_pool", "Mean over every spatial dim, keeping them as size 1", ("input",)),
     OpDef("global_max_pool", "Max over every spatial dim, keeping them as size 1", ("input",)),
     OpDef("lp_pool", "(sum of |x| ** p over a window) ** (1 / p); padding adds zeros",

@@ -13,8 +13,8 @@ with W_hwcf a new HWCF constant (column panels of the target's register tile wid
 that wastes little; see `weight_panels.worth_padding`). Then the transposes to
 NCHW sink through what does not care about layout: elementwise ops (their other operands
 transposed too, or per-channel constants re-laid), binary concats (along the permuted axis),
-2-D max pools (which become `mlc.max_pool_nhwc`) and transposes (composed; a pair that
-cancels goes). A chain conv -> ReLU -> conv -> add -> pool -> ... keeps one transpose at
+2-D max and average pools (which become `mlc.max_pool_nhwc`, `mlc.avg_pool_nhwc`) and
+transposes (composed; a pair that cancels goes). A chain conv -> ReLU -> conv -> add -> pool -> ... keeps one transpose at
 each end.
 
 Which convs: every KxK or strided conv (it pays the transposes either way), and the 1x1
@@ -40,6 +40,7 @@ TO_NCHW = [0, 3, 1, 2]
 FCHW_TO_HWCF = [2, 3, 1, 0]
 MIN_CHANNELS = 16  # fewer (an RGB stem): NHWC only for a KxK conv small_conv does not take
 ELEMENTWISE = {f"mlc.{op.name}" for op in MATH_OPS}
+POOLS = {"mlc.max_pool": "mlc.max_pool_nhwc", "mlc.avg_pool": "mlc.avg_pool_nhwc"}  # 2-D ones
 
 
 def _ints(op, name: str) -> list[int]:
@@ -196,7 +197,7 @@ def _absorbable(user, perm: list[int], store) -> bool:
     many transposes as it takes away, and the layout goes on spreading past it)."""
     if user.name == "mlc.transpose":
         return True
-    if user.name == "mlc.max_pool":
+    if user.name in POOLS:
         return len(_shape(user.results[0])) == 4 and _is_transpose(user.operands[0], perm)
     if user.name not in ELEMENTWISE | {"mlc.concat"} or len(_shape(user.results[0])) != 4:
         return False
@@ -225,7 +226,7 @@ def _sink_into(user, perm: list[int], store) -> None:
             inverse = list(np.argsort(perm))
             elem = ir.RankedTensorType(user.results[0].type).element_type
             attributes = {name: user.attributes[name] for name in user.attributes}
-            name = {"mlc.max_pool": "mlc.max_pool_nhwc"}.get(user.name, user.name)
+            name = POOLS.get(user.name, user.name)
             if user.name == "mlc.concat":
                 axis = ir.IntegerAttr(user.attributes["axis"]).value
                 attributes["axis"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), perm[axis])
@@ -263,7 +264,7 @@ def to_nhwc(module_op, store: WeightStore, target: Target) -> tuple[int, int]:
     """Runs the layout change; returns (convs now NHWC, transposes left)."""
     nr = register_budget(target).cols
     ops = []
-    joining = ELEMENTWISE | {"mlc.concat", "mlc.conv", "mlc.max_pool"}
+    joining = ELEMENTWISE | {"mlc.concat", "mlc.conv"} | set(POOLS)
     module_op.walk(lambda op: (ops.append(op) if op.name in joining else None,
                                ir.WalkResult.ADVANCE)[1])
     kinds = {op: conv_kind(op) for op in ops if op.name == "mlc.conv"}

@@ -314,20 +314,31 @@ def _window_counts(size, out, k, s, d, low, high, include_pad) -> np.ndarray:
     return ((taps >= lo) & (taps < hi)).sum(axis=1)
 
 
-def lower_avg_pool(op):
+def lower_avg_pool(op, channels_last: bool = False):
+    """The window sums (zero padding) times 1 / the count of taps each window has: all of
+    them with count_include_pad, else those inside the image. `channels_last`: an NHWC
+    image (mlc.avg_pool_nhwc), 2-D."""
     kernel = _ints(op, "kernel")
     result = _result(op)
     elem = result.element_type
-    x, strides, dilations = _padded_input(op, kernel, lb.const(0, elem))
-    init = lb.filled(list(result.shape), elem, lb.const(0, elem), _batch_like(op, result.shape))
-    total = _pool("sum", x, kernel, init, strides, dilations)
+    x, strides, dilations = _padded_input(op, kernel, lb.const(0, elem), channels_last=channels_last)
     pads = _ints(op, "pads")
     r = len(kernel)
     include = bool(ir.IntegerAttr(op.attributes["count_include_pad"]).value)
-    in_hw, out_hw = lb.shape_of(op.operands[0])[2:], list(result.shape)[2:]
+    spatial = slice(1, 1 + r) if channels_last else slice(2, 2 + r)
+    in_hw, out_hw = lb.shape_of(op.operands[0])[spatial], list(result.shape)[spatial]
+    if channels_last:
+        init = lb.filled(list(result.shape), elem, lb.const(0, elem))
+        total = linalg.pooling_nhwc_sum(x, lb.empty(kernel, elem), outs=[init], strides=strides,
+                                        dilations=dilations)
+    else:
+        init = lb.filled(list(result.shape), elem, lb.const(0, elem), _batch_like(op, result.shape))
+        total = _pool("sum", x, kernel, init, strides, dilations)
     counts = [_window_counts(in_hw[i], out_hw[i], kernel[i], strides[i], _ints(op, "dilations")[i],
                              pads[i], pads[r + i], include) for i in range(r)]
     scale = (1.0 / functools.reduce(np.multiply.outer, counts)).astype(np.float32)
+    if channels_last:
+        scale, out_hw = scale[..., None], out_hw + [1]  # broadcast along the channels
     scale_type = lb.tensor_of(out_hw, elem)
     if np.all(scale == scale.flat[0]):
         attr = ir.DenseElementsAttr.get_splat(scale_type, ir.FloatAttr.get(elem, float(scale.flat[0])))
@@ -363,6 +374,7 @@ PATTERNS = {
     "mlc.max_pool_nhwc": lower_max_pool_nhwc,
     "mlc.max_pool": lower_max_pool,
     "mlc.avg_pool": lower_avg_pool,
+    "mlc.avg_pool_nhwc": lambda op: lower_avg_pool(op, channels_last=True),
     "mlc.global_avg_pool": lower_global_avg_pool,
     "mlc.global_max_pool": lower_global_max_pool,
     "mlc.lp_pool": lower_lp_pool,

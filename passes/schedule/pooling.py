@@ -22,7 +22,7 @@ from mlc.passes.schedule.depthwise import column_phases
 from mlc.passes.schedule.matmul import static_f32_shape
 
 POOLING_OPS = {"linalg.pooling_nchw_max": lb.maximum, "linalg.pooling_nchw_sum": lb.add,
-               "linalg.pooling_nhwc_max": lb.maximum}
+               "linalg.pooling_nhwc_max": lb.maximum, "linalg.pooling_nhwc_sum": lb.add}
 
 
 def _ints(op, name: str) -> list[int]:
@@ -112,7 +112,7 @@ def rewrite_pooling(op, lanes: int = 16) -> bool:
     shapes = [static_f32_shape(v) for v in (x, init)]
     if combine is None or any(s is None for s in shapes):
         return False
-    if op.name == "linalg.pooling_nhwc_max":
+    if op.name.startswith("linalg.pooling_nhwc"):
         if shapes[0][0] != 1:
             return False
         _channels_last(op, combine)

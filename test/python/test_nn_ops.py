@@ -463,20 +463,27 @@ def test_conv_epilogue(check_against_ort, tail):
     check_against_ort(model, {"x": _random(rng, (1, 16, 9, 9))})
 
 
-@pytest.mark.parametrize("pool", [
-    {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]},
-    {"kernel_shape": [2, 2], "strides": [2, 2]},
-    {"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1},
-    {"kernel_shape": [3, 3], "strides": [1, 1], "pads": [1, 1, 1, 1]},
-    {"kernel_shape": [2, 3], "strides": [1, 2], "dilations": [2, 1], "pads": [0, 1, 1, 0]},
+@pytest.mark.parametrize("op, pool", [
+    ("MaxPool", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}),
+    ("MaxPool", {"kernel_shape": [2, 2], "strides": [2, 2]}),
+    ("MaxPool", {"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1}),
+    ("MaxPool", {"kernel_shape": [3, 3], "strides": [1, 1], "pads": [1, 1, 1, 1]}),
+    ("MaxPool", {"kernel_shape": [2, 3], "strides": [1, 2], "dilations": [2, 1], "pads": [0, 1, 1, 0]}),
+    ("AveragePool", {"kernel_shape": [3, 3], "strides": [1, 1], "pads": [1, 1, 1, 1]}),
+    ("AveragePool", {"kernel_shape": [3, 3], "strides": [1, 1], "pads": [1, 1, 1, 1],
+                     "count_include_pad": 1}),
+    ("AveragePool", {"kernel_shape": [2, 2], "strides": [2, 2]}),
+    ("AveragePool", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [0, 1, 1, 0],
+                     "ceil_mode": 1}),
 ])
-def test_max_pool_between_nhwc_convs(check_against_ort, pool):
-    """conv 3x3 -> ReLU -> MaxPool -> conv 1x1: mlc-nhwc-layout runs the pool on the NHWC
-    image (mlc.max_pool_nhwc, two passes along the channels) between the NHWC convs."""
+def test_pool_between_nhwc_convs(check_against_ort, op, pool):
+    """conv 3x3 -> ReLU -> pool -> conv 1x1: mlc-nhwc-layout runs the pool on the NHWC image
+    (mlc.max_pool_nhwc or mlc.avg_pool_nhwc, two passes along the channels) between the
+    NHWC convs; an average's divisor counts the padding or not (count_include_pad)."""
     rng = np.random.default_rng(17)
     nodes = [helper.make_node("Conv", ["x", "w1"], ["c"], pads=[1, 1, 1, 1]),
              helper.make_node("Relu", ["c"], ["r"]),
-             helper.make_node("MaxPool", ["r"], ["p"], **pool),
+             helper.make_node(op, ["r"], ["p"], **pool),
              helper.make_node("Conv", ["p", "w2"], ["y"])]
     inits = [numpy_helper.from_array(_random(rng, (32, 16, 3, 3), 0.1), "w1"),
              numpy_helper.from_array(_random(rng, (32, 32, 1, 1), 0.1), "w2")]

@@ -52,6 +52,27 @@ func.func @pool(%x: tensor<1x16x6x6xf32>) -> tensor<1x16x3x3xf32> {
 
 // -----
 
+// The same with an average pool (Inception's pool branch, DenseNet's transitions): it
+// becomes mlc.avg_pool_nhwc, with its count_include_pad.
+// CHECK-LABEL: func.func @avg_pool
+// CHECK: "mlc.transpose"(%arg0) {perm = array<i64: 0, 2, 3, 1>}
+// CHECK: %[[P:.*]] = "mlc.avg_pool_nhwc"(%{{.*}}) {count_include_pad = 0 : i64, dilations = array<i64: 1, 1>, kernel = array<i64: 3, 3>, pads = array<i64: 0, 0, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x6x6x16xf32>) -> tensor<1x3x3x16xf32>
+// CHECK: %[[C:.*]] = "mlc.conv_nhwc"(%[[P]], {{.*}}) {{.*}} -> tensor<1x3x3x16xf32>
+// CHECK: %[[OUT:.*]] = "mlc.transpose"(%[[C]]) {perm = array<i64: 0, 3, 1, 2>}
+// CHECK-NOT: mlc.transpose
+// CHECK: return %[[OUT]]
+func.func @avg_pool(%x: tensor<1x16x6x6xf32>) -> tensor<1x16x3x3xf32> {
+  %w3 = "mlc.constant"() {value = dense<0.5> : tensor<16x16x3x3xf32>} : () -> tensor<16x16x3x3xf32>
+  %w1 = "mlc.constant"() {value = dense<0.25> : tensor<16x16x1x1xf32>} : () -> tensor<16x16x1x1xf32>
+  %0 = "mlc.conv"(%x, %w3) {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x16x6x6xf32>, tensor<16x16x3x3xf32>) -> tensor<1x16x6x6xf32>
+  %1 = "mlc.relu"(%0) : (tensor<1x16x6x6xf32>) -> tensor<1x16x6x6xf32>
+  %2 = "mlc.avg_pool"(%1) {count_include_pad = 0 : i64, dilations = array<i64: 1, 1>, kernel = array<i64: 3, 3>, pads = array<i64: 0, 0, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x16x6x6xf32>) -> tensor<1x16x3x3xf32>
+  %3 = "mlc.conv"(%2, %w1) {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x16x3x3xf32>, tensor<16x16x1x1xf32>) -> tensor<1x16x3x3xf32>
+  return %3 : tensor<1x16x3x3xf32>
+}
+
+// -----
+
 // A 1x1 conv with no KxK conv in its region (here, next to a max pool) and a strided 3x3
 // conv over an RGB image (27 taps: small_conv computes it directly) stay NCHW: nothing
 // changes.
