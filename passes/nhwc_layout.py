@@ -18,8 +18,9 @@ transposes (composed; a pair that cancels goes). A chain conv -> ReLU -> conv ->
 each end.
 
 Which convs: every KxK or strided conv (it pays the transposes either way), and the 1x1
-stride-1 convs that share a region of elementwise ops, concats and max pools with one; a
-1x1 conv among NCHW-only ops (a depthwise conv's neighbours) stays a plain NCHW GEMM.
+stride-1 convs and RGB stems that share a region of elementwise ops, concats and pools with
+one; a 1x1 conv among NCHW-only ops (a depthwise conv's neighbours) stays a plain NCHW GEMM,
+and a stem there stays `small_conv`'s.
 """
 
 import numpy as np
@@ -62,7 +63,12 @@ def _is_transpose(value: ir.Value, perm: list[int]) -> bool:
 
 
 def conv_kind(conv) -> str | None:
-    """"kxk" (a kernel over 1x1 or a stride), "1x1", or None when the conv stays NCHW."""
+    """"kxk" (a kernel over 1x1 or a stride), "1x1", "stem" (a strided conv over few
+    channels, which `small_conv` computes directly on NCHW), or None when the conv stays
+    NCHW. A 1x1 conv or a stem goes NHWC only within a region that a KxK conv takes there:
+    a stem on its own is faster NCHW, and MobileNetV2's would pull its 1x1 convs NHWC, with
+    transposes around each depthwise conv (1.8x slower); SqueezeNet's, before 3x3 convs,
+    runs 12% faster as an NHWC GEMM (64 filters: 3 blocks of the row kernel's 24)."""
     if conv.name != "mlc.conv" or ir.IntegerAttr(conv.attributes["group"]).value != 1:
         return None
     x_type = ir.RankedTensorType(conv.operands[0].type)
@@ -71,9 +77,11 @@ def conv_kind(conv) -> str | None:
             or str(x_type.element_type) != "f32":
         return None
     channels, strides = x_type.shape[1], _ints(conv, "strides")
-    if channels < MIN_CHANNELS and (w_shape[2:] == [1, 1] or (
-            strides[1] > 1 and channels * w_shape[2] * w_shape[3] <= small_conv.MAX_TAPS)):
-        return None  # an RGB stem that `small_conv` computes directly, or a 1x1 on few channels
+    if channels < MIN_CHANNELS and w_shape[2:] == [1, 1]:
+        return None
+    if channels < MIN_CHANNELS and strides[1] > 1 \
+            and channels * w_shape[2] * w_shape[3] <= small_conv.MAX_TAPS:
+        return "stem"
     if w_shape[2:] == [1, 1] and _ints(conv, "strides") == [1, 1] and not any(_ints(conv, "pads")):
         return "1x1"
     return "kxk"

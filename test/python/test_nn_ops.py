@@ -184,6 +184,25 @@ def test_rgb_stem_conv_clip(check_against_ort, filters, size):
     check_against_ort(model, {"x": _random(rng, (1, 3, size, size)) * np.float32(3)})
 
 
+@pytest.mark.parametrize("filters,size,pads", [(64, 25, [0, 0, 0, 0]), (24, 20, [1, 1, 1, 1])])
+def test_rgb_stem_before_3x3_conv(check_against_ort, filters, size, pads):
+    """SqueezeNet's start: an RGB stem, ReLU, max pool, then a 3x3 conv: the stem joins the
+    3x3 conv's NHWC region (mlc-nhwc-layout), an NHWC GEMM reading its input rows in place."""
+    rng = np.random.default_rng(18)
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], strides=[2, 2], pads=pads),
+             helper.make_node("Relu", ["c"], ["r"]),
+             helper.make_node("MaxPool", ["r"], ["p"], kernel_shape=[3, 3], strides=[2, 2]),
+             helper.make_node("Conv", ["p", "w2"], ["y"], pads=[1, 1, 1, 1])]
+    stem = (size + pads[0] + pads[2] - 3) // 2 + 1
+    out = (stem - 3) // 2 + 1
+    inits = {"w": _random(rng, (filters, 3, 3, 3)), "b": _random(rng, (filters,)),
+             "w2": _random(rng, (16, filters, 3, 3), 0.1)}
+    model = make_model(nodes, [tensor("x", np.float32, (1, 3, size, size))],
+                       [tensor("y", np.float32, (1, 16, out, out))],
+                       initializers=[numpy_helper.from_array(v, k) for k, v in inits.items()])
+    check_against_ort(model, {"x": _random(rng, (1, 3, size, size))})
+
+
 @pytest.mark.parametrize("strides", [[2, 2], [1, 3]])
 def test_depthwise_then_add(check_against_ort, strides):
     """A width-strided depthwise conv whose consumer reads a second tensor: taps from the

@@ -128,3 +128,25 @@ module attributes {mlc.target = "x86-64-v4"} {
     return %0, %1 : tensor<1x64x3x3xf32>, tensor<1x48x3x3xf32>
   }
 }
+
+// -----
+
+// An RGB stem (3 channels, stride 2) in a region with a 3x3 conv goes NHWC with it (an NHWC
+// GEMM, where on its own it stays small_conv's NCHW kernel, as in @kept): one transpose of
+// the RGB input, one of the result.
+// CHECK-LABEL: func.func @stem_in_region
+// CHECK: "mlc.transpose"(%arg0) {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x3x12x12xf32>)
+// CHECK: "mlc.conv_nhwc"({{.*}}) -> tensor<1x5x5x16xf32>
+// CHECK: "mlc.max_pool_nhwc"
+// CHECK: "mlc.conv_nhwc"({{.*}}) -> tensor<1x2x2x16xf32>
+// CHECK: "mlc.transpose"(%{{.*}}) {perm = array<i64: 0, 3, 1, 2>}
+// CHECK-NOT: mlc.transpose
+func.func @stem_in_region(%rgb: tensor<1x3x12x12xf32>) -> tensor<1x16x2x2xf32> {
+  %ws = "mlc.constant"() {value = dense<0.5> : tensor<16x3x3x3xf32>} : () -> tensor<16x3x3x3xf32>
+  %w3 = "mlc.constant"() {value = dense<0.25> : tensor<16x16x3x3xf32>} : () -> tensor<16x16x3x3xf32>
+  %0 = "mlc.conv"(%rgb, %ws) {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x3x12x12xf32>, tensor<16x3x3x3xf32>) -> tensor<1x16x5x5xf32>
+  %1 = "mlc.relu"(%0) : (tensor<1x16x5x5xf32>) -> tensor<1x16x5x5xf32>
+  %2 = "mlc.max_pool"(%1) {dilations = array<i64: 1, 1>, kernel = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x16x5x5xf32>) -> tensor<1x16x4x4xf32>
+  %3 = "mlc.conv"(%2, %w3) {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x16x4x4xf32>, tensor<16x16x3x3xf32>) -> tensor<1x16x2x2xf32>
+  return %3 : tensor<1x16x2x2xf32>
+}
