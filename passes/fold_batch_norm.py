@@ -52,6 +52,21 @@ def float_constant(value: ir.Value, store: WeightStore) -> np.ndarray | None:
     return np.array(dense).astype(np_dtype).reshape(type_.shape)
 
 
+def viewed_constant(value: ir.Value, store: WeightStore) -> np.ndarray | None:
+    """`float_constant`, also through `mlc.reshape` and `mlc.transpose` of one: a weight the
+    importer left as a view (it folds no copies of weights; a pass storing one anew, in
+    panels or HWCF, folds the view into what it stores)."""
+    op = producer(value)
+    if op is None or op.name not in ("mlc.reshape", "mlc.transpose"):
+        return float_constant(value, store)
+    inner = viewed_constant(op.operands[0], store)
+    if inner is None:
+        return None
+    if op.name == "mlc.transpose":
+        return inner.transpose(list(ir.DenseI64ArrayAttr(op.attributes["perm"])))
+    return inner.reshape(ir.RankedTensorType(value.type).shape)
+
+
 def _floats(values: list[ir.Value], store: WeightStore) -> list[np.ndarray] | None:
     arrays = [float_constant(v, store) for v in values]
     return None if any(a is None for a in arrays) else arrays
@@ -160,12 +175,7 @@ def fold_batch_norms(module_op, store: WeightStore) -> dict[str, str]:
 def _per_channel(value: ir.Value, out_type, store: WeightStore) -> np.ndarray | None:
     """A constant that, broadcast against an NCHW conv output of `out_type`, varies along
     the channels only: as a vector over the channels (float64); None otherwise."""
-    source = value
-    while (op := producer(source)) is not None and op.name == "mlc.reshape":
-        source = op.operands[0]  # an Unsqueeze of a constant the importer did not fold
-    array = float_constant(source, store)
-    if array is not None:
-        array = array.reshape(ir.RankedTensorType(value.type).shape)
+    array = viewed_constant(value, store)  # often an Unsqueeze the importer left as a reshape
     shape = list(out_type.shape)
     if array is None or array.ndim > len(shape):
         return None

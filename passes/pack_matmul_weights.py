@@ -10,7 +10,7 @@ stream, the layout BLAS libraries copy B into on every call; for a constant B it
 Output: for each `mlc.matmul` of at least `rows` rows (batch dims of A counted), or of fewer
 with a B of MIN_MATMUL_BYTES or more (a matrix-vector product, bound by reading B: a panel is
 one contiguous stream, where rows of B would be read in strided pieces), whose B is a 2-D
-float32 constant with N worth panels of nr (`worth_padding`: the last panel padded with zero
+float32 constant (or a reshape or transpose of one: Gemm's transB) with N worth panels of nr (`worth_padding`: the last panel padded with zero
 columns), B becomes `mlc.reshape(mlc.transpose(Bp) {perm = [1, 0, 2]})` (sliced back to N
 when padded): the same value, so every lowering stays correct, and the schedule finds the
 panels behind it (`packed_operand`). nr and rows are the target's register tile
@@ -22,7 +22,7 @@ import math
 import numpy as np
 from mlir import ir
 
-from mlc.passes.fold_batch_norm import float_constant, location_name, module_text
+from mlc.passes.fold_batch_norm import location_name, module_text, viewed_constant
 from mlc.passes.schedule.config import register_budget
 from mlc.passes.schedule.parallel import MIN_MATMUL_BYTES
 from mlc.passes.weight_panels import panel_view, replace_operand, worth_padding
@@ -56,7 +56,7 @@ def pack_matmul_weights(module_op, store: WeightStore, target: Target) -> int:
     for matmul in matmuls:
         if not _wants_panels(matmul, nr, budget.rows):
             continue
-        b = float_constant(matmul.operands[1], store)
+        b = viewed_constant(matmul.operands[1], store)
         if b is None or b.dtype != np.float32:
             continue
         with ir.InsertionPoint(matmul), matmul.location:

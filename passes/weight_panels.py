@@ -48,8 +48,14 @@ def worth_padding(n: int, nr: int) -> bool:
 
 
 def replace_operand(op, index: int, value: ir.Value) -> None:
-    """Makes `value` operand `index` of `op`; the old operand's producer goes when unused."""
+    """Makes `value` operand `index` of `op`; the old operand's producer goes when unused,
+    and so do the producers of its single operand (the constant behind a view) in turn."""
     old = op.operands[index]
     op.operands[index] = value
-    if not list(old.uses):
-        old.owner.erase()
+    while not list(old.uses):
+        owner = old.owner
+        inputs = list(owner.operands)
+        owner.erase()
+        if len(inputs) != 1 or isinstance(inputs[0].owner, ir.Block):
+            break
+        old = inputs[0]

@@ -132,3 +132,28 @@ def test_column_panels_are_recorded(tmp_path):
                            tmp_path / "m.affine.mlir")
     assert result.report.graph["mlc-pack-matmul-weights"] == "1 matmul weight(s) stored as column panels"
     assert sum(line.startswith("panel GEMM") for line in result.report.schedule.values()) == 1
+
+
+def _gemm_view_model(rng):
+    """Inception-v1's classifier: Gemm(transB=1) of a [1, 1024] row by a weight stored
+    [1, 1, 1000, 1024] and reshaped to [1000, 1024] in the graph (the importer leaves such a
+    weight a reshape and a transpose of the constant; it folds no copies of weights)."""
+    inits = [numpy_helper.from_array(rng.standard_normal((1, 1, 1000, 1024)).astype(np.float32), "w"),
+             numpy_helper.from_array(np.array([1000, 1024], np.int64), "shape"),
+             numpy_helper.from_array(rng.standard_normal(1000).astype(np.float32), "b")]
+    nodes = [helper.make_node("Reshape", ["w", "shape"], ["w2"]),
+             helper.make_node("Gemm", ["x", "w2", "b"], ["y"], transB=1)]
+    model = make_model(nodes, [tensor("x", np.float32, (1, 1024))],
+                       [tensor("y", np.float32, (1, 1000))], initializers=inits)
+    return model, {"x": rng.standard_normal((1, 1024)).astype(np.float32)}
+
+
+def test_weight_behind_a_view_gets_panels(check_against_ort, tmp_path):
+    """The weight is stored as panels (no transpose left to run per inference)."""
+    model, feeds = _gemm_view_model(np.random.default_rng(5))
+    check_against_ort(model, feeds, rtol=1e-4, atol=1e-3)
+    onnx.save(model, tmp_path / "m.onnx")
+    result = compile_model(tmp_path / "m.onnx", CompileOptions(resolve("x86-64-v4")), "linalg",
+                           tmp_path / "m.linalg.mlir")
+    assert result.report.graph["mlc-pack-matmul-weights"] == "1 matmul weight(s) stored as column panels"
+    assert "1000x1024" not in (tmp_path / "m.linalg.mlir").read_text()  # nor the old weight
