@@ -9,7 +9,7 @@ then (x - mean) * rsqrt(var + epsilon); each op adds its own scale and bias maps
 import math as pymath
 
 from mlir import ir
-from mlir.dialects import arith, linalg, math
+from mlir.dialects import arith, linalg, math, tensor
 
 from mlc.passes import linalg_builders as lb
 
@@ -153,6 +153,24 @@ def lower_lrn(op):
     low, high = (size - 1) // 2, size - 1 - (size - 1) // 2
     padded = lb.pad(square, [0, low] + [0] * (len(shape) - 2),
                     [0, high] + [0] * (len(shape) - 2), lb.const(0, elem))
+    # y = x / (bias + alpha / size * window) ** beta
+    def normalize(v, s):
+        base = arith.addf(lb.const(bias, elem), arith.mulf(lb.const(alpha / size, elem), s))
+        return arith.divf(v, math.powf(base, lb.const(beta, elem)))
+
+    if result.has_static_shape:
+        # window = the sum of `size` slices of the padded squares, shifted along the channels:
+        # with x, one elementwise op (vectorized along the rows), not a reduction loop.
+        taps = [tensor.extract_slice(result, padded, [], [], [], [0, k] + [0] * (len(shape) - 2),
+                                     shape, [1] * len(shape)) for k in range(size)]
+
+        def tapped(v, *squares):
+            total = squares[0]
+            for other in squares[1:]:
+                total = arith.addf(total, other)
+            return normalize(v, total)
+
+        return lb.elementwise(result, [x, *taps], tapped)
     # window[n, c, ...] = sum over k < size of square[n, c + k - low, ...]
     rank = len(shape) + 1
     d = [ir.AffineDimExpr.get(i) for i in range(rank)]
@@ -164,12 +182,6 @@ def lower_lrn(op):
                         [padded_map, lb.dims_map(rank, [rank - 1]), lb.dims_map(rank, range(rank - 1))],
                         ["parallel"] * (rank - 1) + ["reduction"],
                         lambda s, _t, a: arith.addf(a, s))
-
-    # y = x / (bias + alpha / size * window) ** beta
-    def normalize(v, s):
-        base = arith.addf(lb.const(bias, elem), arith.mulf(lb.const(alpha / size, elem), s))
-        return arith.divf(v, math.powf(base, lb.const(beta, elem)))
-
     return lb.elementwise(result, [x, window], normalize)
 
 

@@ -235,7 +235,8 @@ def test_clip_then_global_average_pool(check_against_ort, shape):
     check_against_ort(model, {"x": _random(rng, shape) * np.float32(4)})
 
 
-@pytest.mark.parametrize("shape,size", [((1, 6, 4, 4), 3), ((2, 10, 3, 5), 5), ((1, 3, 2, 2), 5)])
+@pytest.mark.parametrize("shape,size", [((1, 6, 4, 4), 3), ((2, 10, 3, 5), 5), ((1, 3, 2, 2), 5),
+                                        ((1, 64, 13, 19), 5)])
 def test_lrn(check_against_ort, shape, size):
     rng = np.random.default_rng(8)
     node = helper.make_node("LRN", ["x"], ["y"], size=size, alpha=1e-3, beta=0.75, bias=2.0)
