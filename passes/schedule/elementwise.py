@@ -19,7 +19,7 @@ from mlir import ir
 from mlir.dialects import transform
 from mlir.dialects.transform import structured
 
-from mlc.passes.linalg_builders import dims_map, generic, identity_map
+from mlc.passes.linalg_builders import collapse_to, dims_map, generic, identity_map
 from mlc.passes.schedule.parallel import MIN_ELEMENTS as MIN_PARALLEL_ELEMENTS, best_split
 
 ELEMENTWISE_OPS = ("linalg.generic", "linalg.fill", "linalg.copy")
@@ -138,18 +138,29 @@ def _producer_name(value: ir.Value) -> str:
 def rows_transpose_as_generic(op) -> bool:
     """A `linalg.transpose` that keeps the innermost dim in place (a channel shuffle, a
     head split) moves whole rows: as an all-parallel generic it is scheduled like any
-    elementwise op. False when `op` is not one."""
+    elementwise op. The innermost dims it keeps in place are one row (an NCHW channel
+    shuffle's rows are whole 14x14 images, not rows of 14) unless the input is a slice (its
+    collapse would be a copy). False when `op` is not one."""
     if op.name != "linalg.transpose":
         return False
     perm = list(ir.DenseI64ArrayAttr(op.attributes["permutation"]))
     if not perm or perm[-1] != len(perm) - 1 or _static_shape(op.operands[0]) is None:
         return False
-    rank = len(perm)
+    x, init = op.operands[0], op.operands[1]
+    kept = next(i for i in range(len(perm)) if perm[i:] == list(range(i, len(perm))))
+    if len(perm) - kept < 2 or _producer_name(x) in ("tensor.extract_slice", "tensor.insert_slice"):
+        kept = len(perm) - 1
+    rank = kept + 1
+    perm = perm[:kept] + [kept]
     # out[d0..] = in[perm^-1]: input dim perm[i] is output dim i.
     inverse = [perm.index(d) for d in range(rank)]
     with ir.InsertionPoint(op), op.location:
-        moved = generic([op.operands[0]], [op.operands[1]], [dims_map(rank, inverse), identity_map(rank)],
+        rows = [_static_shape(v) for v in (x, init)]
+        x, init = (collapse_to(v, shape[:kept] + [math.prod(shape[kept:])])
+                   for v, shape in zip((x, init), rows))
+        moved = generic([x], [init], [dims_map(rank, inverse), identity_map(rank)],
                         ["parallel"] * rank, lambda v, _: v)
+        moved = collapse_to(moved, rows[1])
     op.results[0].replace_all_uses_with(moved)
     op.erase()
     return True

@@ -1,11 +1,14 @@
 // RUN: mlc opt %s -p mlc-schedule --split-input-file | FileCheck %s
 
-// A channel shuffle's transpose keeps the innermost dim: it becomes an all-parallel generic
-// that moves whole rows, tiled and vectorized like any elementwise op.
-// CHECK: mlc.schedule = {k1 = "elementwise linalg.generic tile 1x1x1x1x28"}
+// A channel shuffle's transpose keeps the innermost dims: it becomes an all-parallel generic
+// that moves whole rows, each a whole 28x28 image (the dims it keeps, collapsed), tiled and
+// vectorized like any elementwise op.
+// CHECK: mlc.schedule = {k1 = "elementwise linalg.generic tile 1x1x1x112"}
 // CHECK-LABEL: func.func @channel_shuffle
 // CHECK-NOT: linalg.transpose
-// CHECK: vector.transfer_read {{.*}} vector<28xf32>
+// CHECK: tensor.collapse_shape %arg0 {{\[\[}}0], [1], [2], [3, 4]] : tensor<1x3x8x28x28xf32> into tensor<1x3x8x784xf32>
+// CHECK: vector.transfer_read {{.*}} vector<112xf32>
+// CHECK: tensor.expand_shape {{.*}} into tensor<1x8x3x28x28xf32>
 module attributes {mlc.target = "x86-64-v3"} {
   func.func @channel_shuffle(%x: tensor<1x3x8x28x28xf32>) -> tensor<1x8x3x28x28xf32> {
     %init = tensor.empty() : tensor<1x8x3x28x28xf32>
