@@ -20,7 +20,7 @@ from mlir.dialects import transform
 from mlir.dialects.transform import structured
 
 from mlc.passes.linalg_builders import collapse_to, dims_map, generic, identity_map
-from mlc.passes.schedule.parallel import MIN_ELEMENTS as MIN_PARALLEL_ELEMENTS, best_split
+from mlc.passes.schedule.parallel import MIN_ELEMENTS as MIN_PARALLEL_ELEMENTS, best_split, split_with_rest
 
 ELEMENTWISE_OPS = ("linalg.generic", "linalg.fill", "linalg.copy")
 MIN_ELEMENTS = 64  # below this the loop overhead of a schedule is not worth it
@@ -107,7 +107,11 @@ def elementwise_config(op, target) -> ElementwiseConfig | None:
         tile = [1] * (len(out) - 1) + [_row(out[-1], lanes, 16 * lanes)]
     parallel = ()
     if math.prod(out) >= MIN_PARALLEL_ELEMENTS:
-        split = best_split([(d, size, unit) for d, (size, unit) in enumerate(zip(out, tile))])
+        dims = [(d, size, unit) for d, (size, unit) in enumerate(zip(out, tile))]
+        # Dims no chunk count divides (a padded image's 113 rows): equal chunks and a
+        # shorter last one, the forall's last iteration.
+        split = best_split(dims) or next(
+            ((d, chunk) for d, size, unit in dims if (chunk := split_with_rest(size, unit))), None)
         if split:
             parallel = tuple(split[1] if d == split[0] else 0 for d in range(len(out)))
     return ElementwiseConfig(name, tuple(tile), parallel, flat)
