@@ -8,9 +8,8 @@ filter, bias (if any), scale, bias, mean and variance are all `mlc.constant`s, f
 Output: one `mlc.conv` with new constants (made by the `WeightStore`, so large ones stay
 binary resource blobs), the BatchNorm gone. A per-channel scale or shift after a conv (an
 `mlc.mul` or `mlc.add` by a constant that varies along the channels only, as exporters
-write a BatchNorm's affine part, or as a BatchNorm left unfolded becomes) folds the same
-way: W' = W * s[:, None, ...] and b' = b * s; b' = b + t. Arithmetic is done in float64 and stored in the
-filter's dtype. Splat constants (`dense<0.02>`) are read as splats.
+write a BatchNorm's affine part) folds the same way: W' = W * s[:, None, ...] and
+b' = b * s; b' = b + t. Arithmetic is done in float64 and stored in the filter's dtype. Splat constants (`dense<0.02>`) are read as splats.
 
 Each folding, and each BatchNorm left alone with the reason, is returned as a record and kept
 on the module as `mlc.graph` (op -> what happened); `mlc compile --report` prints them.
@@ -209,7 +208,8 @@ def _fold_scale_shift(op, store: WeightStore) -> str | None:
         bias = vector if bias is None else bias + vector
     name = location_name(conv.location)
     with ir.InsertionPoint(conv), conv.location:
-        operands = [conv.operands[0], store.constant(filt.astype(np.float32), f"{name}_w", conv.location)]
+        w = store.constant(filt.astype(np.float32), f"{name}_w", conv.location)
+        operands = [conv.operands[0], w]
         if bias is not None:
             operands.append(store.constant(bias.astype(np.float32), f"{name}_b", conv.location))
         new_conv = ir.Operation.create("mlc.conv", results=[out_type], operands=operands,

@@ -14,8 +14,8 @@ that wastes little; see `weight_panels.worth_padding`). Then the transposes to
 NCHW sink through what does not care about layout: elementwise ops (their other operands
 transposed too, or per-channel constants re-laid), binary concats (along the permuted axis),
 2-D max and average pools (which become `mlc.max_pool_nhwc`, `mlc.avg_pool_nhwc`) and
-transposes (composed; a pair that cancels goes). A chain conv -> ReLU -> conv -> add -> pool -> ... keeps one transpose at
-each end.
+transposes (composed; a pair that cancels goes). A chain conv -> ReLU -> conv -> add ->
+pool -> ... keeps one transpose at each end.
 
 Which convs: every KxK or strided conv (it pays the transposes either way), and the 1x1
 stride-1 convs and RGB stems that share a region of elementwise ops, concats and pools with

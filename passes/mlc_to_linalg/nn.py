@@ -321,7 +321,8 @@ def lower_avg_pool(op, channels_last: bool = False):
     kernel = _ints(op, "kernel")
     result = _result(op)
     elem = result.element_type
-    x, strides, dilations = _padded_input(op, kernel, lb.const(0, elem), channels_last=channels_last)
+    x, strides, dilations = _padded_input(op, kernel, lb.const(0, elem),
+                                          channels_last=channels_last)
     pads = _ints(op, "pads")
     r = len(kernel)
     include = bool(ir.IntegerAttr(op.attributes["count_include_pad"]).value)

@@ -19,8 +19,9 @@ from mlir import ir
 from mlir.dialects import transform
 from mlir.dialects.transform import structured
 
-from mlc.passes.linalg_builders import collapse_to, dims_map, generic, identity_map
-from mlc.passes.schedule.parallel import MIN_ELEMENTS as MIN_PARALLEL_ELEMENTS, best_split, split_with_rest
+from mlc.passes.linalg_builders import collapse_to, dims_map, generic, identity_map, producer
+from mlc.passes.schedule.parallel import (MIN_ELEMENTS as MIN_PARALLEL_ELEMENTS, best_split,
+                                            split_with_rest)
 
 ELEMENTWISE_OPS = ("linalg.generic", "linalg.fill", "linalg.copy")
 MIN_ELEMENTS = 64  # below this the loop overhead of a schedule is not worth it
@@ -34,7 +35,8 @@ class ElementwiseConfig:
     flat: bool = False  # all dims collapsed into one first (`_flattens`); tiles are 1-D
 
     def describe(self) -> str:
-        text = f"elementwise {self.op_name}{' flat' if self.flat else ''} tile {'x'.join(map(str, self.tile))}"
+        flat = " flat" if self.flat else ""
+        text = f"elementwise {self.op_name}{flat} tile {'x'.join(map(str, self.tile))}"
         if self.parallel:
             text += f", parallel {'x'.join(map(str, self.parallel))}"
         return text
@@ -58,11 +60,19 @@ def _row(n: int, lanes: int, max_row: int) -> int:
     return 1
 
 
+def _producer_name(value: ir.Value) -> str:
+    return getattr(producer(value), "name", "")
+
+
+def _is_slice(value: ir.Value) -> bool:
+    """Whether `value` is a slice of another tensor (or one with a slice inserted), which
+    may not be contiguous: collapsing its dims would be a copy."""
+    return _producer_name(value) in ("tensor.extract_slice", "tensor.insert_slice")
+
+
 def _strided_innermost(value: ir.Value) -> bool:
-    owner = value.owner
-    if not isinstance(owner, ir.Operation) and hasattr(owner, "operation"):
-        owner = owner.operation
-    if getattr(owner, "name", "") != "tensor.extract_slice":
+    owner = producer(value)
+    if _producer_name(value) != "tensor.extract_slice":
         return False
     strides = ir.DenseI64ArrayAttr(owner.attributes["static_strides"])
     return len(strides) > 0 and strides[len(strides) - 1] != 1
@@ -128,15 +138,7 @@ def _flattens(op, out: list[int], lanes: int) -> bool:
     maps = [ir.AffineMapAttr(m).value for m in ir.ArrayAttr(op.attributes["indexing_maps"])]
     if any(m != identity_map(len(out)) for m in maps):
         return False
-    return not any(_producer_name(v) in ("tensor.extract_slice", "tensor.insert_slice")
-                   for v in op.operands)
-
-
-def _producer_name(value: ir.Value) -> str:
-    owner = value.owner
-    if not isinstance(owner, ir.Operation) and hasattr(owner, "operation"):
-        owner = owner.operation
-    return getattr(owner, "name", "")
+    return not any(_is_slice(v) for v in op.operands)
 
 
 def rows_transpose_as_generic(op) -> bool:
@@ -152,7 +154,7 @@ def rows_transpose_as_generic(op) -> bool:
         return False
     x, init = op.operands[0], op.operands[1]
     kept = next(i for i in range(len(perm)) if perm[i:] == list(range(i, len(perm))))
-    if len(perm) - kept < 2 or _producer_name(x) in ("tensor.extract_slice", "tensor.insert_slice"):
+    if len(perm) - kept < 2 or _is_slice(x):
         kept = len(perm) - 1
     rank = kept + 1
     perm = perm[:kept] + [kept]
