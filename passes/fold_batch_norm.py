@@ -9,7 +9,8 @@ Output: one `mlc.conv` with new constants (made by the `WeightStore`, so large o
 binary resource blobs), the BatchNorm gone. A per-channel scale or shift after a conv (an
 `mlc.mul` or `mlc.add` by a constant that varies along the channels only, as exporters
 write a BatchNorm's affine part) folds the same way: W' = W * s[:, None, ...] and
-b' = b * s; b' = b + t. Arithmetic is done in float64 and stored in the filter's dtype. Splat constants (`dense<0.02>`) are read as splats.
+b' = b * s; b' = b + t. Arithmetic is done in float64 and stored in the filter's dtype.
+Splat constants (`dense<0.02>`) are read as splats.
 
 Each folding, and each BatchNorm left alone with the reason, is returned as a record and kept
 on the module as `mlc.graph` (op -> what happened); `mlc compile --report` prints them.
@@ -152,23 +153,32 @@ def fold_batch_norms(module_op, store: WeightStore) -> dict[str, str]:
             if _to_scale_shift(bn, store):
                 records[key] += "; became x * s + t (constant per-channel s, t)"
             continue
-        conv = producer(bn.operands[0])
-        new_filter, new_bias = folded
-        name = location_name(conv.location)
-        with ir.InsertionPoint(conv), conv.location:
-            w = store.constant(new_filter, f"{name}_bn_filter", conv.location)
-            b = store.constant(new_bias, f"{name}_bn_bias", conv.location)
-            new_conv = ir.Operation.create("mlc.conv", results=[bn.results[0].type],
-                                           operands=[conv.operands[0], w, b],
-                                           attributes={n: conv.attributes[n] for n in conv.attributes},
-                                           loc=conv.location)
-        bn.results[0].replace_all_uses_with(new_conv.result)
-        old = list(conv.operands[1:]) + list(bn.operands[1:5])
-        bn.erase()
-        conv.erase()
-        _erase_unused(old)
+        name = _refold(producer(bn.operands[0]), bn, *folded, "_bn_filter", "_bn_bias", store)
         records[key] = f"folded into mlc.conv at {name}"
     return records
+
+
+def _refold(conv, folded, new_filter: np.ndarray, new_bias: np.ndarray | None, filter_suffix: str,
+            bias_suffix: str, store: WeightStore) -> str:
+    """Replaces `conv` and `folded` (its only user, folded into it) by one conv with the new
+    filter and bias (none: no bias) as constants; the constants only they used go. Returns
+    the conv's name."""
+    name = location_name(conv.location)
+    with ir.InsertionPoint(conv), conv.location:
+        w = store.constant(new_filter, name + filter_suffix, conv.location)
+        operands = [conv.operands[0], w]
+        if new_bias is not None:
+            operands.append(store.constant(new_bias, name + bias_suffix, conv.location))
+        new_conv = ir.Operation.create("mlc.conv", results=[folded.results[0].type],
+                                       operands=operands,
+                                       attributes={n: conv.attributes[n] for n in conv.attributes},
+                                       loc=conv.location)
+    folded.results[0].replace_all_uses_with(new_conv.result)
+    old = list(conv.operands[1:]) + [v for v in folded.operands if v != conv.results[0]]
+    folded.erase()
+    conv.erase()
+    _erase_unused(old)
+    return name
 
 
 def _per_channel(value: ir.Value, out_type, store: WeightStore) -> np.ndarray | None:
@@ -206,21 +216,8 @@ def _fold_scale_shift(op, store: WeightStore) -> str | None:
         bias = None if bias is None else bias * vector
     else:
         bias = vector if bias is None else bias + vector
-    name = location_name(conv.location)
-    with ir.InsertionPoint(conv), conv.location:
-        w = store.constant(filt.astype(np.float32), f"{name}_w", conv.location)
-        operands = [conv.operands[0], w]
-        if bias is not None:
-            operands.append(store.constant(bias.astype(np.float32), f"{name}_b", conv.location))
-        new_conv = ir.Operation.create("mlc.conv", results=[out_type], operands=operands,
-                                       attributes={n: conv.attributes[n] for n in conv.attributes},
-                                       loc=conv.location)
-    op.results[0].replace_all_uses_with(new_conv.result)
-    old = list(conv.operands[1:]) + [op.operands[1 - index]]
-    op.erase()
-    conv.erase()
-    _erase_unused(old)
-    return name
+    return _refold(conv, op, filt.astype(np.float32),
+                   None if bias is None else bias.astype(np.float32), "_w", "_b", store)
 
 
 def fold_scale_shifts(module_op, store: WeightStore) -> dict[str, str]:

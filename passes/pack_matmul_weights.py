@@ -11,10 +11,10 @@ Output: for each `mlc.matmul` of at least `rows` rows (batch dims of A counted),
 with a B of MIN_MATMUL_BYTES or more (a matrix-vector product, bound by reading B: a panel is
 one contiguous stream, where rows of B would be read in strided pieces), whose B is a 2-D
 float32 constant (or a reshape or transpose of one: Gemm's transB) with N worth panels of nr
-(`worth_padding`: the last panel padded with zero columns), B becomes `mlc.reshape(mlc.transpose(Bp) {perm = [1, 0, 2]})` (sliced back to N
-when padded): the same value, so every lowering stays correct, and the schedule finds the
-panels behind it (`packed_operand`). nr and rows are the target's register tile
-(`register_budget`).
+(`worth_padding`: the last panel padded with zero columns), B becomes
+`mlc.reshape(mlc.transpose(Bp) {perm = [1, 0, 2]})` (sliced back to N when padded): the same
+value, so every lowering stays correct, and the schedule finds the panels behind it
+(`packed_operand`). nr and rows are the target's register tile (`register_budget`).
 """
 
 import math

@@ -45,14 +45,14 @@ def _index(i: int) -> ir.Value:
     return arith.constant(ir.IndexType.get(), i)
 
 
-def _row_loops(shape: list[int], body, parallel: bool = False) -> None:
-    """Calls body(outer_ivs) inside an scf.for nest over every dimension but the last; with
-    `parallel`, the first of them over more than one row is an scf.forall."""
-    def level(d: int, ivs: list[ir.Value], parallel: bool) -> None:
+def _row_loops(shape: list[int], body, forked: bool = False) -> None:
+    """Calls body(outer_ivs) inside an scf.for nest over every dimension but the last; when
+    `forked`, the first of them over more than one row is an scf.forall."""
+    def level(d: int, ivs: list[ir.Value], forked: bool) -> None:
         if d == len(shape) - 1:
             body(ivs)
             return
-        if parallel and shape[d] > 1:
+        if forked and shape[d] > 1:
             loop = scf.ForallOp([0], [shape[d]], [1], [])
             with ir.InsertionPoint(loop.body):
                 level(d + 1, ivs + [loop.induction_variables[0]], False)
@@ -60,9 +60,9 @@ def _row_loops(shape: list[int], body, parallel: bool = False) -> None:
             return
         loop = scf.ForOp(_index(0), _index(shape[d]), _index(1))
         with ir.InsertionPoint(loop.body):
-            level(d + 1, ivs + [loop.induction_variable], parallel)
+            level(d + 1, ivs + [loop.induction_variable], forked)
             scf.YieldOp([])
-    level(0, [], parallel)
+    level(0, [], forked)
 
 
 def _in_parallel_loop(op) -> bool:

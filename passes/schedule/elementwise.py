@@ -72,7 +72,7 @@ def _is_slice(value: ir.Value) -> bool:
 
 def _strided_innermost(value: ir.Value) -> bool:
     owner = producer(value)
-    if _producer_name(value) != "tensor.extract_slice":
+    if owner is None or owner.name != "tensor.extract_slice":
         return False
     strides = ir.DenseI64ArrayAttr(owner.attributes["static_strides"])
     return len(strides) > 0 and strides[len(strides) - 1] != 1
